@@ -1,0 +1,22 @@
+import type { EventOrigin } from '../stitch/event.ts';
+
+/** Why a message could not become a workflow event. A short fixed list, used as a metric label. */
+export type DeadLetterReason =
+  | 'not-json'
+  | 'not-cloudevent'
+  | 'missing-field'
+  | 'invalid-field'
+  | 'mapping-failed';
+
+/** A message that could not be decoded or mapped, kept with enough context to replay it. */
+export interface DeadLetter {
+  reason: DeadLetterReason;
+  detail: string;
+  origin: EventOrigin;
+  /** The message value as it arrived (null for a tombstone). */
+  raw: Buffer | null;
+  headers: Record<string, string>;
+  key: string | null;
+  /** Wall-clock ms when it was dead-lettered. */
+  at: number;
+}

@@ -1,0 +1,12 @@
+import type { SourceConfig } from '../../config/schema.ts';
+import { decodeCloudEvent } from './cloudevents.ts';
+import { compileMappedDecoder } from './mapped.ts';
+import type { Decoder } from './message.ts';
+
+export type { Decoder, DecodeResult, RawMessage } from './message.ts';
+
+/** One decoder per source, chosen by its configured format. */
+export function decoderFor(source: SourceConfig): Decoder {
+  if (source.format === 'mapped') return compileMappedDecoder(source.name, source.mapping!);
+  return decodeCloudEvent;
+}

@@ -1,0 +1,41 @@
+import type { DeadLetterReason } from '../dead-letter.ts';
+import type { EventOrigin, WorkflowEvent } from '../../stitch/event.ts';
+
+/** A message as any collector hands it over: Kafka, HTTP ingest or a replay file. */
+export interface RawMessage {
+  value: Buffer | null;
+  headers: Record<string, string>;
+  key: string | null;
+  /** Broker/append time in epoch ms, the fallback when an event carries no time. */
+  timestamp: number;
+  origin: EventOrigin;
+}
+
+export type DecodeResult =
+  | { ok: true; event: WorkflowEvent }
+  | { ok: false; reason: DeadLetterReason; detail: string };
+
+export type Decoder = (message: RawMessage) => DecodeResult;
+
+export function reject(reason: DeadLetterReason, detail: string): DecodeResult {
+  return { ok: false, reason, detail };
+}
+
+/** Parses an RFC 3339 time; undefined when it is not one. */
+export function parseTime(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export function parseJson(value: Buffer): { ok: true; json: unknown } | { ok: false; detail: string } {
+  try {
+    return { ok: true, json: JSON.parse(value.toString('utf8')) };
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

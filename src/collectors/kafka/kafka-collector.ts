@@ -1,0 +1,269 @@
+import { Kafka, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { SeamwatchConfig } from '../../config/schema.ts';
+import type { IngestPipeline, OffsetCommitter } from '../../pipeline/ingest.ts';
+import type { Store } from '../../store/store.ts';
+import type { RawMessage } from '../decode/index.ts';
+import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
+import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
+
+export type CollectorState = 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface KafkaCollectorOptions {
+  config: SeamwatchConfig;
+  store: Store;
+  logger: Logger;
+  /** Builds the pipeline once the collector can hand it a dead-letter sink and a committer. */
+  pipeline: (parts: { deadLetterSink: KafkaDeadLetterSink; commit: OffsetCommitter }) => IngestPipeline;
+  now?: () => number;
+  onBackpressure?: () => void;
+}
+
+/** How often the collector moves event time on and checks whether a flush is due. */
+const TICK_MS = 200;
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+function toRaw(message: KafkaMessage, topic: string, partition: number): RawMessage {
+  return {
+    value: message.value,
+    headers: headersOf(message.headers),
+    key: message.key ? message.key.toString() : null,
+    timestamp: Number(message.timestamp),
+    origin: { topic, partition, offset: message.offset },
+  };
+}
+
+/**
+ * Kafka source: one consumer group over every configured topic. Offsets are committed only
+ * after the store acknowledged the rows behind them. When partitions are assigned, the open
+ * runs they own are rebuilt from the store before their first message is processed.
+ */
+export class KafkaCollector {
+  private state: CollectorState = 'initialized';
+  private readonly options: KafkaCollectorOptions;
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  readonly pipeline: IngestPipeline;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly activeBatches = new Set<Promise<void>>();
+  /** Partition numbers owned now (by the co-partitioned assignment), and those rebuilt. */
+  private assigned = new Set<number>();
+  private readonly recovered = new Set<number>();
+  private recovering: Promise<void> | undefined;
+  private joined = false;
+  private stopPromise: Promise<void> | undefined;
+
+  constructor(options: KafkaCollectorOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    const { config, logger } = options;
+    this.logger = logger.child({ component: 'kafka-collector' });
+    this.kafka = new Kafka({
+      clientId: config.kafka.clientId,
+      brokers: config.kafka.brokers,
+      logLevel: kafkajsLevel(config.log.level),
+      logCreator: kafkajsLogCreator(logger),
+      retry: { retries: 8, initialRetryTime: 300 },
+    });
+    this.consumer = this.kafka.consumer({
+      groupId: config.kafka.groupId,
+      sessionTimeout: config.kafka.sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(config.kafka.sessionTimeout / 3)),
+      partitionAssigners: [CoPartitionedAssigner],
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+    });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    this.admin = this.kafka.admin();
+    const dlqTopics = new Map(config.sources.map((s) => [s.topic, s.deadLetterTopic]));
+    const deadLetterSink = new KafkaDeadLetterSink(this.producer, (topic) => dlqTopics.get(topic) ?? `${topic}.dlq`);
+    this.pipeline = options.pipeline({
+      deadLetterSink,
+      commit: (offsets) => this.consumer.commitOffsets([...offsets]),
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.joined = false;
+      this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    });
+  }
+
+  private stopRequested(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped';
+  }
+
+  get ready(): boolean {
+    return this.state === 'running' && this.joined;
+  }
+
+  get lifecycle(): CollectorState {
+    return this.state;
+  }
+
+  /** Connects, makes sure the topics exist, joins the group. Returns once consuming has begun. */
+  async start(): Promise<void> {
+    if (this.state !== 'initialized') throw new Error(`cannot start a collector that is ${this.state}`);
+    this.state = 'starting';
+    const { config } = this.options;
+    const topics = config.sources.map((s) => s.topic);
+    await this.admin.connect();
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [...new Set([...topics, ...config.sources.map((s) => s.deadLetterTopic)])].filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      this.logger.info({ topics: missing }, 'created missing topics');
+    }
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: config.kafka.fromBeginning });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.trackBatch(payload),
+    });
+    this.timer = setInterval(() => this.onTick(), TICK_MS);
+    this.timer.unref();
+    this.state = 'running';
+    this.logger.info({ topics, groupId: config.kafka.groupId }, 'consuming');
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const partitions = new Set(Object.values(assignment).flat());
+    for (const p of this.recovered) {
+      if (partitions.has(p)) continue;
+      this.recovered.delete(p);
+      const dropped = this.pipeline.stitcher.dropPartitions((partition) => partition !== p);
+      this.logger.info({ partition: p, runsDropped: dropped }, 'partition moved away');
+    }
+    this.assigned = partitions;
+    this.pipeline.retainOffsets((topic, partition) => (assignment[topic] ?? []).includes(partition));
+    this.joined = true;
+    this.logger.info({ assignment }, 'partitions assigned');
+  }
+
+  private trackBatch(payload: EachBatchPayload): Promise<void> {
+    const batch = this.handleBatch(payload);
+    this.activeBatches.add(batch);
+    return batch.finally(() => this.activeBatches.delete(batch));
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    await this.waitWithHeartbeat(this.ensureRecovered(), heartbeat);
+    const { pipeline } = this;
+    for (const message of batch.messages) {
+      if (this.stopRequested() || !isRunning() || isStale()) break;
+      pipeline.process(toRaw(message, batch.topic, batch.partition));
+      resolveOffset(message.offset);
+    }
+    if (pipeline.flushDue()) this.flushInBackground();
+    if (pipeline.overloaded()) {
+      // Back-pressure: stop taking messages until the store has caught up. Heartbeats go on so
+      // that a slow store does not look like a dead consumer and cause a rebalance.
+      pipeline.updateGauges();
+      this.options.onBackpressure?.();
+      while (pipeline.overloaded() && this.state === 'running') {
+        await this.waitWithHeartbeat(this.flushQuietly(), heartbeat);
+      }
+    }
+  }
+
+  /** Rebuilds the runs of newly assigned partitions, once per assignment. */
+  private ensureRecovered(): Promise<void> {
+    const pending = [...this.assigned].filter((p) => !this.recovered.has(p));
+    if (pending.length === 0) return this.recovering ?? Promise.resolve();
+    if (this.recovering) return this.recovering.then(() => this.ensureRecovered());
+    const { config, store } = this.options;
+    const started = this.now();
+    this.recovering = store
+      .recover({
+        partitions: pending,
+        runsSince: started - 7 * 86_400_000,
+        heldSince: (max) => max - config.pipeline.holdUnmatchedFor,
+      })
+      .then((recovery) => {
+        this.pipeline.stitcher.restore(recovery, this.now());
+        for (const p of pending) this.recovered.add(p);
+        this.logger.info(
+          { partitions: pending, events: recovery.events.length, runs: recovery.runs.length, ms: this.now() - started },
+          'recovered open runs from the store',
+        );
+      })
+      .finally(() => {
+        this.recovering = undefined;
+      });
+    return this.recovering;
+  }
+
+  private async waitWithHeartbeat(work: Promise<unknown>, heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const finished = work.finally(() => {
+      done = true;
+    });
+    while (!done) {
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      if (!done) await heartbeat().catch(() => undefined);
+    }
+    await finished;
+  }
+
+  private flushQuietly(): Promise<void> {
+    return this.pipeline.flush().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'flush failed');
+    });
+  }
+
+  private flushInBackground(): void {
+    void this.flushQuietly();
+  }
+
+  private onTick(): void {
+    if (this.state !== 'running') return;
+    this.pipeline.tick();
+    this.pipeline.updateGauges();
+    if (this.pipeline.flushDue()) this.flushInBackground();
+  }
+
+  /**
+   * Stops intake, lets the batch in hand finish, writes and commits what was processed, then
+   * leaves the group. Safe to call twice and before start().
+   */
+  shutdown(): Promise<void> {
+    this.stopPromise ??= this.stop();
+    return this.stopPromise;
+  }
+
+  private async stop(): Promise<void> {
+    const wasRunning = this.state === 'running' || this.state === 'starting';
+    this.state = 'stopping';
+    if (this.timer) clearInterval(this.timer);
+    if (wasRunning) {
+      this.consumer.pause(this.options.config.sources.map((s) => ({ topic: s.topic })));
+      await Promise.allSettled([...this.activeBatches]);
+      this.pipeline.tick();
+      await this.flushQuietly();
+    }
+    const results = await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
+    for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'disconnect failed');
+    this.joined = false;
+    this.state = 'stopped';
+    this.logger.info('stopped');
+  }
+}

@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { referenceProblems } from './references.ts';
+import { configSchema, type SeamwatchConfig } from './schema.ts';
+
+/** Thrown when a configuration cannot be used; carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(file: string, problems: string[]) {
+    super(`${file}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Connection settings and secrets may come from the environment; they win over the file. */
+const ENV_OVERRIDES: { env: string; path: string[]; parse?: (v: string) => unknown }[] = [
+  { env: 'SEAMWATCH_KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: (v) => v.split(',').map((b) => b.trim()).filter(Boolean) },
+  { env: 'SEAMWATCH_KAFKA_GROUP_ID', path: ['kafka', 'groupId'] },
+  { env: 'SEAMWATCH_CLICKHOUSE_URL', path: ['store', 'clickhouse', 'url'] },
+  { env: 'SEAMWATCH_CLICKHOUSE_DATABASE', path: ['store', 'clickhouse', 'database'] },
+  { env: 'SEAMWATCH_CLICKHOUSE_USER', path: ['store', 'clickhouse', 'username'] },
+  { env: 'SEAMWATCH_CLICKHOUSE_PASSWORD', path: ['store', 'clickhouse', 'password'] },
+  { env: 'SEAMWATCH_HTTP_PORT', path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
+  { env: 'SEAMWATCH_LOG_LEVEL', path: ['log', 'level'] },
+];
+
+/** Formats a key path the way the YAML reads: workflows[2].steps[0].type */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string>): string {
+  const key = formatPath(issue.path);
+  const env = fromEnv.get(key);
+  const where = env ? `${key} (from ${env})` : key;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join('\n');
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required`;
+  return `${where}: ${issue.message}`;
+}
+
+/**
+ * Validates a parsed configuration object. Returns the typed config, or every problem with
+ * its key path. Environment overrides are applied first so that they are validated too.
+ */
+export function validateConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv = {},
+): { ok: true; config: SeamwatchConfig } | { ok: false; problems: string[] } {
+  const input = raw === null || raw === undefined ? {} : structuredClone(raw);
+  if (typeof input !== 'object' || Array.isArray(input)) return { ok: false, problems: ['(root): must be a mapping'] };
+  const fromEnv = new Map<string, string>();
+  for (const o of ENV_OVERRIDES) {
+    const value = env[o.env];
+    if (value === undefined || value === '') continue;
+    setPath(input as Record<string, unknown>, o.path, o.parse ? o.parse(value) : value);
+    fromEnv.set(formatPath(o.path), o.env);
+  }
+  const result = configSchema.safeParse(input);
+  // Cross-references are checked on the raw input too, so that they are reported together with
+  // shape errors instead of only after those are fixed.
+  const problems = [
+    ...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, fromEnv).split('\n'))),
+    ...referenceProblems(input).map((p) => `${formatPath(p.path)}: ${p.message}`),
+  ];
+  if (result.success && problems.length === 0) return { ok: true, config: result.data };
+  return { ok: false, problems: [...new Set(problems)] };
+}
+
+/** Parses YAML text, reporting syntax errors with line and column. */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = {}): SeamwatchConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
+  }
+  const result = validateConfig(doc.toJS(), env);
+  if (!result.ok) throw new ConfigError(file, result.problems);
+  return result.config;
+}
+
+/** Reads, parses and validates a configuration file. Nothing is half-loaded: it throws or returns all of it. */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<SeamwatchConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [describeReadError(error)]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return `cannot read the file: ${code ?? String(error)}`;
+}

@@ -1,0 +1,89 @@
+import { parseFieldPath } from '../collectors/decode/field-path.ts';
+
+export interface ReferenceProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const asObject = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Checks what the schema cannot: names that must be unique, sources that steps refer to, field
+ * paths that must parse. Works on the raw input, tolerating any shape, so its findings are
+ * reported together with the schema's.
+ */
+export function referenceProblems(raw: unknown): ReferenceProblem[] {
+  const problems: ReferenceProblem[] = [];
+  const config = asObject(raw);
+  const sourceNames = new Set<string>();
+  asArray(config['sources']).forEach((entry, i) => {
+    const source = asObject(entry);
+    const name = asString(source['name']);
+    if (name !== undefined) {
+      if (sourceNames.has(name)) problems.push({ path: ['sources', i, 'name'], message: `duplicate source "${name}"` });
+      sourceNames.add(name);
+    }
+    const mapping = asObject(source['mapping']);
+    for (const [field, spec] of Object.entries(mapping)) {
+      const specs = field === 'error' ? Object.entries(asObject(spec)).map(([k, v]) => [[field, k], v] as const) : [[[field], spec] as const];
+      for (const [path, value] of specs) {
+        const text = asString(asObject(value)['path']);
+        if (text === undefined) continue;
+        try {
+          parseFieldPath(text);
+        } catch (error) {
+          problems.push({ path: ['sources', i, 'mapping', ...path, 'path'], message: (error as Error).message });
+        }
+      }
+    }
+  });
+  const known = [...sourceNames].join(', ');
+  const checkSource = (value: unknown, path: (string | number)[]) => {
+    const name = asString(value);
+    if (name !== undefined && sourceNames.size > 0 && !sourceNames.has(name)) {
+      problems.push({ path, message: `unknown source "${name}" (known: ${known})` });
+    }
+  };
+
+  const workflowNames = new Set<string>();
+  asArray(config['workflows']).forEach((entry, wi) => {
+    const workflow = asObject(entry);
+    const name = asString(workflow['name']);
+    if (name !== undefined) {
+      if (workflowNames.has(name)) problems.push({ path: ['workflows', wi, 'name'], message: `duplicate workflow "${name}"` });
+      workflowNames.add(name);
+    }
+    const trigger = asObject(workflow['trigger']);
+    checkSource(trigger['source'], ['workflows', wi, 'trigger', 'source']);
+    const matchers = new Map<string, string>([[`${String(trigger['source'])}\u0000${String(trigger['type'])}`, 'the trigger']]);
+    const stepNames = new Set<string>();
+    for (const kind of ['steps', 'compensation'] as const) {
+      asArray(workflow[kind]).forEach((stepEntry, si) => {
+        const step = asObject(stepEntry);
+        const at = ['workflows', wi, kind, si];
+        checkSource(step['source'], [...at, 'source']);
+        const stepName = asString(step['name']);
+        if (stepName !== undefined) {
+          if (stepNames.has(stepName)) problems.push({ path: [...at, 'name'], message: `duplicate step "${stepName}"` });
+          stepNames.add(stepName);
+        }
+        const types = [asString(step['type']), ...asArray(step['failOn']).map(asString)];
+        for (const type of types) {
+          if (type === undefined || asString(step['source']) === undefined) continue;
+          const key = `${String(step['source'])}\u0000${type}`;
+          const owner = matchers.get(key);
+          if (owner) problems.push({ path: [...at, type === step['type'] ? 'type' : 'failOn'], message: `"${String(step['source'])}/${type}" already matches ${owner}` });
+          else matchers.set(key, `step "${stepName ?? si}"`);
+        }
+      });
+    }
+    const steps = asArray(workflow['steps']);
+    if (steps.length > 0 && steps.every((s) => asObject(s)['required'] === false)) {
+      problems.push({ path: ['workflows', wi, 'steps'], message: 'at least one step must be required' });
+    }
+  });
+  return problems;
+}

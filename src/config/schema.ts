@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+/** A duration string ("5m") parsed to milliseconds. */
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (use e.g. 500ms, 30s, 5m, 4h, 7d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"');
+
+/** Where to read a canonical field from a foreign JSON payload. */
+const fieldSource = z.union([
+  z.object({ path: z.string().min(1) }).strict(),
+  z.object({ value: z.string() }).strict(),
+]);
+
+const mapping = z
+  .object({
+    id: fieldSource,
+    type: fieldSource,
+    correlationid: fieldSource,
+    time: fieldSource.and(z.object({ format: z.enum(['iso', 'unix-s', 'unix-ms']).default('iso') })),
+    subject: fieldSource.optional(),
+    data: z.object({ path: z.string().min(1) }).strict().optional(),
+    error: z
+      .object({ code: fieldSource.optional(), class: fieldSource.optional(), message: fieldSource.optional() })
+      .strict()
+      .optional(),
+    /** Renames foreign event types to the canonical ones the workflows name. */
+    types: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+const source = z
+  .object({
+    name,
+    topic: z.string().min(1).optional(),
+    format: z.enum(['cloudevents', 'mapped']).default('cloudevents'),
+    mapping: mapping.optional(),
+    deadLetterTopic: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.format === 'mapped' && !s.mapping) {
+      ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'required when format is "mapped"' });
+    }
+    if (s.format === 'cloudevents' && s.mapping) {
+      ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'only allowed when format is "mapped"' });
+    }
+  })
+  .transform((s) => {
+    const topic = s.topic ?? `${s.name}.events`;
+    return { ...s, topic, deadLetterTopic: s.deadLetterTopic ?? `${topic}.dlq` };
+  });
+
+const matcher = z.object({ source: z.string().min(1), type: z.string().min(1) }).strict();
+
+const step = z
+  .object({
+    name,
+    source: z.string().min(1),
+    type: z.string().min(1),
+    required: z.boolean().default(true),
+    /** Event types that report this step as failed (a later success still completes it). */
+    failOn: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const workflow = z
+  .object({
+    name,
+    owner: z.string().min(1),
+    description: z.string().optional(),
+    trigger: matcher,
+    steps: z.array(step).min(1),
+    compensation: z.array(z.object({ name, source: z.string().min(1), type: z.string().min(1) }).strict()).default([]),
+    deadline: duration,
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    sources: z.array(source).min(1),
+    workflows: z.array(workflow).default([]),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),
+        clientId: z.string().default('seamwatch'),
+        groupId: z.string().min(1).default('seamwatch'),
+        fromBeginning: z.boolean().default(true),
+        sessionTimeout: duration.default(30_000),
+      })
+      .strict(),
+    store: z
+      .object({
+        kind: z.literal('clickhouse').default('clickhouse'),
+        clickhouse: z
+          .object({
+            url: z.url(),
+            database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier'),
+            username: z.string().default('default'),
+            password: z.string().default(''),
+            requestTimeout: duration.default(30_000),
+          })
+          .strict(),
+      })
+      .strict(),
+    pipeline: z
+      .object({
+        flushRows: z.number().int().positive().default(20_000),
+        flushInterval: duration.default(1_000),
+        maxBufferedRows: z.number().int().positive().default(200_000),
+        dedupeWindow: duration.default(600_000),
+        dedupeMaxKeys: z.number().int().positive().default(500_000),
+        holdUnmatchedFor: duration.default(3_600_000),
+        allowedLateness: duration.default(30_000),
+        idleAdvanceAfter: duration.default(30_000),
+        closedRunRetention: duration.default(900_000),
+        closedRunMemory: z.number().int().positive().default(200_000),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9470) })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type SeamwatchConfig = z.output<typeof configSchema>;
+export type WorkflowDefinition = SeamwatchConfig['workflows'][number];
+export type SourceConfig = SeamwatchConfig['sources'][number];
+export type MappingConfig = NonNullable<SourceConfig['mapping']>;
+export type PipelineConfig = SeamwatchConfig['pipeline'];

@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Store } from '../store/store.ts';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  store: Store;
+  /** Whether the instance takes traffic: joined its consumer group, store reachable. */
+  ready: () => boolean;
+  logger: Logger;
+}
+
+/** /metrics, /healthz, /readyz and the read API. Later: ingest, SLOs, alerts, web view. */
+export class HttpServer {
+  private readonly options: HttpServerOptions;
+  private server: Server | undefined;
+  readonly app: Express;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: HttpServerOptions) {
+    this.options = options;
+    this.app = this.routes();
+  }
+
+  private routes(): Express {
+    const { registry, store, ready } = this.options;
+    const app = express();
+    app.disable('x-powered-by');
+    app.get('/metrics', async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+    app.get('/healthz', (_req, res) => {
+      res.json({ status: 'ok' });
+    });
+    app.get('/readyz', async (_req, res) => {
+      const storeUp = await store.ping().catch(() => false);
+      const consuming = ready();
+      res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming });
+    });
+    app.get('/api/v1/traces/:correlationId', async (req: Request<{ correlationId: string }>, res) => {
+      const trace = await store.trace(req.params.correlationId);
+      if (trace.runs.length === 0 && trace.events.length === 0) {
+        res.status(404).json({ error: `no events for correlation ID "${req.params.correlationId}"` });
+        return;
+      }
+      res.json(trace);
+    });
+    app.use((_req, res) => {
+      res.status(404).json({ error: 'not found' });
+    });
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      this.options.logger.error({ err: error }, 'request failed');
+      res.status(500).json({ error: 'internal error' });
+    });
+    return app;
+  }
+
+  async start(): Promise<void> {
+    const { host, port, logger } = this.options;
+    await new Promise<void>((resolve, reject) => {
+      const server = this.app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve()));
+      server.on('error', reject);
+      this.server = server;
+    });
+    logger.info({ url: `http://${host}:${this.port}` }, 'http listening');
+  }
+
+  get port(): number {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : this.options.port;
+  }
+
+  shutdown(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closing;
+  }
+}

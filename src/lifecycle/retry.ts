@@ -1,0 +1,51 @@
+/** Retries with exponential backoff and full jitter, until success, a permanent error or abort. */
+export interface RetryOptions {
+  /** First wait, ms. */
+  baseMs: number;
+  /** Longest single wait, ms. */
+  maxMs: number;
+  /** Give up after this long in total (ms); Infinity to keep trying until aborted. */
+  deadlineMs: number;
+  isRetryable: (error: unknown) => boolean;
+  /** Told about each failed try that will be retried. */
+  onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+  signal?: AbortSignal;
+  random?: () => number;
+  now?: () => number;
+}
+
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const started = now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (error) {
+      if (options.signal?.aborted || !options.isRetryable(error)) throw error;
+      const wait = backoffDelay(attempt, options.baseMs, options.maxMs, random);
+      if (now() - started + wait > options.deadlineMs) throw error;
+      options.onRetry?.(error, attempt + 1, wait);
+      await sleep(wait, options.signal);
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done() {
+      signal?.removeEventListener('abort', done);
+      clearTimeout(timer);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

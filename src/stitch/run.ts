@@ -1,0 +1,172 @@
+import type { WorkflowDefinition } from '../config/schema.ts';
+import type { WorkflowEvent } from './event.ts';
+import type { RunRecord, RunState, SpanRecord, StepOutcome } from './records.ts';
+
+/** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
+export interface WorkflowRun {
+  runId: string;
+  definition: WorkflowDefinition;
+  correlationId: string;
+  partition: number;
+  startedAt: number;
+  trigger: { source: string; id: string };
+  /** Outcome per step name (steps and compensation steps). */
+  outcomes: Map<string, StepOutcome>;
+  eventKeys: Set<string>;
+  lastEventAt: number;
+  state: RunState;
+  completedAt: number;
+  deadlineMissed: boolean;
+  version: number;
+  /** Span signatures already handed out, so unchanged spans are not written again. */
+  emittedSpans: Map<string, string>;
+}
+
+export function runIdOf(workflow: string, correlationId: string): string {
+  return `${workflow}:${correlationId}`;
+}
+
+export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): WorkflowRun {
+  return {
+    runId: runIdOf(definition.name, trigger.correlationId),
+    definition,
+    correlationId: trigger.correlationId,
+    partition: trigger.origin.partition,
+    startedAt: trigger.time,
+    trigger: { source: trigger.source, id: trigger.id },
+    outcomes: new Map(),
+    eventKeys: new Set(),
+    lastEventAt: trigger.time,
+    state: 'open',
+    completedAt: 0,
+    deadlineMissed: false,
+    version: 0,
+    emittedSpans: new Map(),
+  };
+}
+
+/**
+ * Records what an event says about a step. A success wins over a failure of the same step,
+ * whatever the order they arrive in: a failure that was retried into success is not a failure.
+ * Among successes, the earliest event time counts.
+ */
+export function recordOutcome(run: WorkflowRun, outcome: StepOutcome): void {
+  const current = run.outcomes.get(outcome.name);
+  if (!current) {
+    run.outcomes.set(outcome.name, outcome);
+    return;
+  }
+  if (current.status === 'failed' && outcome.status === 'done') run.outcomes.set(outcome.name, outcome);
+  else if (current.status === outcome.status && outcome.time < current.time) run.outcomes.set(outcome.name, outcome);
+}
+
+export interface Verdict {
+  state: RunState;
+  completedAt: number;
+  deadlineMissed: boolean;
+}
+
+/**
+ * The state of a run follows from its outcomes and the event-time watermark alone, so any
+ * order of the same events, live or replayed, reaches the same verdict.
+ */
+export function judge(run: WorkflowRun, watermark: number, allowedLatenessMs: number): Verdict {
+  const deadlineAt = run.startedAt + run.definition.deadline;
+  let completedAt = 0;
+  let allDone = true;
+  let failed = false;
+  for (const step of run.definition.steps) {
+    const outcome = run.outcomes.get(step.name);
+    if (outcome?.status === 'failed') failed = true;
+    if (!step.required) continue;
+    if (outcome?.status === 'done') completedAt = Math.max(completedAt, outcome.time);
+    else allDone = false;
+  }
+  const compensated = run.definition.compensation.some((c) => run.outcomes.get(c.name)?.status === 'done');
+  if (compensated) return { state: 'compensated', completedAt: allDone ? completedAt : 0, deadlineMissed: false };
+  if (allDone) return { state: 'completed', completedAt, deadlineMissed: completedAt > deadlineAt };
+  if (failed) return { state: 'failed', completedAt: 0, deadlineMissed: watermark >= deadlineAt + allowedLatenessMs };
+  if (watermark >= deadlineAt + allowedLatenessMs) return { state: 'deadline_missed', completedAt: 0, deadlineMissed: true };
+  return { state: 'open', completedAt: 0, deadlineMissed: false };
+}
+
+export function toRunRecord(run: WorkflowRun): RunRecord {
+  const missing: string[] = [];
+  const failed: string[] = [];
+  for (const step of run.definition.steps) {
+    const outcome = run.outcomes.get(step.name);
+    if (outcome?.status === 'failed') failed.push(step.name);
+    if (step.required && outcome?.status !== 'done') missing.push(step.name);
+  }
+  return {
+    runId: run.runId,
+    workflow: run.definition.name,
+    owner: run.definition.owner,
+    correlationId: run.correlationId,
+    partition: run.partition,
+    state: run.state,
+    startedAt: run.startedAt,
+    deadlineAt: run.startedAt + run.definition.deadline,
+    completedAt: run.completedAt,
+    deadlineMissed: run.deadlineMissed,
+    missingSteps: missing,
+    failedSteps: failed,
+    eventCount: run.eventKeys.size,
+    lastEventAt: run.lastEventAt,
+    version: run.version,
+  };
+}
+
+/**
+ * Spans of a run in event-time order: each step spans from the step before it (or the
+ * trigger) to itself. Only spans that changed since they were last handed out are returned.
+ */
+export function changedSpans(run: WorkflowRun): SpanRecord[] {
+  const ordered = [...run.outcomes.values()].sort((a, b) => a.time - b.time || a.name.localeCompare(b.name));
+  const spans: SpanRecord[] = [];
+  const base = {
+    runId: run.runId,
+    workflow: run.definition.name,
+    correlationId: run.correlationId,
+    runStartedAt: run.startedAt,
+    version: run.version,
+  };
+  const trigger: SpanRecord = {
+    ...base,
+    step: 'trigger',
+    kind: 'trigger',
+    status: 'done',
+    source: run.trigger.source,
+    eventId: run.trigger.id,
+    startAt: run.startedAt,
+    endAt: run.startedAt,
+    sinceTriggerMs: 0,
+    errorCode: '',
+    errorClass: '',
+  };
+  spans.push(trigger);
+  let previous = run.startedAt;
+  for (const outcome of ordered) {
+    const start = Math.min(previous, outcome.time);
+    spans.push({
+      ...base,
+      step: outcome.name,
+      kind: outcome.kind,
+      status: outcome.status,
+      source: outcome.source,
+      eventId: outcome.eventId,
+      startAt: start,
+      endAt: outcome.time,
+      sinceTriggerMs: outcome.time - run.startedAt,
+      errorCode: outcome.error?.code ?? '',
+      errorClass: outcome.error?.class ?? '',
+    });
+    previous = Math.max(previous, outcome.time);
+  }
+  return spans.filter((span) => {
+    const signature = `${span.status}|${span.startAt}|${span.endAt}|${span.eventId}`;
+    if (run.emittedSpans.get(span.step) === signature) return false;
+    run.emittedSpans.set(span.step, signature);
+    return true;
+  });
+}

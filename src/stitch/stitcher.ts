@@ -1,0 +1,275 @@
+import type { PipelineConfig, WorkflowDefinition } from '../config/schema.ts';
+import { DedupeWindow } from './dedupe.ts';
+import { eventKey, type WorkflowEvent } from './event.ts';
+import type { EventRecord, RunRecord, RunState, StitchOutput } from './records.ts';
+import type { Recovery } from '../store/store.ts';
+import { changedSpans, judge, newRun, recordOutcome, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { Watermark } from './watermark.ts';
+import { WorkflowIndex, type Role } from './workflow-index.ts';
+
+export type StitcherOptions = Pick<
+  PipelineConfig,
+  'dedupeWindow' | 'dedupeMaxKeys' | 'holdUnmatchedFor' | 'allowedLateness' | 'idleAdvanceAfter' | 'closedRunRetention' | 'closedRunMemory'
+> & { runHorizon?: number };
+
+/** Counters the pipeline turns into metrics; plain numbers so the stitcher stays free of I/O. */
+export interface StitchCounters {
+  accepted: number;
+  duplicates: number;
+  unmatched: number;
+  heldExpired: number;
+  lateForClosedRun: number;
+  extraTriggers: number;
+  runsStarted: number;
+  runsEvicted: number;
+}
+
+const ORDER: Record<Role['kind'], number> = { trigger: 0, step: 1, 'step-failure': 1, compensation: 1 };
+
+/**
+ * Groups events by correlation ID into workflow runs. Pure: events and the clock go in, rows to
+ * store come out of drain(). Feeding it the same events again, in any order, changes nothing.
+ */
+export class Stitcher {
+  private readonly index: WorkflowIndex;
+  private readonly options: Required<StitcherOptions>;
+  private readonly runs = new Map<string, WorkflowRun>();
+  /** Steps that arrived before their trigger, by correlation ID. */
+  private readonly held = new Map<string, WorkflowEvent[]>();
+  /** Runs already closed and forgotten, so a late trigger cannot open them again. */
+  private readonly closed = new Map<string, number>();
+  private readonly dedupe: DedupeWindow;
+  private readonly watermark: Watermark;
+  private readonly dirty = new Set<WorkflowRun>();
+  private events: EventRecord[] = [];
+  readonly counters: StitchCounters = {
+    accepted: 0,
+    duplicates: 0,
+    unmatched: 0,
+    heldExpired: 0,
+    lateForClosedRun: 0,
+    extraTriggers: 0,
+    runsStarted: 0,
+    runsEvicted: 0,
+  };
+
+  constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions) {
+    this.index = new WorkflowIndex(definitions);
+    this.options = { runHorizon: 7 * 86_400_000, ...options };
+    this.dedupe = new DedupeWindow(options.dedupeWindow, options.dedupeMaxKeys);
+    this.watermark = new Watermark(options.idleAdvanceAfter);
+  }
+
+  /** Applies one event. Returns false when it was a redelivery and changed nothing. */
+  apply(event: WorkflowEvent, now: number): boolean {
+    const key = eventKey(event);
+    if (this.dedupe.checkAndRemember(key, event.time)) {
+      this.counters.duplicates++;
+      return false;
+    }
+    this.counters.accepted++;
+    this.watermark.observe(event.time, now);
+    this.events.push(toEventRecord(event, now));
+    this.attach(event, key, now);
+    return true;
+  }
+
+  private attach(event: WorkflowEvent, key: string, now: number): void {
+    const roles = [...this.index.rolesOf(event.source, event.type)].sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
+    if (roles.length === 0) {
+      this.counters.unmatched++;
+      return;
+    }
+    let hold = false;
+    for (const role of roles) {
+      const runId = runIdOf(role.workflow.name, event.correlationId);
+      let run = this.runs.get(runId);
+      if (role.kind === 'trigger') {
+        if (run) {
+          if (!run.eventKeys.has(key)) this.counters.extraTriggers++;
+          continue;
+        }
+        if (this.closed.has(runId)) {
+          this.counters.lateForClosedRun++;
+          continue;
+        }
+        run = newRun(role.workflow, event);
+        run.eventKeys.add(key);
+        this.runs.set(runId, run);
+        this.counters.runsStarted++;
+        this.touch(run, now);
+        this.release(event.correlationId, run, now);
+        continue;
+      }
+      if (run) {
+        this.applyToRun(run, role, event, key, now);
+      } else if (this.closed.has(runId)) {
+        this.counters.lateForClosedRun++;
+      } else {
+        hold = true;
+      }
+    }
+    if (hold) {
+      const list = this.held.get(event.correlationId);
+      if (list) list.push(event);
+      else this.held.set(event.correlationId, [event]);
+    }
+  }
+
+  private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
+    if (role.kind === 'trigger' || run.eventKeys.has(key)) return;
+    run.eventKeys.add(key);
+    run.lastEventAt = Math.max(run.lastEventAt, event.time);
+    recordOutcome(run, {
+      name: role.step,
+      kind: role.kind === 'compensation' ? 'compensation' : 'step',
+      status: role.kind === 'step-failure' ? 'failed' : 'done',
+      time: event.time,
+      source: event.source,
+      eventId: event.id,
+      ...(event.error ? { error: event.error } : {}),
+    });
+    this.touch(run, now);
+  }
+
+  /** Attaches held events of this correlation ID that belong to the new run's workflow. */
+  private release(correlationId: string, run: WorkflowRun, now: number): void {
+    const list = this.held.get(correlationId);
+    if (!list) return;
+    const remaining: WorkflowEvent[] = [];
+    for (const event of list) {
+      let stillNeeded = false;
+      for (const role of this.index.rolesOf(event.source, event.type)) {
+        if (role.workflow.name === run.definition.name) this.applyToRun(run, role, event, eventKey(event), now);
+        else if (role.kind !== 'trigger' && !this.runs.has(runIdOf(role.workflow.name, correlationId))) stillNeeded = true;
+      }
+      if (stillNeeded) remaining.push(event);
+    }
+    if (remaining.length > 0) this.held.set(correlationId, remaining);
+    else this.held.delete(correlationId);
+  }
+
+  private touch(run: WorkflowRun, now: number): void {
+    const verdict = judge(run, this.watermark.at(now), this.options.allowedLateness);
+    run.state = verdict.state;
+    run.completedAt = verdict.completedAt;
+    run.deadlineMissed = verdict.deadlineMissed;
+    run.version = Math.max(run.version + 1, now);
+    this.dirty.add(run);
+  }
+
+  /**
+   * Moves event time on: judges deadlines, forgets held steps, closed runs and dedupe keys past
+   * their horizons. Call it on a timer; it is cheap when nothing is due.
+   */
+  tick(now: number): void {
+    const watermark = this.watermark.at(now);
+    if (watermark === Number.NEGATIVE_INFINITY) return;
+    const { allowedLateness, closedRunRetention, holdUnmatchedFor, runHorizon, closedRunMemory } = this.options;
+    for (const run of this.runs.values()) {
+      if (run.state === 'open' || run.state === 'failed') {
+        const verdict = judge(run, watermark, allowedLateness);
+        if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now);
+      }
+      const finished = run.state === 'completed' || run.state === 'compensated';
+      const forgetAfter = finished ? run.lastEventAt + closedRunRetention : run.startedAt + runHorizon;
+      if (watermark > forgetAfter && !this.dirty.has(run)) {
+        this.runs.delete(run.runId);
+        this.closed.set(run.runId, run.lastEventAt);
+        this.counters.runsEvicted++;
+      }
+    }
+    while (this.closed.size > closedRunMemory) this.closed.delete(this.closed.keys().next().value!);
+    for (const [correlationId, list] of this.held) {
+      const kept = list.filter((e) => e.time >= watermark - holdUnmatchedFor);
+      this.counters.heldExpired += list.length - kept.length;
+      if (kept.length === 0) this.held.delete(correlationId);
+      else if (kept.length !== list.length) this.held.set(correlationId, kept);
+    }
+    this.dedupe.expire(watermark);
+  }
+
+  /** Hands out what changed since the last drain: new events, changed runs and spans. */
+  drain(): StitchOutput {
+    const runs: RunRecord[] = [];
+    const spans = [];
+    for (const run of this.dirty) {
+      runs.push(toRunRecord(run));
+      spans.push(...changedSpans(run));
+    }
+    this.dirty.clear();
+    const events = this.events;
+    this.events = [];
+    return { events, runs, spans };
+  }
+
+  /** Rows waiting for drain(), for back-pressure decisions. */
+  get pendingRows(): number {
+    return this.events.length + this.dirty.size * 2;
+  }
+
+  /**
+   * Rebuilds runs from stored events after a restart or a partition assignment. Runs the store
+   * already has as finished are not opened again. The rebuilt runs are written again
+   * (idempotently), which also repairs a flush that died half-way.
+   */
+  restore(recovery: Recovery, now: number): void {
+    if (recovery.maxEventTime !== null) this.watermark.seed(recovery.maxEventTime, now);
+    const versions = new Map<string, number>();
+    for (const run of recovery.runs) {
+      versions.set(run.runId, run.version);
+      if ((run.state === 'completed' || run.state === 'compensated') && !this.runs.has(run.runId)) this.closed.set(run.runId, 0);
+    }
+    const sorted = [...recovery.events].sort((a, b) => a.time - b.time);
+    for (const event of sorted) {
+      const key = eventKey(event);
+      if (this.dedupe.checkAndRemember(key, event.time)) continue;
+      this.watermark.seed(event.time, now);
+      this.attach(event, key, now);
+    }
+    for (const run of this.dirty) run.version = Math.max(run.version, (versions.get(run.runId) ?? 0) + 1);
+  }
+
+  /** Drops runs on partitions this instance no longer owns. */
+  dropPartitions(keep: (partition: number) => boolean): number {
+    let dropped = 0;
+    for (const run of this.runs.values()) {
+      if (keep(run.partition)) continue;
+      this.runs.delete(run.runId);
+      this.dirty.delete(run);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  get openRuns(): number {
+    return this.runs.size;
+  }
+
+  stateCounts(): Record<RunState, number> {
+    const counts: Record<RunState, number> = { open: 0, completed: 0, failed: 0, deadline_missed: 0, compensated: 0 };
+    for (const run of this.runs.values()) counts[run.state]++;
+    return counts;
+  }
+
+  heldCount(): number {
+    let n = 0;
+    for (const list of this.held.values()) n += list.length;
+    return n;
+  }
+}
+
+function toEventRecord(event: WorkflowEvent, now: number): EventRecord {
+  return {
+    source: event.source,
+    id: event.id,
+    type: event.type,
+    time: event.time,
+    correlationId: event.correlationId,
+    subject: event.subject ?? '',
+    data: event.data === undefined ? '' : JSON.stringify(event.data),
+    error: event.error ?? {},
+    origin: event.origin,
+    receivedAt: now,
+  };
+}

@@ -1,0 +1,37 @@
+import type { WorkflowDefinition } from '../config/schema.ts';
+
+/** The part an event type plays in a workflow. */
+export type Role =
+  | { kind: 'trigger'; workflow: WorkflowDefinition }
+  | { kind: 'step'; workflow: WorkflowDefinition; step: string }
+  | { kind: 'step-failure'; workflow: WorkflowDefinition; step: string }
+  | { kind: 'compensation'; workflow: WorkflowDefinition; step: string };
+
+/** Looks up, for an event's (source, type), every part it plays in every workflow. */
+export class WorkflowIndex {
+  private readonly roles = new Map<string, Role[]>();
+  readonly workflows: ReadonlyMap<string, WorkflowDefinition>;
+
+  constructor(definitions: readonly WorkflowDefinition[]) {
+    this.workflows = new Map(definitions.map((w) => [w.name, w]));
+    for (const workflow of definitions) {
+      this.add(workflow.trigger.source, workflow.trigger.type, { kind: 'trigger', workflow });
+      for (const step of workflow.steps) {
+        this.add(step.source, step.type, { kind: 'step', workflow, step: step.name });
+        for (const type of step.failOn) this.add(step.source, type, { kind: 'step-failure', workflow, step: step.name });
+      }
+      for (const step of workflow.compensation) this.add(step.source, step.type, { kind: 'compensation', workflow, step: step.name });
+    }
+  }
+
+  private add(source: string, type: string, role: Role): void {
+    const key = `${source}\u0000${type}`;
+    const list = this.roles.get(key);
+    if (list) list.push(role);
+    else this.roles.set(key, [role]);
+  }
+
+  rolesOf(source: string, type: string): readonly Role[] {
+    return this.roles.get(`${source}\u0000${type}`) ?? [];
+  }
+}

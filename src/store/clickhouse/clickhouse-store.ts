@@ -1,0 +1,157 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import type { Recovery, RecoveryQuery, Store, StoreBatch, Trace } from '../store.ts';
+import { MIGRATIONS, migrationTable } from './migrations.ts';
+import { deadLetterRow, eventFromRow, eventRecordFromRow, eventRow, runFromRow, runRow, spanFromRow, spanRow } from './rows.ts';
+import { ident, int, list, quote } from './sql.ts';
+
+export interface ClickHouseStoreOptions {
+  url: string;
+  database: string;
+  username: string;
+  password: string;
+  requestTimeout: number;
+  logger: Logger;
+}
+
+const EVENT_COLUMNS =
+  'correlation_id, source, event_id, type, event_time_ms, subject, data, error_code, error_class, error_message, topic, partition, offset, received_at_ms';
+const RUN_COLUMNS =
+  'workflow, correlation_id, run_id, owner, partition, state, started_at_ms, deadline_at_ms, completed_at_ms, deadline_missed, missing_steps, failed_steps, event_count, last_event_at_ms, version';
+const SPAN_COLUMNS =
+  'correlation_id, run_id, workflow, step, kind, status, source, event_id, run_started_at_ms, start_ms, end_ms, duration_ms, since_trigger_ms, error_code, error_class, version';
+
+/** IN lists are sent in slices so that a large recovery never builds one giant query. */
+const IN_SLICE = 2_000;
+
+export class ClickHouseStore implements Store {
+  readonly kind = 'clickhouse';
+  private readonly client: ClickHouseClient;
+  private readonly db: string;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(options: ClickHouseStoreOptions) {
+    this.db = options.database;
+    this.logger = options.logger;
+    ident(this.db);
+    this.client = createClient({
+      url: options.url,
+      username: options.username,
+      password: options.password,
+      request_timeout: options.requestTimeout,
+      compression: { request: false, response: false },
+      max_open_connections: 8,
+    });
+  }
+
+  private table(name: string): string {
+    return `${ident(this.db)}.${ident(name)}`;
+  }
+
+  async start(): Promise<void> {
+    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
+    await this.client.command({ query: migrationTable(this.db) });
+    const applied = new Set(
+      (await this.rows<{ version: number }>(`SELECT version FROM ${this.table('schema_migrations')}`)).map((r) => Number(r.version)),
+    );
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements(this.db)) await this.client.command({ query: statement });
+      await this.client.insert({
+        table: this.table('schema_migrations'),
+        values: [{ version: migration.version, name: migration.name, applied_at: Math.floor(Date.now() / 1000) }],
+        format: 'JSONEachRow',
+      });
+      this.logger.info({ version: migration.version, migration: migration.name, database: this.db }, 'applied migration');
+    }
+  }
+
+  async write(batch: StoreBatch): Promise<void> {
+    const inserts: Promise<unknown>[] = [];
+    const insert = (name: string, values: object[]) => {
+      if (values.length > 0) inserts.push(this.client.insert({ table: this.table(name), values, format: 'JSONEachRow' }));
+    };
+    insert('events', batch.events.map(eventRow));
+    insert('runs', batch.runs.map(runRow));
+    insert('spans', batch.spans.map(spanRow));
+    insert('dead_letters', batch.deadLetters.map(deadLetterRow));
+    // Wait for every insert before reporting: a rejected one leaves others running otherwise.
+    const results = await Promise.allSettled(inserts);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  async recover(query: RecoveryQuery): Promise<Recovery> {
+    const partitionFilter = query.partitions ? `partition IN ${list(query.partitions)}` : '1';
+    const [maxRow] = await this.rows<{ t: string }>(
+      `SELECT max(event_time_ms) AS t, count() AS c FROM ${this.table('events')} WHERE ${partitionFilter}`,
+    );
+    const maxEventTime = maxRow && Number(maxRow.t) > 0 ? Number(maxRow.t) : null;
+    if (maxEventTime === null) return { events: [], runs: [], maxEventTime: null };
+
+    const unfinished = await this.rows<{ correlation_id: string }>(
+      `SELECT correlation_id FROM (
+         SELECT run_id, correlation_id, state FROM ${this.table('runs')}
+         WHERE ${partitionFilter} AND started_at_ms >= ${int(query.runsSince)}
+         ORDER BY version DESC LIMIT 1 BY run_id
+       ) WHERE state IN ('open', 'failed', 'deadline_missed')`,
+    );
+    const recent = await this.rows<{ correlation_id: string }>(
+      `SELECT DISTINCT correlation_id FROM ${this.table('events')}
+       WHERE ${partitionFilter} AND event_time_ms >= ${int(Math.max(0, query.heldSince(maxEventTime)))}`,
+    );
+    const ids = [...new Set([...unfinished, ...recent].map((r) => r.correlation_id))];
+    const events = [];
+    const runs = [];
+    for (let i = 0; i < ids.length; i += IN_SLICE) {
+      const slice = list(ids.slice(i, i + IN_SLICE));
+      const eventRows = await this.rows(
+        `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id IN ${slice} ORDER BY event_time_ms LIMIT 1 BY source, event_id`,
+      );
+      events.push(...eventRows.map(eventFromRow));
+      const runRows = await this.rows<{ run_id: string; state: string; version: string }>(
+        `SELECT run_id, state, version FROM ${this.table('runs')} WHERE correlation_id IN ${slice} ORDER BY version DESC LIMIT 1 BY run_id`,
+      );
+      runs.push(...runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
+    }
+    return { events, runs, maxEventTime };
+  }
+
+  async trace(correlationId: string): Promise<Trace> {
+    const id = quote(correlationId);
+    const [runs, spans, events] = await Promise.all([
+      this.rows(`SELECT ${RUN_COLUMNS} FROM ${this.table('runs')} WHERE correlation_id = ${id} ORDER BY version DESC LIMIT 1 BY run_id`),
+      this.rows(`SELECT ${SPAN_COLUMNS} FROM ${this.table('spans')} WHERE correlation_id = ${id} ORDER BY version DESC LIMIT 1 BY run_id, step`),
+      this.rows(`SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id = ${id} ORDER BY event_time_ms LIMIT 1 BY source, event_id`),
+    ]);
+    return {
+      correlationId,
+      runs: runs.map(runFromRow).sort((a, b) => a.startedAt - b.startedAt),
+      spans: spans.map(spanFromRow).sort((a, b) => a.startAt - b.startAt || a.endAt - b.endAt),
+      events: events.map(eventRecordFromRow),
+    };
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    const result = await this.client.ping();
+    return result.success;
+  }
+
+  /** Runs a query and returns its rows (JSONEachRow). For the store's own queries and tests. */
+  async rows<T = Record<string, unknown>>(query: string): Promise<T[]> {
+    const result = await this.client.query({ query, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+
+  async command(query: string): Promise<void> {
+    await this.client.command({ query });
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+}

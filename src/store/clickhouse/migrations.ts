@@ -1,0 +1,111 @@
+import { ident } from './sql.ts';
+
+/**
+ * Versioned schema. Append only: a released migration is never edited. Every statement is
+ * idempotent (IF NOT EXISTS) so two instances starting at once cannot trip over each other.
+ * The SQL runs on ClickHouse 18.16 and current releases: no DateTime64, TTL, Map, codecs.
+ * Times are UInt64 epoch ms; a MATERIALIZED DateTime beside them serves Grafana's time filters.
+ * Partitions are by month of a time that never changes for a row, so a replayed row replaces.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (db: string) => string[];
+}
+
+const month = (column: string) => `toYYYYMM(toDateTime(intDiv(${column}, 1000), 'UTC'))`;
+const dateTime = (column: string) => `DateTime('UTC') MATERIALIZED toDateTime(intDiv(${column}, 1000), 'UTC')`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, runs, spans, dead letters',
+    statements: (db) => {
+      const d = ident(db);
+      return [
+        `CREATE TABLE IF NOT EXISTS ${d}.events (
+          correlation_id String,
+          source String,
+          event_id String,
+          type String,
+          event_time_ms UInt64,
+          event_time ${dateTime('event_time_ms')},
+          subject String,
+          data String,
+          error_code String,
+          error_class String,
+          error_message String,
+          topic String,
+          partition UInt32,
+          offset UInt64,
+          received_at_ms UInt64
+        ) ENGINE = ReplacingMergeTree()
+        PARTITION BY ${month('event_time_ms')}
+        ORDER BY (correlation_id, source, event_id)`,
+        `CREATE TABLE IF NOT EXISTS ${d}.runs (
+          workflow String,
+          correlation_id String,
+          run_id String,
+          owner String,
+          partition UInt32,
+          state Enum8('open' = 1, 'completed' = 2, 'failed' = 3, 'deadline_missed' = 4, 'compensated' = 5),
+          started_at_ms UInt64,
+          started_at ${dateTime('started_at_ms')},
+          deadline_at_ms UInt64,
+          completed_at_ms UInt64,
+          deadline_missed UInt8,
+          missing_steps Array(String),
+          failed_steps Array(String),
+          event_count UInt32,
+          last_event_at_ms UInt64,
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        PARTITION BY ${month('started_at_ms')}
+        ORDER BY (workflow, correlation_id)`,
+        `CREATE TABLE IF NOT EXISTS ${d}.spans (
+          correlation_id String,
+          run_id String,
+          workflow String,
+          step String,
+          kind Enum8('trigger' = 1, 'step' = 2, 'compensation' = 3),
+          status Enum8('done' = 1, 'failed' = 2),
+          source String,
+          event_id String,
+          run_started_at_ms UInt64,
+          start_ms UInt64,
+          end_ms UInt64,
+          duration_ms UInt64,
+          since_trigger_ms Int64,
+          error_code String,
+          error_class String,
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        PARTITION BY ${month('run_started_at_ms')}
+        ORDER BY (correlation_id, run_id, step)`,
+        `CREATE TABLE IF NOT EXISTS ${d}.dead_letters (
+          topic String,
+          partition UInt32,
+          offset UInt64,
+          at_ms UInt64,
+          at ${dateTime('at_ms')},
+          reason String,
+          detail String,
+          message_key String,
+          header_names Array(String),
+          header_values Array(String),
+          raw_base64 String
+        ) ENGINE = ReplacingMergeTree()
+        ORDER BY (topic, partition, offset)`,
+      ];
+    },
+  },
+];
+
+export function migrationTable(db: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${ident(db)}.schema_migrations (
+    version UInt32,
+    name String,
+    applied_at DateTime('UTC')
+  ) ENGINE = ReplacingMergeTree()
+  ORDER BY version`;
+}

@@ -1,0 +1,162 @@
+import type { DeadLetter } from '../../collectors/dead-letter.ts';
+import type { WorkflowEvent } from '../../stitch/event.ts';
+import type { EventRecord, RunRecord, RunState, SpanRecord } from '../../stitch/records.ts';
+
+/** Records to JSONEachRow rows and back. Column names are the table's. */
+
+export function eventRow(e: EventRecord) {
+  return {
+    correlation_id: e.correlationId,
+    source: e.source,
+    event_id: e.id,
+    type: e.type,
+    event_time_ms: e.time,
+    subject: e.subject,
+    data: e.data,
+    error_code: e.error.code ?? '',
+    error_class: e.error.class ?? '',
+    error_message: e.error.message ?? '',
+    topic: e.origin.topic,
+    partition: e.origin.partition,
+    offset: e.origin.offset,
+    received_at_ms: e.receivedAt,
+  };
+}
+
+export function runRow(r: RunRecord) {
+  return {
+    workflow: r.workflow,
+    correlation_id: r.correlationId,
+    run_id: r.runId,
+    owner: r.owner,
+    partition: r.partition,
+    state: r.state,
+    started_at_ms: r.startedAt,
+    deadline_at_ms: r.deadlineAt,
+    completed_at_ms: r.completedAt,
+    deadline_missed: r.deadlineMissed ? 1 : 0,
+    missing_steps: r.missingSteps,
+    failed_steps: r.failedSteps,
+    event_count: r.eventCount,
+    last_event_at_ms: r.lastEventAt,
+    version: r.version,
+  };
+}
+
+export function spanRow(s: SpanRecord) {
+  return {
+    correlation_id: s.correlationId,
+    run_id: s.runId,
+    workflow: s.workflow,
+    step: s.step,
+    kind: s.kind,
+    status: s.status,
+    source: s.source,
+    event_id: s.eventId,
+    run_started_at_ms: s.runStartedAt,
+    start_ms: s.startAt,
+    end_ms: s.endAt,
+    duration_ms: Math.max(0, s.endAt - s.startAt),
+    since_trigger_ms: s.sinceTriggerMs,
+    error_code: s.errorCode,
+    error_class: s.errorClass,
+    version: s.version,
+  };
+}
+
+export function deadLetterRow(d: DeadLetter) {
+  const names = Object.keys(d.headers);
+  return {
+    topic: d.origin.topic,
+    partition: d.origin.partition,
+    offset: d.origin.offset,
+    at_ms: d.at,
+    reason: d.reason,
+    detail: d.detail,
+    message_key: d.key ?? '',
+    header_names: names,
+    header_values: names.map((n) => d.headers[n]!),
+    raw_base64: d.raw ? d.raw.toString('base64') : '',
+  };
+}
+
+/** UInt64 columns come back as strings in JSON formats. */
+const n = (v: unknown) => Number(v);
+
+export type EventRow = ReturnType<typeof eventRow>;
+
+export function eventFromRow(row: Record<string, unknown>): WorkflowEvent {
+  const error = {
+    ...(row['error_code'] ? { code: String(row['error_code']) } : {}),
+    ...(row['error_class'] ? { class: String(row['error_class']) } : {}),
+    ...(row['error_message'] ? { message: String(row['error_message']) } : {}),
+  };
+  const data = String(row['data'] ?? '');
+  return {
+    source: String(row['source']),
+    id: String(row['event_id']),
+    type: String(row['type']),
+    time: n(row['event_time_ms']),
+    correlationId: String(row['correlation_id']),
+    ...(row['subject'] ? { subject: String(row['subject']) } : {}),
+    ...(data ? { data: JSON.parse(data) as unknown } : {}),
+    ...(Object.keys(error).length > 0 ? { error } : {}),
+    origin: { topic: String(row['topic']), partition: n(row['partition']), offset: String(row['offset']) },
+  };
+}
+
+export function eventRecordFromRow(row: Record<string, unknown>): EventRecord {
+  const e = eventFromRow(row);
+  return {
+    source: e.source,
+    id: e.id,
+    type: e.type,
+    time: e.time,
+    correlationId: e.correlationId,
+    subject: e.subject ?? '',
+    data: String(row['data'] ?? ''),
+    error: e.error ?? {},
+    origin: e.origin,
+    receivedAt: n(row['received_at_ms']),
+  };
+}
+
+export function runFromRow(row: Record<string, unknown>): RunRecord {
+  return {
+    runId: String(row['run_id']),
+    workflow: String(row['workflow']),
+    owner: String(row['owner']),
+    correlationId: String(row['correlation_id']),
+    partition: n(row['partition']),
+    state: row['state'] as RunState,
+    startedAt: n(row['started_at_ms']),
+    deadlineAt: n(row['deadline_at_ms']),
+    completedAt: n(row['completed_at_ms']),
+    deadlineMissed: n(row['deadline_missed']) === 1,
+    missingSteps: row['missing_steps'] as string[],
+    failedSteps: row['failed_steps'] as string[],
+    eventCount: n(row['event_count']),
+    lastEventAt: n(row['last_event_at_ms']),
+    version: n(row['version']),
+  };
+}
+
+export function spanFromRow(row: Record<string, unknown>): SpanRecord {
+  return {
+    runId: String(row['run_id']),
+    workflow: String(row['workflow']),
+    correlationId: String(row['correlation_id']),
+    step: String(row['step']),
+    kind: row['kind'] as SpanRecord['kind'],
+    status: row['status'] as SpanRecord['status'],
+    source: String(row['source']),
+    eventId: String(row['event_id']),
+    runStartedAt: n(row['run_started_at_ms']),
+    startAt: n(row['start_ms']),
+    endAt: n(row['end_ms']),
+    sinceTriggerMs: n(row['since_trigger_ms']),
+    errorCode: String(row['error_code']),
+    errorClass: String(row['error_class']),
+    version: n(row['version']),
+  };
+}

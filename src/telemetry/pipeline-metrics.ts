@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DeadLetterReason } from '../collectors/dead-letter.ts';
+
+/**
+ * The pipeline's metrics. Labels come from short fixed lists (configured source names,
+ * configured topics, reasons, tables); a correlation ID or business key is never a label.
+ */
+export class PipelineMetrics {
+  readonly eventsReceived: Counter<'source'>;
+  readonly duplicates: Counter;
+  readonly deadLetters: Counter<'topic' | 'reason'>;
+  readonly rowsWritten: Counter<'table'>;
+  readonly flushSeconds: Histogram;
+  readonly storeErrors: Counter<'retryable'>;
+  readonly backpressureWaits: Counter;
+  readonly bufferedRows: Gauge;
+  readonly watermarkLagSeconds: Gauge;
+  readonly runsInMemory: Gauge<'state'>;
+  readonly heldEvents: Gauge;
+  readonly committedOffset: Gauge<'topic' | 'partition'>;
+  private readonly knownSources: Set<string>;
+
+  constructor(registry: Registry, sources: readonly string[]) {
+    this.knownSources = new Set(sources);
+    const registers = [registry];
+    this.eventsReceived = new Counter({
+      name: 'seamwatch_events_received_total',
+      help: 'Decoded events accepted, by configured source ("other" for sources not in the config).',
+      labelNames: ['source'],
+      registers,
+    });
+    this.duplicates = new Counter({ name: 'seamwatch_events_duplicate_total', help: 'Redelivered events (same source and id) that changed nothing.', registers });
+    this.deadLetters = new Counter({
+      name: 'seamwatch_dead_letters_total',
+      help: 'Messages that could not be decoded or mapped, sent to the dead-letter topic.',
+      labelNames: ['topic', 'reason'],
+      registers,
+    });
+    this.rowsWritten = new Counter({ name: 'seamwatch_store_rows_written_total', help: 'Rows acknowledged by the store.', labelNames: ['table'], registers });
+    this.flushSeconds = new Histogram({
+      name: 'seamwatch_store_flush_seconds',
+      help: 'Time to write one batch to the store and commit its offsets.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.storeErrors = new Counter({ name: 'seamwatch_store_errors_total', help: 'Failed store writes, by whether they are retried.', labelNames: ['retryable'], registers });
+    this.backpressureWaits = new Counter({ name: 'seamwatch_backpressure_waits_total', help: 'Times the consumer waited for the store because the buffer was full.', registers });
+    this.bufferedRows = new Gauge({ name: 'seamwatch_buffered_rows', help: 'Rows waiting to be written to the store.', registers });
+    this.watermarkLagSeconds = new Gauge({ name: 'seamwatch_watermark_lag_seconds', help: 'Wall clock minus the event-time watermark.', registers });
+    this.runsInMemory = new Gauge({ name: 'seamwatch_runs_in_memory', help: 'Workflow runs held by the stitcher, by state.', labelNames: ['state'], registers });
+    this.heldEvents = new Gauge({ name: 'seamwatch_held_events', help: 'Steps waiting for their trigger to arrive.', registers });
+    this.committedOffset = new Gauge({ name: 'seamwatch_committed_offset', help: 'Last committed offset per topic partition.', labelNames: ['topic', 'partition'], registers });
+  }
+
+  sourceLabel(source: string): string {
+    return this.knownSources.has(source) ? source : 'other';
+  }
+
+  deadLetter(topic: string, reason: DeadLetterReason): void {
+    this.deadLetters.inc({ topic, reason });
+  }
+}

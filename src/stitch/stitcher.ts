@@ -68,7 +68,7 @@ export class Stitcher {
       return false;
     }
     this.counters.accepted++;
-    this.watermark.observe(event.time, now);
+    this.watermark.observe(event.origin.topic, event.origin.partition, event.time, now);
     this.events.push(toEventRecord(event, now));
     this.attach(event, key, now);
     return true;
@@ -233,6 +233,7 @@ export class Stitcher {
   /** Drops runs on partitions this instance no longer owns. */
   dropPartitions(keep: (partition: number) => boolean): number {
     let dropped = 0;
+    this.watermark.forgetPartitions(keep);
     for (const run of this.runs.values()) {
       if (keep(run.partition)) continue;
       this.runs.delete(run.runId);

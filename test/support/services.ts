@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+
+/** Where the real services are: started by `npm test` (deploy/local/services.sh up). */
+export const KAFKA_BROKERS = (process.env['SEAMWATCH_KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
+export const CLICKHOUSE_URL = process.env['SEAMWATCH_CLICKHOUSE_URL'] ?? 'http://127.0.0.1:18123';
+
+/** A name no other test uses: topics, groups and databases are fresh per test. */
+export function unique(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+export function kafka(): Kafka {
+  return new Kafka({ clientId: 'seamwatch-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+}
+
+export function store(database: string): ClickHouseStore {
+  return new ClickHouseStore({ url: CLICKHOUSE_URL, database, username: 'default', password: '', requestTimeout: 30_000, logger: silentLogger() });
+}
+
+/** Fails loudly, never skips, when a service is missing: the test command starts them. */
+export async function requireServices(): Promise<void> {
+  const ch = await fetch(`${CLICKHOUSE_URL}/ping`).then((r) => r.text()).catch((e: unknown) => String(e));
+  if (!ch.startsWith('Ok')) throw new Error(`ClickHouse is not answering at ${CLICKHOUSE_URL} (${ch}); run: bash deploy/local/services.sh up`);
+  const admin = kafka().admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } catch (error) {
+    throw new Error(`Kafka is not answering at ${KAFKA_BROKERS.join(',')} (${String(error)}); run: bash deploy/local/services.sh up`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopics(admin: Admin, topics: string[], partitions = 4): Promise<void> {
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+}
+
+/** Sum of (high watermark − committed offset) over the topics: 0 when the group has caught up. */
+export async function groupLag(admin: Admin, groupId: string, topics: string[]): Promise<number> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  let lag = 0;
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const done = committed.find((c) => c.topic === topic);
+    for (const end of ends) {
+      const offset = done?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+      lag += Number(end.high) - Math.max(0, Number(offset));
+    }
+  }
+  return lag;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const started = Date.now();
+  let last: unknown;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

@@ -54,6 +54,12 @@ export async function groupLag(admin: Admin, groupId: string, topics: string[]):
   return lag;
 }
 
+/** Messages the group has committed, summed over the topics' partitions. */
+export async function committedCount(admin: Admin, groupId: string, topics: string[]): Promise<number> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  return committed.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const started = Date.now();
   let last: unknown;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Both local services (ClickHouse + Kafka) for tests and local runs.
+#
+#   deploy/local/services.sh up      install if needed, start both, wait until both answer;
+#                                    prints the connection settings on stdout as KEY=value lines
+#   deploy/local/services.sh down    stop both (data is kept in .services/)
+#   deploy/local/services.sh status  exit 0 only if both run and answer
+#
+# `up` is idempotent and quick when both are already up, so tests and CI may call
+# it every time. Progress goes to stderr; stdout only has the env lines, e.g.
+#   set -a; eval "$(bash deploy/local/services.sh up)"; set +a
+# Reset everything: `deploy/local/services.sh down && rm -rf .services`.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+
+env_lines() {
+  echo "SEAMWATCH_KAFKA_BROKERS=127.0.0.1:${SEAMWATCH_KAFKA_PORT:-19092}"
+  echo "SEAMWATCH_CLICKHOUSE_URL=http://127.0.0.1:${SEAMWATCH_CH_HTTP_PORT:-18123}"
+}
+
+cmd_up() {
+  local t0 ch_pid ch_rc=0 kafka_rc=0
+  t0="$(date +%s.%N)"
+  # Both in parallel: on a cold machine apt-get (ClickHouse) and Maven + JVM start
+  # (Kafka) overlap; on a warm one each check takes a fraction of a second.
+  bash "$HERE/clickhouse.sh" start &
+  ch_pid=$!
+  bash "$HERE/kafka.sh" start || kafka_rc=$?
+  wait "$ch_pid" || ch_rc=$?
+  if ((ch_rc != 0 || kafka_rc != 0)); then
+    echo "services: up failed (clickhouse exit $ch_rc, kafka exit $kafka_rc)" >&2
+    exit 1
+  fi
+  echo "services: up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
+  env_lines
+}
+
+cmd_down() {
+  local rc=0
+  bash "$HERE/kafka.sh" stop || rc=1
+  bash "$HERE/clickhouse.sh" stop || rc=1
+  return "$rc"
+}
+
+cmd_status() {
+  local rc=0
+  bash "$HERE/clickhouse.sh" status || rc=$?
+  bash "$HERE/kafka.sh" status || rc=$?
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 {up|down|status}" >&2; exit 2 ;;
+esac

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Producer } from 'kafkajs';
+import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
+import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
+
+const finalRuns = (db: string) =>
+  `SELECT run_id, argMax(state, version) AS state, argMax(deadline_missed, version) AS missed, argMax(event_count, version) AS events
+   FROM ${db}.runs GROUP BY run_id`;
+
+describe('seamwatch killed without a graceful stop', () => {
+  let admin: Admin;
+  let producer: Producer;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    await requireServices();
+    admin = kafka().admin();
+    await admin.connect();
+    producer = kafka().producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await producer?.disconnect();
+    await admin?.disconnect();
+  });
+
+  async function setUp(prefix: string) {
+    const id = unique(prefix);
+    const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+    await createTopics(admin, Object.values(topics));
+    const ch = store(id);
+    const groupId = `${id}-group`;
+    const configFile = writeConfig(scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL }));
+    const processes: SeamwatchProcess[] = [];
+    const start = async () => {
+      const p = new SeamwatchProcess(configFile, await freePort());
+      processes.push(p);
+      await p.ready();
+      return p;
+    };
+    cleanups.push(async () => {
+      for (const p of processes) await p.kill();
+      await ch.command(`DROP DATABASE IF EXISTS ${id}`);
+      await ch.shutdown();
+      await admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] });
+    });
+    return { id, topics, ch, groupId, start };
+  }
+
+  it('rebuilds a run that was open at the kill and completes it from steps that arrive after the restart', async () => {
+    const { id, topics, ch, groupId, start } = await setUp('open');
+    const first = await start();
+    const ce = (type: string, eventId: string, c: string, time: number, source = 'crm') => ({
+      key: c,
+      value: JSON.stringify({ specversion: '1.0', id: eventId, source, type, time: new Date(time).toISOString(), correlationid: c }),
+    });
+    const webhook = (type: string, eventId: string, c: string, time: number) => ({
+      key: c,
+      value: JSON.stringify({ id: eventId, type, created: time, data: { object: { metadata: { correlation_id: c } } } }),
+    });
+    const ids = Array.from({ length: 40 }, (_, i) => `open-${i}`);
+    await producer.send({ topic: topics.crm, messages: ids.map((c, i) => ce('subscription.upgraded', `t-${c}`, c, T0 + i)) });
+    await producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('invoice.updated', `inv-${c}`, c, T0 + i + 1_000)) });
+    await waitFor('the first half to be committed', async () => (await groupLag(admin, groupId, Object.values(topics))) === 0);
+    await first.kill();
+
+    await producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('entitlement.activated', `ent-${c}`, c, T0 + i + 2_000)) });
+    await start();
+    await waitFor('the second half to be committed', async () => (await groupLag(admin, groupId, Object.values(topics))) === 0);
+    await waitFor('every run completed', async () => {
+      const rows = await ch.rows<{ state: string }>(finalRuns(id));
+      return rows.length === ids.length && rows.every((r) => r.state === 'completed');
+    });
+    const rows = await ch.rows<{ events: string; missed: number }>(finalRuns(id));
+    expect(rows.map((r) => Number(r.events))).toEqual(ids.map(() => 3));
+    expect(rows.every((r) => Number(r.missed) === 0)).toBe(true);
+    const [spans] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.spans FINAL`);
+    expect(Number(spans!.n)).toBe(ids.length * 3);
+  });
+
+  it('loses nothing and counts nothing twice when killed mid-stream', async () => {
+    const { id, topics, ch, groupId, start } = await setUp('kill');
+    const scenario = buildScenario(topics, 8_000, 1_500, 'k');
+    const total = [...scenario.messages.values()].reduce((n, list) => n + list.length, 0);
+    const all = Object.values(topics);
+    const first = await start();
+    const producing = produceAll(producer, scenario.messages, 500);
+    // Kill once part of the stream is committed and part is not.
+    const committedAtKill = await waitFor('a committed part of the stream', async () => {
+      const done = await committedCount(admin, groupId, all);
+      return done > total * 0.1 ? done : undefined;
+    }, 60_000, 20);
+    await first.kill();
+    await producing;
+    expect(committedAtKill).toBeLessThan(total);
+
+    await start();
+    await waitFor('everything to be committed after the restart', async () => (await groupLag(admin, groupId, all)) === 0, 120_000);
+    await waitFor('every run', async () => (await ch.rows(finalRuns(id))).length === scenario.expectedRuns.size, 60_000);
+
+    const [events] = await ch.rows<{ rows: string; distinct: string }>(`SELECT count() AS rows, uniqExact(source, event_id) AS distinct FROM ${id}.events FINAL`);
+    expect(Number(events!.distinct)).toBe(scenario.distinctEvents);
+    expect(Number(events!.rows)).toBe(scenario.distinctEvents);
+    await waitFor('final verdicts', async () => {
+      const rows = await ch.rows<{ run_id: string; state: string; missed: number }>(finalRuns(id));
+      return rows.every((r) => {
+        const expected = scenario.expectedRuns.get(r.run_id);
+        return expected?.state === r.state && expected.deadlineMissed === (Number(r.missed) === 1);
+      });
+    }, 30_000);
+    const [letters] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.dead_letters FINAL`);
+    expect(Number(letters!.n)).toBe(scenario.malformed.length);
+  });
+});

@@ -48,12 +48,13 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 
 function describeIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string>): string {
   const key = formatPath(issue.path);
-  const env = fromEnv.get(key);
+  // An override can set a whole list (SEAMWATCH_KAFKA_BROKERS), so an issue below it is its too.
+  const env = [...fromEnv].find(([at]) => key === at || key.startsWith(`${at}.`) || key.startsWith(`${at}[`))?.[1];
   const where = env ? `${key} (from ${env})` : key;
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join('\n');
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required`;
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) return `${where}: required`;
   return `${where}: ${issue.message}`;
 }
 
@@ -74,7 +75,8 @@ export function validateConfig(
     setPath(input as Record<string, unknown>, o.path, o.parse ? o.parse(value) : value);
     fromEnv.set(formatPath(o.path), o.env);
   }
-  const result = configSchema.safeParse(input);
+  // Without reportInput zod leaves `input` off every issue, and a wrong type would read as "required".
+  const result = configSchema.safeParse(input, { reportInput: true });
   // Cross-references are checked on the raw input too, so that they are reported together with
   // shape errors instead of only after those are fixed.
   const problems = [
@@ -89,7 +91,7 @@ export function validateConfig(
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = {}): SeamwatchConfig {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
+    throw new ConfigError(file, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '')}`));
   }
   const result = validateConfig(doc.toJS(), env);
   if (!result.ok) throw new ConfigError(file, result.problems);

@@ -28,10 +28,13 @@ export function referenceProblems(raw: unknown): ReferenceProblem[] {
     }
     const mapping = asObject(source['mapping']);
     for (const [field, spec] of Object.entries(mapping)) {
+      // `types` renames event types; its keys are type names, not field specs.
+      if (field === 'types') continue;
       const specs = field === 'error' ? Object.entries(asObject(spec)).map(([k, v]) => [[field, k], v] as const) : [[[field], spec] as const];
       for (const [path, value] of specs) {
         const text = asString(asObject(value)['path']);
-        if (text === undefined) continue;
+        // An empty path is the schema's to report; reporting it twice is noise.
+        if (text === undefined || text === '') continue;
         try {
           parseFieldPath(text);
         } catch (error) {
@@ -70,12 +73,16 @@ export function referenceProblems(raw: unknown): ReferenceProblem[] {
           if (stepNames.has(stepName)) problems.push({ path: [...at, 'name'], message: `duplicate step "${stepName}"` });
           stepNames.add(stepName);
         }
-        const types = [asString(step['type']), ...asArray(step['failOn']).map(asString)];
-        for (const type of types) {
+        if (stepName === 'trigger') problems.push({ path: [...at, 'name'], message: '"trigger" is reserved for the trigger\'s span' });
+        const types: [string | undefined, (string | number)[]][] = [
+          [asString(step['type']), ['type']],
+          ...asArray(step['failOn']).map((t, fi): [string | undefined, (string | number)[]] => [asString(t), ['failOn', fi]]),
+        ];
+        for (const [type, where] of types) {
           if (type === undefined || asString(step['source']) === undefined) continue;
           const key = `${String(step['source'])}\u0000${type}`;
           const owner = matchers.get(key);
-          if (owner) problems.push({ path: [...at, type === step['type'] ? 'type' : 'failOn'], message: `"${String(step['source'])}/${type}" already matches ${owner}` });
+          if (owner) problems.push({ path: [...at, ...where], message: `"${String(step['source'])}/${type}" already matches ${owner}` });
           else matchers.set(key, `step "${stepName ?? si}"`);
         }
       });

@@ -3,7 +3,7 @@ import { parseDuration } from './duration.ts';
 
 /** A duration string ("5m") parsed to milliseconds. */
 const duration = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], { error: 'not a duration (use e.g. 500ms, 30s, 5m, 4h, 7d)' })
   .transform((value, ctx) => {
     const ms = typeof value === 'number' ? value : parseDuration(value);
     if (ms === undefined || ms < 0) {
@@ -18,10 +18,10 @@ const name = z
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"');
 
 /** Where to read a canonical field from a foreign JSON payload. */
-const fieldSource = z.union([
-  z.object({ path: z.string().min(1) }).strict(),
-  z.object({ value: z.string() }).strict(),
-]);
+const fieldSource = z.union(
+  [z.object({ path: z.string().min(1) }).strict(), z.object({ value: z.string() }).strict()],
+  { error: 'must be { path: <field path> } or { value: <constant> }' },
+);
 
 const mapping = z
   .object({
@@ -105,7 +105,8 @@ export const configSchema = z
         kind: z.literal('clickhouse').default('clickhouse'),
         clickhouse: z
           .object({
-            url: z.url(),
+            // A bare host:port parses as a URL with scheme "host:"; only HTTP reaches ClickHouse.
+            url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
             database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier'),
             username: z.string().default('default'),
             password: z.string().default(''),
@@ -125,6 +126,8 @@ export const configSchema = z
         allowedLateness: duration.default(30_000),
         idleAdvanceAfter: duration.default(30_000),
         closedRunRetention: duration.default(900_000),
+        /** A run not finished after this long (event time) is given up: kept as it is, no longer tracked. */
+        runHorizon: duration.default(7 * 86_400_000),
         closedRunMemory: z.number().int().positive().default(200_000),
       })
       .strict()

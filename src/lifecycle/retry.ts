@@ -32,6 +32,8 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
       if (now() - started + wait > options.deadlineMs) throw error;
       options.onRetry?.(error, attempt + 1, wait);
       await sleep(wait, options.signal);
+      // Aborted while waiting (a shutdown deadline): no further attempt, which could take long.
+      if (options.signal?.aborted) throw error;
     }
   }
 }

@@ -48,7 +48,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
 /**
  * Records what an event says about a step. A success wins over a failure of the same step,
  * whatever the order they arrive in: a failure that was retried into success is not a failure.
- * Among successes, the earliest event time counts.
+ * Among outcomes of the same status, the earliest event time counts.
  */
 export function recordOutcome(run: WorkflowRun, outcome: StepOutcome): void {
   const current = run.outcomes.get(outcome.name);
@@ -57,7 +57,10 @@ export function recordOutcome(run: WorkflowRun, outcome: StepOutcome): void {
     return;
   }
   if (current.status === 'failed' && outcome.status === 'done') run.outcomes.set(outcome.name, outcome);
-  else if (current.status === outcome.status && outcome.time < current.time) run.outcomes.set(outcome.name, outcome);
+  else if (current.status === outcome.status && (outcome.time < current.time || (outcome.time === current.time && outcome.eventId < current.eventId))) {
+    // Ties go to the smaller event id, so arrival order never decides.
+    run.outcomes.set(outcome.name, outcome);
+  }
 }
 
 export interface Verdict {

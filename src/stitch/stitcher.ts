@@ -86,7 +86,10 @@ export class Stitcher {
       let run = this.runs.get(runId);
       if (role.kind === 'trigger') {
         if (run) {
-          if (!run.eventKeys.has(key)) this.counters.extraTriggers++;
+          if (!run.eventKeys.has(key)) {
+            this.counters.extraTriggers++;
+            this.addTrigger(run, event, key, now);
+          }
           continue;
         }
         if (this.closed.has(runId)) {
@@ -114,6 +117,20 @@ export class Stitcher {
       if (list) list.push(event);
       else this.held.set(event.correlationId, [event]);
     }
+  }
+
+  /**
+   * Another trigger for a run already open: the earliest one (then the smallest id) starts the
+   * run, so the run is the same whichever trigger arrived first.
+   */
+  private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
+    run.eventKeys.add(key);
+    run.lastEventAt = Math.max(run.lastEventAt, event.time);
+    if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.trigger.id)) {
+      run.startedAt = event.time;
+      run.trigger = { source: event.source, id: event.id };
+    }
+    this.touch(run, now);
   }
 
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
@@ -154,7 +171,7 @@ export class Stitcher {
     run.state = verdict.state;
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
-    run.version = Math.max(run.version + 1, now);
+    run.version = Math.max(run.version + 1, progressVersion(run.eventKeys.size, now));
     this.dirty.add(run);
   }
 
@@ -172,7 +189,8 @@ export class Stitcher {
         if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now);
       }
       const finished = run.state === 'completed' || run.state === 'compensated';
-      const forgetAfter = finished ? run.lastEventAt + closedRunRetention : run.startedAt + runHorizon;
+      // An unfinished run is kept at least until its deadline has been judged.
+      const forgetAfter = finished ? run.lastEventAt + closedRunRetention : run.startedAt + Math.max(runHorizon, run.definition.deadline + allowedLateness);
       if (watermark > forgetAfter && !this.dirty.has(run)) {
         this.runs.delete(run.runId);
         this.closed.set(run.runId, run.lastEventAt);
@@ -209,31 +227,43 @@ export class Stitcher {
   }
 
   /**
-   * Rebuilds runs from stored events after a restart or a partition assignment. Runs the store
-   * already has as finished are not opened again. The rebuilt runs are written again
+   * Rebuilds runs from stored events after a restart or a partition assignment, finished ones
+   * too, so that late events still apply to them. A finished run that cannot be rebuilt (its
+   * trigger is not among the events) is not opened again. The rebuilt runs are written again
    * (idempotently), which also repairs a flush that died half-way.
    */
   restore(recovery: Recovery, now: number): void {
     if (recovery.maxEventTime !== null) this.watermark.seed(recovery.maxEventTime, now);
-    const versions = new Map<string, number>();
-    for (const run of recovery.runs) {
-      versions.set(run.runId, run.version);
-      if ((run.state === 'completed' || run.state === 'compensated') && !this.runs.has(run.runId)) this.closed.set(run.runId, 0);
-    }
+    const versions = new Map(recovery.runs.map((run) => [run.runId, run.version]));
     const sorted = [...recovery.events].sort((a, b) => a.time - b.time);
     for (const event of sorted) {
+      // Attach even when the key was seen: this instance may have owned the partition before,
+      // and the runs were dropped when it moved away. Attaching is idempotent per run.
       const key = eventKey(event);
-      if (this.dedupe.checkAndRemember(key, event.time)) continue;
-      this.watermark.seed(event.time, now);
+      this.dedupe.checkAndRemember(key, event.time);
       this.attach(event, key, now);
     }
     for (const run of this.dirty) run.version = Math.max(run.version, (versions.get(run.runId) ?? 0) + 1);
+    // A finished run whose events were not all found (its trigger is gone) stays as stored.
+    for (const run of recovery.runs) {
+      if ((run.state === 'completed' || run.state === 'compensated') && !this.runs.has(run.runId)) this.closed.set(run.runId, 0);
+    }
+  }
+
+  /** Tells event time whether a partition still has a backlog to read (see Watermark). */
+  partitionBacklog(topic: string, partition: number, hasBacklog: boolean, now: number): void {
+    this.watermark.backlog(topic, partition, hasBacklog, now);
   }
 
   /** Drops runs on partitions this instance no longer owns. */
   dropPartitions(keep: (partition: number) => boolean): number {
     let dropped = 0;
     this.watermark.forgetPartitions(keep);
+    for (const [correlationId, list] of this.held) {
+      const kept = list.filter((e) => keep(e.origin.partition));
+      if (kept.length === 0) this.held.delete(correlationId);
+      else if (kept.length !== list.length) this.held.set(correlationId, kept);
+    }
     for (const run of this.runs.values()) {
       if (keep(run.partition)) continue;
       this.runs.delete(run.runId);
@@ -258,6 +288,15 @@ export class Stitcher {
     for (const list of this.held.values()) n += list.length;
     return n;
   }
+}
+
+/**
+ * Row versions order first by how many events a run has seen, then by wall time: a run rebuilt
+ * from fewer events (a redelivered trigger of a run this instance no longer remembers) can
+ * never replace a fuller row in the store.
+ */
+export function progressVersion(eventCount: number, now: number): number {
+  return Math.min(eventCount, 899) * 1e13 + (now % 1e13);
 }
 
 function toEventRecord(event: WorkflowEvent, now: number): EventRecord {

@@ -1,13 +1,15 @@
 /**
  * Event-time clock. Each input partition keeps the newest event time seen in it; the watermark
  * is the oldest of those among partitions still delivering, so a topic read ahead of another
- * (a replay, a lagging source) cannot push deadlines past events not yet read. A replay of last
- * week gets the same verdicts as live. When every partition goes quiet, the watermark moves on
- * with the wall clock after a grace period, so deadlines still pass when nothing arrives.
- * It never moves backwards.
+ * (a replay, a lagging source) cannot push deadlines past events not yet read. A partition with
+ * a backlog (told by the collector, from its lag) always counts as delivering, however long it
+ * waits for its turn; one that has not delivered yet holds the watermark at its seed. A
+ * caught-up partition that stays quiet for a grace period stops holding it back, and when every
+ * partition is quiet the watermark moves on with the wall clock, so deadlines still pass when
+ * nothing arrives. A replay of last week gets the same verdicts as live. It never moves back.
  */
 export class Watermark {
-  private readonly partitions = new Map<string, { partition: number; max: number; lastArrival: number }>();
+  private readonly partitions = new Map<string, { partition: number; max: number; lastArrival: number; backlog: boolean }>();
   private readonly idleAdvanceAfterMs: number;
   private current = Number.NEGATIVE_INFINITY;
   private seeded = Number.NEGATIVE_INFINITY;
@@ -24,9 +26,17 @@ export class Watermark {
       if (eventTime > entry.max) entry.max = eventTime;
       entry.lastArrival = now;
     } else {
-      this.partitions.set(key, { partition, max: eventTime, lastArrival: now });
+      this.partitions.set(key, { partition, max: eventTime, lastArrival: now, backlog: false });
     }
     this.lastArrival = now;
+  }
+
+  /** Whether a partition still has messages to read (from the consumer's lag). */
+  backlog(topic: string, partition: number, hasBacklog: boolean, now: number): void {
+    const key = `${topic}\u0000${partition}`;
+    const entry = this.partitions.get(key);
+    if (entry) entry.backlog = hasBacklog;
+    else if (hasBacklog) this.partitions.set(key, { partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: true });
   }
 
   /** Sets a starting point after recovery, without counting as an arrival. */
@@ -45,7 +55,9 @@ export class Watermark {
     let newest = this.seeded;
     for (const entry of this.partitions.values()) {
       if (entry.max > newest) newest = entry.max;
-      if (now - entry.lastArrival < this.idleAdvanceAfterMs && entry.max < activeMin) activeMin = entry.max;
+      if (!entry.backlog && now - entry.lastArrival >= this.idleAdvanceAfterMs) continue;
+      const reached = entry.max === Number.NEGATIVE_INFINITY ? this.seeded : entry.max;
+      if (reached < activeMin) activeMin = reached;
     }
     let candidate: number;
     if (activeMin !== Number.POSITIVE_INFINITY) candidate = activeMin;

@@ -11,17 +11,25 @@ export interface StoreBatch extends StitchOutput {
 export interface Recovery {
   events: WorkflowEvent[];
   runs: { runId: string; state: RunState; version: number }[];
-  /** Newest event time stored for these partitions, to seed the watermark. */
+  /**
+   * The event time every stored partition had reached: the oldest of their newest event
+   * times. It seeds the watermark, which must not run ahead of a partition still behind.
+   */
   maxEventTime: number | null;
 }
 
 export interface RecoveryQuery {
   /** Kafka partition numbers this instance owns; null means all. */
   partitions: number[] | null;
-  /** Runs that started before this (epoch ms) are not recovered. */
-  runsSince: number;
-  /** Recent events (held steps waiting for a trigger) from this event time on. */
-  heldSince: (maxEventTime: number) => number;
+  /** How far back, in event time, unfinished runs are rebuilt (ms). */
+  runHorizon: number;
+  /** How far back, in event time, steps still waiting for their trigger are looked for (ms). */
+  holdHorizon: number;
+  /**
+   * Where reading will resume: stored events at or past these offsets will be read again, so
+   * every run they touch is rebuilt, finished or not. Offset "-1" means nothing was committed.
+   */
+  replayFrom: { topic: string; partition: number; offset: string }[];
 }
 
 export interface Trace {

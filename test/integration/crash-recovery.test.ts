@@ -4,10 +4,7 @@ import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-stor
 import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
 import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
-
-const finalRuns = (db: string) =>
-  `SELECT run_id, argMax(state, version) AS state, argMax(deadline_missed, version) AS missed, argMax(event_count, version) AS events
-   FROM ${db}.runs GROUP BY run_id`;
+import { expectRunsExactly, finalRuns } from '../support/runs.ts';
 
 describe('seamwatch killed without a graceful stop', () => {
   let admin: Admin;
@@ -102,16 +99,7 @@ describe('seamwatch killed without a graceful stop', () => {
     await waitFor('everything to be committed after the restart', async () => (await groupLag(admin, groupId, all)) === 0, 120_000);
     await waitFor('every run', async () => (await ch.rows(finalRuns(id))).length === scenario.expectedRuns.size, 60_000);
 
-    const [events] = await ch.rows<{ rows: string; distinct: string }>(`SELECT count() AS rows, uniqExact(source, event_id) AS distinct FROM ${id}.events FINAL`);
-    expect(Number(events!.distinct)).toBe(scenario.distinctEvents);
-    expect(Number(events!.rows)).toBe(scenario.distinctEvents);
-    await waitFor('final verdicts', async () => {
-      const rows = await ch.rows<{ run_id: string; state: string; missed: number }>(finalRuns(id));
-      return rows.every((r) => {
-        const expected = scenario.expectedRuns.get(r.run_id);
-        return expected?.state === r.state && expected.deadlineMissed === (Number(r.missed) === 1);
-      });
-    }, 30_000);
+    await expectRunsExactly(ch, id, scenario);
     const [letters] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.dead_letters FINAL`);
     expect(Number(letters!.n)).toBe(scenario.malformed.length);
   });

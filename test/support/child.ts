@@ -35,10 +35,10 @@ export class SeamwatchProcess {
     this.child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'run', '--config', configFile], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SEAMWATCH_HTTP_PORT: String(port) },
+      env: { ...process.env, SEAMWATCH_HTTP_PORT: String(port), SEAMWATCH_LOG_LEVEL: 'info' },
     });
     const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-20_000);
+      this.output = (this.output + chunk.toString()).slice(-500_000);
     };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);

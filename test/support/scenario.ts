@@ -117,7 +117,7 @@ function billingWebhook(type: string, id: string, correlationId: string, time: n
 /** Kinds of plan upgrade the stream contains, in rotation. */
 const UPGRADE_KINDS = ['ok', 'ok', 'late', 'missing', 'healed', 'failed', 'compensated', 'early-step', 'redelivered', 'ok'] as const;
 
-export function buildScenario(topics: ScenarioTopics, upgrades: number, tickets: number, prefix = 'c'): Scenario {
+export function buildScenario(topics: ScenarioTopics, upgrades: number, tickets: number, prefix = 'c', partitions = 4): Scenario {
   const messages = new Map<string, Message[]>([[topics.crm, []], [topics.billing, []], [topics.ticketing, []]]);
   const timed: { topic: string; time: number; message: Message }[] = [];
   const expectedRuns = new Map<string, ExpectedRun>();
@@ -167,10 +167,15 @@ export function buildScenario(topics: ScenarioTopics, upgrades: number, tickets:
     expectedRuns.set(`support-ticket:${c}`, { state: stuck ? 'deadline_missed' : 'completed', deadlineMissed: stuck });
   }
 
-  // Event time must pass every deadline for the verdicts to be final: a heartbeat a day later.
+  // Event time must pass every deadline for the verdicts to be final: a heartbeat a day later
+  // on every partition, since each partition's time counts (whichever instance owns it).
   const end = T0 + Math.max(upgrades, tickets * 7) * S + 86_400_000;
-  for (const [name, topic] of [['crm', topics.crm], ['ticketing', topics.ticketing]] as const) {
-    add(topic, end, cloudEvent(name, 'seamwatch.heartbeat', `hb-${prefix}-${name}`, `hb-${prefix}`, end, false));
+  for (const [name, topic] of [['crm', topics.crm], ['ticketing', topics.ticketing], ['billing', topics.billing]] as const) {
+    for (let partition = 0; partition < partitions; partition++) {
+      const id = `hb-${prefix}-${name}-${partition}`;
+      const message = name === 'billing' ? billingWebhook('heartbeat', id, id, end) : cloudEvent(name, 'seamwatch.heartbeat', id, id, end, false);
+      add(topic, end, { ...message, partition });
+    }
   }
 
   timed.sort((a, b) => a.time - b.time);
@@ -191,14 +196,24 @@ export function buildScenario(topics: ScenarioTopics, upgrades: number, tickets:
   return { messages, expectedRuns, distinctEvents, redeliveries, malformed: malformed.map(({ topic, reason }) => ({ topic, reason })) };
 }
 
+/**
+ * Produces every topic's messages in proportional slices, so the topics advance together as
+ * live sources would; `pauseMs` between slices stretches the stream out in time.
+ */
 export async function produceAll(
   producer: { sendBatch: (b: { topicMessages: { topic: string; messages: Message[] }[] }) => Promise<unknown> },
   messages: Map<string, Message[]>,
   chunk = 2_000,
+  pauseMs = 0,
 ): Promise<void> {
-  for (const [topic, list] of messages) {
-    for (let i = 0; i < list.length; i += chunk) {
-      await producer.sendBatch({ topicMessages: [{ topic, messages: list.slice(i, i + chunk) }] });
-    }
+  const total = [...messages.values()].reduce((n, l) => n + l.length, 0);
+  const slices = Math.max(1, Math.ceil(total / chunk));
+  for (let i = 0; i < slices; i++) {
+    const topicMessages = [...messages].map(([topic, list]) => ({
+      topic,
+      messages: list.slice(Math.floor((list.length * i) / slices), Math.floor((list.length * (i + 1)) / slices)),
+    }));
+    await producer.sendBatch({ topicMessages: topicMessages.filter((t) => t.messages.length > 0) });
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
   }
 }

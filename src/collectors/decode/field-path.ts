@@ -16,7 +16,14 @@ export function parseFieldPath(text: string): FieldPath {
     if (!match || match.index !== at) throw new Error(`bad field path "${text}" at character ${at + 1}`);
     if (match[1] !== undefined) parts.push(match[1]);
     else if (match[2] !== undefined) parts.push(Number(match[2]));
-    else parts.push(JSON.parse(`"${match[3]}"`) as string);
+    else {
+      // The quoted form takes JSON escapes; a bad one is a bad path, not a JSON syntax error.
+      try {
+        parts.push(JSON.parse(`"${match[3]}"`) as string);
+      } catch {
+        throw new Error(`bad field path "${text}" at character ${at + 1}`);
+      }
+    }
     at = TOKEN.lastIndex;
   }
   if (parts.length === 0) throw new Error('empty field path');

@@ -21,9 +21,15 @@ export function reject(reason: DeadLetterReason, detail: string): DecodeResult {
   return { ok: false, reason, detail };
 }
 
+/**
+ * RFC 3339 requires the offset: without one, Date.parse would read the time in the machine's
+ * own time zone, and the same event would get a different time on another machine.
+ */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
 /** Parses an RFC 3339 time; undefined when it is not one. */
 export function parseTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
+  if (typeof value !== 'string' || !RFC3339.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
 }

@@ -4,6 +4,7 @@ import type { SeamwatchConfig } from '../../config/schema.ts';
 import type { IngestPipeline, OffsetCommitter } from '../../pipeline/ingest.ts';
 import type { Store } from '../../store/store.ts';
 import type { RawMessage } from '../decode/index.ts';
+import { retry } from '../../lifecycle/retry.ts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
@@ -168,10 +169,16 @@ export class KafkaCollector {
     if (this.state !== 'running' && this.state !== 'starting') return;
     await this.waitWithHeartbeat(this.ensureRecovered(), heartbeat);
     const { pipeline } = this;
+    let last: string | undefined;
     for (const message of batch.messages) {
       if (this.stopRequested() || !isRunning() || isStale()) break;
       pipeline.process(toRaw(message, batch.topic, batch.partition));
       resolveOffset(message.offset);
+      last = message.offset;
+    }
+    if (last !== undefined) {
+      const caughtUp = BigInt(last) + 1n >= BigInt(batch.highWatermark);
+      pipeline.stitcher.partitionBacklog(batch.topic, batch.partition, !caughtUp, this.now());
     }
     if (pipeline.flushDue()) this.flushInBackground();
     if (pipeline.overloaded()) {
@@ -192,12 +199,42 @@ export class KafkaCollector {
     if (this.recovering) return this.recovering.then(() => this.ensureRecovered());
     const { config, store } = this.options;
     const started = this.now();
-    this.recovering = store
-      .recover({
-        partitions: pending,
-        runsSince: started - 7 * 86_400_000,
-        heldSince: (max) => max - config.pipeline.holdUnmatchedFor,
-      })
+    let lastError = '';
+    const topics = config.sources.map((s) => s.topic);
+    this.recovering = retry(
+      async () => {
+        const committed = await this.admin.fetchOffsets({ groupId: config.kafka.groupId, topics });
+        const replayFrom = committed.flatMap(({ topic, partitions }) =>
+          partitions.filter((p) => pending.includes(p.partition)).map((p) => ({ topic, partition: p.partition, offset: p.offset })),
+        );
+        // Partitions with a backlog hold event time back until their first batch is read.
+        for (const topic of topics) {
+          for (const end of await this.admin.fetchTopicOffsets(topic)) {
+            if (!pending.includes(end.partition)) continue;
+            const from = replayFrom.find((o) => o.topic === topic && o.partition === end.partition)?.offset ?? '-1';
+            const start = BigInt(from) < 0n ? BigInt(end.low) : BigInt(from);
+            if (start < BigInt(end.high)) this.pipeline.stitcher.partitionBacklog(topic, end.partition, true, this.now());
+          }
+        }
+        return store.recover({
+          partitions: pending,
+          runHorizon: config.pipeline.runHorizon,
+          holdHorizon: config.pipeline.holdUnmatchedFor,
+          replayFrom,
+        });
+      },
+      {
+        baseMs: 500,
+        maxMs: 10_000,
+        deadlineMs: Number.POSITIVE_INFINITY,
+        isRetryable: () => !this.stopRequested(),
+        onRetry: (error, attempt, waitMs) => {
+          const message = error instanceof Error ? error.message : String(error);
+          if (message !== lastError) this.logger.warn({ err: error, attempt, waitMs, partitions: pending }, 'cannot rebuild open runs from the store yet; retrying');
+          lastError = message;
+        },
+      },
+    )
       .then((recovery) => {
         this.pipeline.stitcher.restore(recovery, this.now());
         for (const p of pending) this.recovered.add(p);

@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, Store, StoreBatch, Trace } from '../store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
@@ -42,6 +42,8 @@ export class ClickHouseStore implements Store {
       request_timeout: options.requestTimeout,
       compression: { request: false, response: false },
       max_open_connections: 8,
+      // Failures reach our own logs once per kind, through the pipeline; the client stays quiet.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 
@@ -84,24 +86,35 @@ export class ClickHouseStore implements Store {
 
   async recover(query: RecoveryQuery): Promise<Recovery> {
     const partitionFilter = query.partitions ? `partition IN ${list(query.partitions)}` : '1';
-    const [maxRow] = await this.rows<{ t: string }>(
-      `SELECT max(event_time_ms) AS t, count() AS c FROM ${this.table('events')} WHERE ${partitionFilter}`,
+    const [reached] = await this.rows<{ t: string; n: string }>(
+      `SELECT min(t) AS t, count() AS n FROM (
+         SELECT topic, partition, max(event_time_ms) AS t FROM ${this.table('events')} WHERE ${partitionFilter} GROUP BY topic, partition
+       )`,
     );
-    const maxEventTime = maxRow && Number(maxRow.t) > 0 ? Number(maxRow.t) : null;
+    const maxEventTime = reached && Number(reached.n) > 0 ? Number(reached.t) : null;
     if (maxEventTime === null) return { events: [], runs: [], maxEventTime: null };
 
     const unfinished = await this.rows<{ correlation_id: string }>(
       `SELECT correlation_id FROM (
          SELECT run_id, correlation_id, state FROM ${this.table('runs')}
-         WHERE ${partitionFilter} AND started_at_ms >= ${int(query.runsSince)}
+         WHERE ${partitionFilter} AND started_at_ms >= ${int(Math.max(0, maxEventTime - query.runHorizon))}
          ORDER BY version DESC LIMIT 1 BY run_id
        ) WHERE state IN ('open', 'failed', 'deadline_missed')`,
     );
     const recent = await this.rows<{ correlation_id: string }>(
       `SELECT DISTINCT correlation_id FROM ${this.table('events')}
-       WHERE ${partitionFilter} AND event_time_ms >= ${int(Math.max(0, query.heldSince(maxEventTime)))}`,
+       WHERE ${partitionFilter} AND event_time_ms >= ${int(Math.max(0, maxEventTime - query.holdHorizon))}`,
     );
-    const ids = [...new Set([...unfinished, ...recent].map((r) => r.correlation_id))];
+    const replayConditions = query.replayFrom.map(
+      (o) => `(topic = ${quote(o.topic)} AND partition = ${int(o.partition)} AND offset >= ${int(Math.max(0, Number(o.offset)))})`,
+    );
+    const replayed =
+      replayConditions.length === 0
+        ? []
+        : await this.rows<{ correlation_id: string }>(
+            `SELECT DISTINCT correlation_id FROM ${this.table('events')} WHERE ${replayConditions.join(' OR ')}`,
+          );
+    const ids = [...new Set([...unfinished, ...recent, ...replayed].map((r) => r.correlation_id))];
     const events = [];
     const runs = [];
     for (let i = 0; i < ids.length; i += IN_SLICE) {

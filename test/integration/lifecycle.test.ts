@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Producer } from 'kafkajs';
+import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
+import { buildScenario, produceAll, scenarioConfig, type ScenarioTopics } from '../support/scenario.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
+import { expectRunsExactly } from '../support/runs.ts';
+
+describe('seamwatch processes in a consumer group', () => {
+  let admin: Admin;
+  let producer: Producer;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    await requireServices();
+    admin = kafka().admin();
+    await admin.connect();
+    producer = kafka().producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await producer?.disconnect();
+    await admin?.disconnect();
+  });
+
+  async function setUp(prefix: string) {
+    const id = unique(prefix);
+    const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+    await createTopics(admin, Object.values(topics), 6);
+    const ch: ClickHouseStore = store(id);
+    const groupId = `${id}-group`;
+    const configFile = writeConfig(scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL }));
+    const processes: SeamwatchProcess[] = [];
+    const start = async () => {
+      const p = new SeamwatchProcess(configFile, await freePort());
+      processes.push(p);
+      await p.ready();
+      return p;
+    };
+    cleanups.push(async () => {
+      for (const p of processes) await p.kill();
+      await ch.command(`DROP DATABASE IF EXISTS ${id}`);
+      await ch.shutdown();
+      await admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] });
+    });
+    return { id, topics, ch, groupId, start, all: Object.values(topics) };
+  }
+
+  it('drains on SIGTERM: everything it read is stored and committed, and it exits 0', async () => {
+    const { id, topics, ch, groupId, start, all } = await setUp('term');
+    const scenario = buildScenario(topics, 2_000, 300, 't', 6);
+    await produceAll(producer, scenario.messages);
+    const p = await start();
+    await waitFor('part of the stream', async () => (await committedCount(admin, groupId, all)) > 0, 30_000, 20);
+    await p.stop();
+    expect(p.child.exitCode).toBe(0);
+    // What it committed, it stored: the events table holds at least every committed message's event.
+    const committed = await committedCount(admin, groupId, all);
+    const [stored] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.events FINAL`);
+    const [dead] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.dead_letters FINAL`);
+    expect(Number(stored!.n) + Number(dead!.n) + scenario.redeliveries).toBeGreaterThanOrEqual(committed);
+    await start();
+    await waitFor('the rest after a restart', async () => (await groupLag(admin, groupId, all)) === 0, 90_000);
+    await expectRunsExactly(ch, id, scenario);
+  });
+
+  it('shares the work between two instances through a rebalance without losing or double-counting a run', async () => {
+    const { id, topics, ch, groupId, start, all } = await setUp('pair');
+    const scenario = buildScenario(topics, 6_000, 1_000, 'r', 6);
+    const first = await start();
+    const producing = produceAll(producer, scenario.messages, 500, 150);
+    await waitFor('the first instance to make progress', async () => (await committedCount(admin, groupId, all)) > 2_000, 60_000, 50);
+    const second = await start();
+    await producing;
+    await waitFor('the group to catch up', async () => (await groupLag(admin, groupId, all)) === 0, 120_000);
+    await expectRunsExactly(ch, id, scenario);
+    // Both took part: the second was given partitions and rebuilt their open runs from the store.
+    const assignments = (p: SeamwatchProcess) =>
+      p.output.split('\n').filter((l) => l.includes('"msg":"partitions assigned"')).map((l) => JSON.parse(l).assignment as Record<string, number[]>);
+    const lastOf = (p: SeamwatchProcess) => Object.values(assignments(p).at(-1) ?? {}).flat().length;
+    expect(lastOf(first)).toBeGreaterThan(0);
+    expect(lastOf(second)).toBeGreaterThan(0);
+    expect(lastOf(first) + lastOf(second)).toBe(6 * 3);
+    expect(second.output).toContain('"msg":"recovered open runs from the store"');
+    await second.stop();
+    await first.stop();
+  });
+});

@@ -5,21 +5,27 @@ export interface TopicPartitionOffset {
   offset: string;
 }
 
+/** a < b for non-negative decimal integers as strings, without BigInt on the hot path. */
+function before(a: string, b: string): boolean {
+  return a.length < b.length || (a.length === b.length && a < b);
+}
+
 export class OffsetTracker {
-  private readonly next = new Map<string, TopicPartitionOffset>();
+  /** Highest processed offset per topic partition; the next offset is computed on take(). */
+  private readonly last = new Map<string, { topic: string; partition: number; offset: string }>();
 
   /** Marks a message as processed: the next offset to read is one past it. */
   processed(topic: string, partition: number, offset: string): void {
-    const next = (BigInt(offset) + 1n).toString();
     const key = `${topic}\u0000${partition}`;
-    const current = this.next.get(key);
-    if (!current || BigInt(current.offset) < BigInt(next)) this.next.set(key, { topic, partition, offset: next });
+    const current = this.last.get(key);
+    if (!current) this.last.set(key, { topic, partition, offset });
+    else if (before(current.offset, offset)) current.offset = offset;
   }
 
-  /** Takes what is to be committed and starts afresh. */
+  /** Takes what is to be committed (the next offsets to read) and starts afresh. */
   take(): TopicPartitionOffset[] {
-    const all = [...this.next.values()];
-    this.next.clear();
+    const all = [...this.last.values()].map(({ topic, partition, offset }) => ({ topic, partition, offset: (BigInt(offset) + 1n).toString() }));
+    this.last.clear();
     return all;
   }
 
@@ -29,10 +35,10 @@ export class OffsetTracker {
   }
 
   retain(keep: (topic: string, partition: number) => boolean): void {
-    for (const [key, o] of this.next) if (!keep(o.topic, o.partition)) this.next.delete(key);
+    for (const [key, o] of this.last) if (!keep(o.topic, o.partition)) this.last.delete(key);
   }
 
   get size(): number {
-    return this.next.size;
+    return this.last.size;
   }
 }

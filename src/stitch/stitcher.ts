@@ -10,7 +10,7 @@ import { WorkflowIndex, type Role } from './workflow-index.ts';
 export type StitcherOptions = Pick<
   PipelineConfig,
   'dedupeWindow' | 'dedupeMaxKeys' | 'holdUnmatchedFor' | 'allowedLateness' | 'idleAdvanceAfter' | 'closedRunRetention' | 'closedRunMemory'
-> & { runHorizon?: number };
+> & { runHorizon?: number; /** Wall ms between sweeps of old runs, held steps and dedupe keys. */ sweepEvery?: number };
 
 /** Counters the pipeline turns into metrics; plain numbers so the stitcher stays free of I/O. */
 export interface StitchCounters {
@@ -24,7 +24,12 @@ export interface StitchCounters {
   runsEvicted: number;
 }
 
-const ORDER: Record<Role['kind'], number> = { trigger: 0, step: 1, 'step-failure': 1, compensation: 1 };
+/** How often, in wall time, old runs, held steps and dedupe keys are looked over at the most. */
+const SWEEP_EVERY_MS = 5_000;
+
+function dueAt(run: WorkflowRun, allowedLateness: number): number {
+  return run.startedAt + run.definition.deadline + allowedLateness;
+}
 
 /**
  * Groups events by correlation ID into workflow runs. Pure: events and the clock go in, rows to
@@ -41,6 +46,9 @@ export class Stitcher {
   private readonly dedupe: DedupeWindow;
   private readonly watermark: Watermark;
   private readonly dirty = new Set<WorkflowRun>();
+  /** Earliest event time at which an unfinished run's deadline is to be judged. */
+  private nextDue = Number.POSITIVE_INFINITY;
+  private lastSweep = Number.NEGATIVE_INFINITY;
   private events: EventRecord[] = [];
   readonly counters: StitchCounters = {
     accepted: 0,
@@ -55,7 +63,7 @@ export class Stitcher {
 
   constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions) {
     this.index = new WorkflowIndex(definitions);
-    this.options = { runHorizon: 7 * 86_400_000, ...options };
+    this.options = { runHorizon: 7 * 86_400_000, sweepEvery: SWEEP_EVERY_MS, ...options };
     this.dedupe = new DedupeWindow(options.dedupeWindow, options.dedupeMaxKeys);
     this.watermark = new Watermark(options.idleAdvanceAfter);
   }
@@ -75,7 +83,7 @@ export class Stitcher {
   }
 
   private attach(event: WorkflowEvent, key: string, now: number): void {
-    const roles = [...this.index.rolesOf(event.source, event.type)].sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
+    const roles = this.index.rolesOf(event.source, event.type);
     if (roles.length === 0) {
       this.counters.unmatched++;
       return;
@@ -172,6 +180,9 @@ export class Stitcher {
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
     run.version = Math.max(run.version + 1, progressVersion(run.eventKeys.size, now));
+    if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) {
+      this.nextDue = Math.min(this.nextDue, dueAt(run, this.options.allowedLateness));
+    }
     this.dirty.add(run);
   }
 
@@ -182,11 +193,17 @@ export class Stitcher {
   tick(now: number): void {
     const watermark = this.watermark.at(now);
     if (watermark === Number.NEGATIVE_INFINITY) return;
+    // The full sweep is skipped while no deadline is due, except every few seconds for the
+    // forgetting of old runs, held steps and dedupe keys.
+    if (watermark < this.nextDue && now - this.lastSweep < this.options.sweepEvery) return;
+    this.lastSweep = now;
     const { allowedLateness, closedRunRetention, holdUnmatchedFor, runHorizon, closedRunMemory } = this.options;
+    let nextDue = Number.POSITIVE_INFINITY;
     for (const run of this.runs.values()) {
       if (run.state === 'open' || run.state === 'failed') {
         const verdict = judge(run, watermark, allowedLateness);
         if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now);
+        if (!run.deadlineMissed) nextDue = Math.min(nextDue, dueAt(run, allowedLateness));
       }
       const finished = run.state === 'completed' || run.state === 'compensated';
       // An unfinished run is kept at least until its deadline has been judged.
@@ -197,6 +214,7 @@ export class Stitcher {
         this.counters.runsEvicted++;
       }
     }
+    this.nextDue = nextDue;
     while (this.closed.size > closedRunMemory) this.closed.delete(this.closed.keys().next().value!);
     for (const [correlationId, list] of this.held) {
       const kept = list.filter((e) => e.time >= watermark - holdUnmatchedFor);
@@ -213,7 +231,9 @@ export class Stitcher {
     const spans = [];
     for (const run of this.dirty) {
       runs.push(toRunRecord(run));
-      spans.push(...changedSpans(run));
+      // Spans are written from a run's first verdict on: an open run's spans still move as steps
+      // arrive, and writing each intermediate shape would double the rows for nothing.
+      if (run.state !== 'open' || run.emittedSpans.size > 0) spans.push(...changedSpans(run));
     }
     this.dirty.clear();
     const events = this.events;

@@ -22,6 +22,8 @@ export class WorkflowIndex {
       }
       for (const step of workflow.compensation) this.add(step.source, step.type, { kind: 'compensation', workflow, step: step.name });
     }
+    // Triggers first: a run must exist before an event can be a step of it.
+    for (const list of this.roles.values()) list.sort((a, b) => Number(b.kind === 'trigger') - Number(a.kind === 'trigger'));
   }
 
   private add(source: string, type: string, role: Role): void {
@@ -31,6 +33,7 @@ export class WorkflowIndex {
     else this.roles.set(key, [role]);
   }
 
+  /** Every part this event type plays, triggers first. */
   rolesOf(source: string, type: string): readonly Role[] {
     return this.roles.get(`${source}\u0000${type}`) ?? [];
   }

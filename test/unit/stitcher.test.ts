@@ -22,6 +22,8 @@ const OPTIONS: StitcherOptions = {
   idleAdvanceAfter: 30 * SEC,
   closedRunRetention: 15 * MIN,
   closedRunMemory: 10_000,
+  // Sweep on every tick: the wall-clock throttle is tested on its own below.
+  sweepEvery: 0,
 };
 
 const PLAN_UPGRADE: WorkflowDefinition = {
@@ -995,64 +997,71 @@ describe('Stitcher: drain', () => {
 describe('Stitcher: spans', () => {
   const byStep = (spans: SpanRecord[]) => Object.fromEntries(spans.map((s) => [s.step, [s.startAt - T0, s.endAt - T0, s.status]]));
 
-  it('the trigger alone gives a zero-length trigger span', () => {
+  it('an open run writes no spans yet; its verdict writes them all, the trigger as a zero-length span', () => {
     const s = stitcher();
     s.apply(ev('trigger', 0), T0);
-    expect(s.drain().spans).toEqual([
-      {
-        runId: RUN_1,
-        workflow: 'plan-upgrade',
-        correlationId: 'corr-1',
-        step: 'trigger',
-        kind: 'trigger',
-        status: 'done',
-        source: 'crm',
-        eventId: 'trigger-corr-1-0',
-        startAt: T0,
-        endAt: T0,
-        sinceTriggerMs: 0,
-        runStartedAt: T0,
-        errorCode: '',
-        errorClass: '',
-        version: progressVersion(1, T0),
-      },
-    ]);
+    s.apply(ev('invoice', MIN), T0 + MIN);
+    expect(s.drain().spans).toEqual([]);
+    s.apply(ev('entitlement', 2 * MIN), T0 + 2 * MIN);
+    const spans = s.drain().spans;
+    expect(byStep(spans)).toEqual({ trigger: [0, 0, 'done'], 'invoice-updated': [0, MIN, 'done'], 'entitlement-activated': [MIN, 2 * MIN, 'done'] });
+    expect(spans[0]).toEqual({
+      runId: RUN_1,
+      workflow: 'plan-upgrade',
+      correlationId: 'corr-1',
+      step: 'trigger',
+      kind: 'trigger',
+      status: 'done',
+      source: 'crm',
+      eventId: 'trigger-corr-1-0',
+      startAt: T0,
+      endAt: T0,
+      sinceTriggerMs: 0,
+      runStartedAt: T0,
+      errorCode: '',
+      errorClass: '',
+      version: progressVersion(3, T0 + 2 * MIN),
+    });
   });
 
-  it('each step spans from the previous step in event order, and only changed spans are emitted again', () => {
+  it('each step spans from the previous step in event order, and only changed spans are written again', () => {
     const s = stitcher();
-    s.apply(ev('trigger', 0), T0);
-    s.drain();
-
-    s.apply(ev('invoice', MIN), T0 + MIN);
-    expect(byStep(s.drain().spans)).toEqual({ 'invoice-updated': [0, MIN, 'done'] });
-
-    s.apply(ev('ticket', 3 * MIN), T0 + 3 * MIN);
-    expect(byStep(s.drain().spans)).toEqual({ 'ticket-tagged': [MIN, 3 * MIN, 'done'] });
-
-    // The entitlement happened at 2m but arrives last: it slots in, and moves the ticket's start.
+    applyLive(s, [ev('trigger', 0), ev('invoice', MIN), ev('ticket', 3 * MIN)]);
+    expect(s.drain().spans).toEqual([]);
+    // The entitlement happened at 2m but arrives last: it slots in before the ticket.
     s.apply(ev('entitlement', 2 * MIN), T0 + 4 * MIN);
-    expect(byStep(s.drain().spans)).toEqual({ 'entitlement-activated': [MIN, 2 * MIN, 'done'], 'ticket-tagged': [2 * MIN, 3 * MIN, 'done'] });
+    expect(byStep(s.drain().spans)).toEqual({
+      trigger: [0, 0, 'done'],
+      'invoice-updated': [0, MIN, 'done'],
+      'entitlement-activated': [MIN, 2 * MIN, 'done'],
+      'ticket-tagged': [2 * MIN, 3 * MIN, 'done'],
+    });
+    s.apply(ev('reverted', 5 * MIN), T0 + 5 * MIN);
+    expect(byStep(s.drain().spans)).toEqual({ 'upgrade-reverted': [3 * MIN, 5 * MIN, 'done'] });
   });
 
   it('a step span carries sinceTriggerMs, source, event id and the run version', () => {
     const s = stitcher();
     s.apply(ev('trigger', 0), T0);
+    s.apply(ev('entitlement', 60 * SEC), T0 + MIN);
     s.drain();
     s.apply(ev('invoice', 90 * SEC), T0 + 2 * MIN);
-    expect(s.drain().spans).toEqual([
-      expect.objectContaining({ step: 'invoice-updated', kind: 'step', source: 'billing', eventId: 'invoice-corr-1-90000', sinceTriggerMs: 90 * SEC, runStartedAt: T0, version: progressVersion(2, T0 + 2 * MIN) }),
-    ]);
+    expect(s.drain().spans.find((span) => span.step === 'invoice-updated')).toEqual(
+      expect.objectContaining({ step: 'invoice-updated', kind: 'step', source: 'billing', eventId: 'invoice-corr-1-90000', sinceTriggerMs: 90 * SEC, runStartedAt: T0, version: progressVersion(3, T0 + 2 * MIN) }),
+    );
   });
 
-  it('a failed step gives a failed span with the error, replaced when the step heals', () => {
+  it('a failed step gives a failed span with the error, kept current when the step heals', () => {
     const s = stitcher();
     s.apply(ev('trigger', 0), T0);
     s.apply(ev('invoiceFailed', MIN, { error: { code: '429', class: 'rate-limited', message: 'slow down' } }), T0 + MIN);
     const failed = s.drain().spans.find((span) => span.step === 'invoice-updated')!;
     expect([failed.status, failed.errorCode, failed.errorClass]).toEqual(['failed', '429', 'rate-limited']);
+    // Healed: the run is open again, but a run that has written spans keeps them current.
     s.apply(ev('invoice', 2 * MIN), T0 + 2 * MIN);
-    expect(s.drain().spans).toEqual([expect.objectContaining({ step: 'invoice-updated', status: 'done', startAt: T0, endAt: T0 + 2 * MIN, errorCode: '', errorClass: '' })]);
+    const output = s.drain();
+    expect(output.runs.map((r) => r.state)).toEqual(['open']);
+    expect(output.spans).toEqual([expect.objectContaining({ step: 'invoice-updated', status: 'done', startAt: T0, endAt: T0 + 2 * MIN, errorCode: '', errorClass: '' })]);
   });
 
   it('a compensation gives a compensation span', () => {
@@ -1066,16 +1075,43 @@ describe('Stitcher: spans', () => {
 
   it('a step whose event time is before the trigger (clock skew) starts and ends at its own time', () => {
     const s = stitcher();
-    applyLive(s, [ev('trigger', 0), ev('invoice', -10 * SEC)]);
-    expect(byStep(s.drain().spans)).toEqual({ trigger: [0, 0, 'done'], 'invoice-updated': [-10 * SEC, -10 * SEC, 'done'] });
+    applyLive(s, [ev('trigger', 0), ev('invoice', -10 * SEC), ev('entitlement', 20 * SEC)]);
+    expect(byStep(s.drain().spans)).toEqual({ trigger: [0, 0, 'done'], 'invoice-updated': [-10 * SEC, -10 * SEC, 'done'], 'entitlement-activated': [0, 20 * SEC, 'done'] });
   });
 
-  it('a state change without a span change (deadline passing) emits the run but no spans', () => {
+  it('a deadline passing is a verdict: the run and its spans so far are written', () => {
     const s = stitcher();
     s.apply(ev('trigger', 0), T0);
-    s.drain();
+    expect(s.drain().spans).toEqual([]);
     s.tick(T0 + HOUR);
     const output = s.drain();
-    expect([output.runs.map((r) => r.state), output.spans]).toEqual([['deadline_missed'], []]);
+    expect([output.runs.map((r) => r.state), output.spans.map((span) => span.step)]).toEqual([['deadline_missed'], ['trigger']]);
+    s.tick(T0 + 2 * HOUR);
+    expect(s.drain()).toEqual({ events: [], runs: [], spans: [] });
+  });
+});
+
+
+describe('Stitcher: the tick is cheap when nothing is due', () => {
+  it('judges a due deadline at the next tick, however recent the last sweep', () => {
+    const s = stitcher({ sweepEvery: 5 * SEC });
+    applyLive(s, [ev('trigger', 0)]);
+    s.tick(T0 + SEC);
+    s.drain();
+    s.apply(ev('unrelated', HOUR, { correlationId: 'clock' }), T0 + SEC + 100);
+    s.tick(T0 + SEC + 200);
+    expect(s.drain().runs.map((r) => r.state)).toEqual(['deadline_missed']);
+  });
+
+  it('looks over old runs only every sweepEvery of wall time when no deadline is due', () => {
+    const s = stitcher({ sweepEvery: 5 * SEC });
+    applyLive(s, [ev('trigger', 0), ev('invoice', MIN), ev('entitlement', 2 * MIN)]);
+    s.tick(T0 + 3 * MIN);
+    s.drain();
+    s.apply(ev('unrelated', HOUR, { correlationId: 'clock' }), T0 + 3 * MIN + 500);
+    s.tick(T0 + 3 * MIN + 600);
+    expect(s.openRuns).toBe(1);
+    s.tick(T0 + 3 * MIN + 5 * SEC);
+    expect(s.openRuns).toBe(0);
   });
 });

@@ -23,6 +23,8 @@ export interface KafkaCollectorOptions {
 
 /** How often the collector moves event time on and checks whether a flush is due. */
 const TICK_MS = 200;
+/** Gauges that count over every run in memory are refreshed this often. */
+const GAUGES_EVERY_MS = 5_000;
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -68,6 +70,7 @@ export class KafkaCollector {
   private recovering: Promise<void> | undefined;
   private joined = false;
   private stopPromise: Promise<void> | undefined;
+  private lastGauges = 0;
 
   constructor(options: KafkaCollectorOptions) {
     this.options = options;
@@ -173,10 +176,11 @@ export class KafkaCollector {
     for (const message of batch.messages) {
       if (this.stopRequested() || !isRunning() || isStale()) break;
       pipeline.process(toRaw(message, batch.topic, batch.partition));
-      resolveOffset(message.offset);
       last = message.offset;
     }
     if (last !== undefined) {
+      // Resolving once per batch is enough for the next fetch; commits are ours, after the store.
+      resolveOffset(last);
       const caughtUp = BigInt(last) + 1n >= BigInt(batch.highWatermark);
       pipeline.stitcher.partitionBacklog(batch.topic, batch.partition, !caughtUp, this.now());
     }
@@ -274,7 +278,10 @@ export class KafkaCollector {
   private onTick(): void {
     if (this.state !== 'running') return;
     this.pipeline.tick();
-    this.pipeline.updateGauges();
+    if (this.now() - this.lastGauges >= GAUGES_EVERY_MS) {
+      this.lastGauges = this.now();
+      this.pipeline.updateGauges();
+    }
     if (this.pipeline.flushDue()) this.flushInBackground();
   }
 

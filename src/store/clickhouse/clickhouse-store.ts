@@ -2,7 +2,8 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, Store, StoreBatch, Trace } from '../store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
-import { deadLetterRow, eventFromRow, eventRecordFromRow, eventRow, runFromRow, runRow, spanFromRow, spanRow } from './rows.ts';
+import { Readable } from 'node:stream';
+import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, spanFromRow, spanLine } from './rows.ts';
 import { ident, int, list, quote } from './sql.ts';
 
 export interface ClickHouseStoreOptions {
@@ -20,6 +21,22 @@ const RUN_COLUMNS =
   'workflow, correlation_id, run_id, owner, partition, state, started_at_ms, deadline_at_ms, completed_at_ms, deadline_missed, missing_steps, failed_steps, event_count, last_event_at_ms, version';
 const SPAN_COLUMNS =
   'correlation_id, run_id, workflow, step, kind, status, source, event_id, run_started_at_ms, start_ms, end_ms, duration_ms, since_trigger_ms, error_code, error_class, version';
+
+/** Rows per chunk of an insert body: large enough for few writes, small enough to stay flat. */
+const LINES_PER_CHUNK = 2_000;
+
+/**
+ * Encodes rows lazily in chunks. One string per chunk, joined in one pass: appending every
+ * line to one string builds a rope that costs more to flatten than it took to build.
+ */
+function* encodeInChunks<T>(records: readonly T[], line: (record: T) => string): Generator<Buffer> {
+  for (let i = 0; i < records.length; i += LINES_PER_CHUNK) {
+    const end = Math.min(records.length, i + LINES_PER_CHUNK);
+    const lines = new Array<string>(end - i);
+    for (let j = i; j < end; j++) lines[j - i] = line(records[j]!);
+    yield Buffer.from(lines.join(''));
+  }
+}
 
 /** IN lists are sent in slices so that a large recovery never builds one giant query. */
 const IN_SLICE = 2_000;
@@ -71,17 +88,30 @@ export class ClickHouseStore implements Store {
 
   async write(batch: StoreBatch): Promise<void> {
     const inserts: Promise<unknown>[] = [];
-    const insert = (name: string, values: object[]) => {
-      if (values.length > 0) inserts.push(this.client.insert({ table: this.table(name), values, format: 'JSONEachRow' }));
+    const insert = <T>(name: string, records: readonly T[], line: (record: T) => string) => {
+      if (records.length > 0) inserts.push(this.insertLines(name, records, line));
     };
-    insert('events', batch.events.map(eventRow));
-    insert('runs', batch.runs.map(runRow));
-    insert('spans', batch.spans.map(spanRow));
-    insert('dead_letters', batch.deadLetters.map(deadLetterRow));
+    insert('events', batch.events, eventLine);
+    insert('runs', batch.runs, runLine);
+    insert('spans', batch.spans, spanLine);
+    insert('dead_letters', batch.deadLetters, deadLetterLine);
     // Wait for every insert before reporting: a rejected one leaves others running otherwise.
     const results = await Promise.allSettled(inserts);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {
+    const result = await this.client.exec({
+      query: `INSERT INTO ${this.table(table)} FORMAT JSONEachRow`,
+      values: Readable.from(encodeInChunks(records, line)),
+    });
+    // The response is empty for an insert; drain it so the socket goes back to the pool.
+    result.stream.resume();
+    await new Promise<void>((resolve, reject) => {
+      result.stream.on('end', resolve);
+      result.stream.on('error', reject);
+    });
   }
 
   async recover(query: RecoveryQuery): Promise<Recovery> {

@@ -8,12 +8,18 @@ import { IngestPipeline } from './pipeline/ingest.ts';
 import { ClickHouseStore } from './store/clickhouse/clickhouse-store.ts';
 import type { Store } from './store/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
+import { SloEngine } from './slo/engine.ts';
+import { LoggingSloAlertSink } from './slo/log-sink.ts';
+import { SloMetrics } from './slo/metrics.ts';
+import type { SloAlertSink } from './slo/types.ts';
 
 export interface SeamwatchOptions {
   config: SeamwatchConfig;
   logger: Logger;
   registry?: Registry;
   store?: Store;
+  /** Where SLO burn alerts go; logged and counted by default until the alerting layer exists. */
+  sloSink?: SloAlertSink;
 }
 
 /**
@@ -26,6 +32,8 @@ export class Seamwatch {
   readonly registry: Registry;
   readonly collector: KafkaCollector;
   readonly http: HttpServer;
+  readonly slo: SloEngine;
+  readonly sloSink: SloAlertSink;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
 
@@ -34,7 +42,7 @@ export class Seamwatch {
     this.config = config;
     this.logger = logger;
     this.registry = options.registry ?? new Registry();
-    collectDefaultMetrics({ register: this.registry, prefix: 'seamwatch_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'seamwatch_' });
     const metrics = new PipelineMetrics(this.registry, config.sources.map((s) => s.name));
     const ch = config.store.clickhouse;
     this.store =
@@ -48,7 +56,20 @@ export class Seamwatch {
         new IngestPipeline({ config, store: this.store, deadLetterSink, commit, metrics, logger: logger.child({ component: 'pipeline' }) }),
       onBackpressure: () => metrics.backpressureWaits.inc(),
     });
+    const sloMetrics = new SloMetrics(this.registry);
+    this.sloSink = options.sloSink ?? new LoggingSloAlertSink(logger.child({ component: 'slo' }));
+    this.slo = new SloEngine({
+      slos: config.slos,
+      store: this.store,
+      // Evaluate only up to what the store holds, less the lateness still allowed for verdicts.
+      eventTime: () => this.collector.pipeline.storedWatermark - config.pipeline.allowedLateness,
+      sink: this.sloSink,
+      metrics: sloMetrics,
+      logger: logger.child({ component: 'slo' }),
+      evaluateEvery: config.pipeline.sloEvaluateEvery,
+    });
     this.http = new HttpServer({
+      slo: this.slo,
       ...config.http,
       registry: this.registry,
       store: this.store,
@@ -61,12 +82,14 @@ export class Seamwatch {
     await this.store.start();
     await this.http.start();
     await this.collector.start();
+    this.slo.start();
   }
 
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       const errors = await runAll(
         [
+          { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'kafka collector', run: () => this.collector.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },

@@ -3,6 +3,9 @@ import { ConfigError, loadConfig } from '../config/load.ts';
 import { onTerminate } from '../lifecycle/shutdown.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
+import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.ts';
+import { formatStatusTable, sloStatuses } from './slo-status.ts';
+import { statusView } from '../slo/view.ts';
 
 const DEFAULT_CONFIG = 'config/seamwatch.yaml';
 
@@ -45,6 +48,40 @@ export async function main(argv: string[]): Promise<number> {
       const config = await loadConfig(file);
       const steps = config.workflows.reduce((n, w) => n + w.steps.length, 0);
       process.stdout.write(`${file}: ok — ${config.sources.length} sources, ${config.workflows.length} workflows, ${steps} steps\n`);
+    });
+
+  const slo = program.command('slo').description('business SLOs');
+  slo
+    .command('status')
+    .description('print every SLO: SLI, error budget, burn rates and alerts, from the store')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--at <time>', 'evaluate at this time (RFC 3339) instead of now')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: { config: string; at?: string; json?: boolean }) => {
+      const config = await loadConfig(options.config);
+      const at = options.at === undefined ? Date.now() : Date.parse(options.at);
+      if (!Number.isFinite(at)) {
+        process.stderr.write(`--at: not a time: "${options.at}" (use e.g. 2026-11-25T10:00:00Z)\n`);
+        exitCode = 2;
+        return;
+      }
+      if (config.slos.length === 0) {
+        process.stdout.write(`${options.config}: no SLOs configured\n`);
+        return;
+      }
+      const logger = createLogger('silent');
+      const store = new ClickHouseStore({ ...config.store.clickhouse, logger });
+      try {
+        await store.start();
+        const statuses = await sloStatuses(config, store, at);
+        if (options.json) process.stdout.write(`${JSON.stringify(statuses.map(statusView), null, 2)}\n`);
+        else process.stdout.write(`SLOs at ${new Date(Math.floor(at / 60_000) * 60_000).toISOString()}\n\n${formatStatusTable(statuses)}\n`);
+      } catch (error) {
+        process.stderr.write(`seamwatch: cannot read SLO counts from ClickHouse at ${config.store.clickhouse.url}: ${error instanceof Error ? error.message : String(error)}\n`);
+        exitCode = 1;
+      } finally {
+        await store.shutdown();
+      }
     });
 
   try {

@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { compileSlo, sloReferenceProblems } from '../slo/config.ts';
+import { parseOpenSlo, type OpenSloSlo } from '../slo/openslo.ts';
+import type { SloDefinition } from '../slo/types.ts';
 import { referenceProblems } from './references.ts';
-import { configSchema, type SeamwatchConfig } from './schema.ts';
+import { configSchema, type ParsedConfig, type SeamwatchConfig } from './schema.ts';
 
 /** Thrown when a configuration cannot be used; carries every problem found, not just the first. */
 export class ConfigError extends Error {
@@ -58,13 +63,63 @@ function describeIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string>): s
   return `${where}: ${issue.message}`;
 }
 
+/** Returns the text of an OpenSLO file named in `openslo:`, as written there; throws as fs does. */
+export type OpenSloReader = (path: string) => string;
+
+interface OpenSloFileSlo extends OpenSloSlo {
+  origin: string;
+}
+
+/**
+ * Reads and checks the SLOs of the OpenSLO files the config names: their own problems, and
+ * the cross-checks SLOs in the config get (names unique among all SLOs, workflows and steps
+ * known). A file listed twice, or not a string, is the schema's and references' to report.
+ */
+function readOpenSlo(input: Record<string, unknown>, readFile: OpenSloReader): { slos: OpenSloFileSlo[]; problems: string[] } {
+  const problems: string[] = [];
+  const slos: OpenSloFileSlo[] = [];
+  const files = new Set<string>();
+  (Array.isArray(input['openslo']) ? input['openslo'] : []).forEach((file: unknown, i) => {
+    if (typeof file !== 'string' || file === '' || files.has(file)) return;
+    files.add(file);
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch (error) {
+      problems.push(`${formatPath(['openslo', i])}: cannot read "${file}": ${describeReadError(error)}`);
+      return;
+    }
+    const parsed = parseOpenSlo(text, file);
+    problems.push(...parsed.problems);
+    slos.push(...parsed.slos.map((slo) => ({ ...slo, origin: file })));
+  });
+  const configSlos: unknown[] = Array.isArray(input['slos']) ? input['slos'] : [];
+  const taken = new Set(configSlos.flatMap((s) => (s !== null && typeof s === 'object' && typeof (s as { name?: unknown }).name === 'string' ? [(s as { name: string }).name] : [])));
+  for (const p of sloReferenceProblems(slos.map((s) => s.entry), input['workflows'], taken)) {
+    problems.push(`${slos[p.index]!.locate(p.path)}: ${p.message}`);
+  }
+  return { slos, problems };
+}
+
+/** Fills in each SLO's workflow defaults; only called once every check has passed. */
+function compileSlos(config: ParsedConfig, openSlo: readonly OpenSloFileSlo[]): SloDefinition[] {
+  const workflows = new Map(config.workflows.map((w) => [w.name, w]));
+  return [
+    ...config.slos.map((spec) => compileSlo(spec, workflows.get(spec.workflow)!, 'config')),
+    ...openSlo.map((slo) => compileSlo(slo.spec!, workflows.get(slo.spec!.workflow)!, slo.origin)),
+  ];
+}
+
 /**
  * Validates a parsed configuration object. Returns the typed config, or every problem with
  * its key path. Environment overrides are applied first so that they are validated too.
+ * OpenSLO files named in `openslo:` are read with `readFile` (default: from the working
+ * directory; tests pass documents in memory).
  */
 export function validateConfig(
   raw: unknown,
   env: NodeJS.ProcessEnv = {},
+  readFile: OpenSloReader = (path) => readFileSync(path, 'utf8'),
 ): { ok: true; config: SeamwatchConfig } | { ok: false; problems: string[] } {
   const input = raw === null || raw === undefined ? {} : structuredClone(raw);
   if (typeof input !== 'object' || Array.isArray(input)) return { ok: false, problems: ['(root): must be a mapping'] };
@@ -79,26 +134,43 @@ export function validateConfig(
   const result = configSchema.safeParse(input, { reportInput: true });
   // Cross-references are checked on the raw input too, so that they are reported together with
   // shape errors instead of only after those are fixed.
+  const openSlo = readOpenSlo(input as Record<string, unknown>, readFile);
   const problems = [
     ...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, fromEnv).split('\n'))),
     ...referenceProblems(input).map((p) => `${formatPath(p.path)}: ${p.message}`),
+    ...openSlo.problems,
   ];
-  if (result.success && problems.length === 0) return { ok: true, config: result.data };
+  if (result.success && problems.length === 0) return { ok: true, config: { ...result.data, slos: compileSlos(result.data, openSlo.slos) } };
   return { ok: false, problems: [...new Set(problems)] };
 }
 
-/** Parses YAML text, reporting syntax errors with line and column. */
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = {}): SeamwatchConfig {
+function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '')}`));
   }
-  const result = validateConfig(doc.toJS(), env);
+  return doc.toJS();
+}
+
+/**
+ * Parses YAML text, reporting syntax errors with line and column. OpenSLO files are read with
+ * `readFile` (default: relative to the folder of `file`).
+ */
+export function parseConfigText(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = {},
+  readFile: OpenSloReader = (path) => readFileSync(resolve(dirname(file), path), 'utf8'),
+): SeamwatchConfig {
+  const result = validateConfig(parseYaml(text, file), env, readFile);
   if (!result.ok) throw new ConfigError(file, result.problems);
   return result.config;
 }
 
-/** Reads, parses and validates a configuration file. Nothing is half-loaded: it throws or returns all of it. */
+/**
+ * Reads, parses and validates a configuration file and the OpenSLO files it names (relative to
+ * its folder). Nothing is half-loaded: it throws or returns all of it.
+ */
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<SeamwatchConfig> {
   let text: string;
   try {
@@ -106,7 +178,18 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   } catch (error) {
     throw new ConfigError(file, [describeReadError(error)]);
   }
-  return parseConfigText(text, file, env);
+  const raw = parseYaml(text, file);
+  const listed = (raw as { openslo?: unknown } | null)?.openslo;
+  const paths = Array.isArray(listed) ? [...new Set(listed.filter((p): p is string => typeof p === 'string' && p !== ''))] : [];
+  const read = await Promise.all(paths.map((path) => readFile(resolve(dirname(file), path), 'utf8').catch((error: unknown) => ({ error }))));
+  const texts = new Map(paths.map((path, i) => [path, read[i]!]));
+  const result = validateConfig(raw, env, (path) => {
+    const got = texts.get(path);
+    if (typeof got === 'string') return got;
+    throw got?.error ?? Object.assign(new Error(`not read: ${path}`), { code: 'ENOENT' });
+  });
+  if (!result.ok) throw new ConfigError(file, result.problems);
+  return result.config;
 }
 
 function describeReadError(error: unknown): string {

@@ -1,4 +1,5 @@
 import { parseFieldPath } from '../collectors/decode/field-path.ts';
+import { sloReferenceProblems } from '../slo/config.ts';
 
 export interface ReferenceProblem {
   path: (string | number)[];
@@ -12,8 +13,9 @@ const asString = (value: unknown): string | undefined => (typeof value === 'stri
 
 /**
  * Checks what the schema cannot: names that must be unique, sources that steps refer to, field
- * paths that must parse. Works on the raw input, tolerating any shape, so its findings are
- * reported together with the schema's.
+ * paths that must parse, the workflows and steps SLOs refer to (OpenSLO documents get the same
+ * checks where load.ts reads them). Works on the raw input, tolerating any shape, so its
+ * findings are reported together with the schema's.
  */
 export function referenceProblems(raw: unknown): ReferenceProblem[] {
   const problems: ReferenceProblem[] = [];
@@ -91,6 +93,16 @@ export function referenceProblems(raw: unknown): ReferenceProblem[] {
     if (steps.length > 0 && steps.every((s) => asObject(s)['required'] === false)) {
       problems.push({ path: ['workflows', wi, 'steps'], message: 'at least one step must be required' });
     }
+  });
+
+  for (const p of sloReferenceProblems(asArray(config['slos']), config['workflows'])) {
+    problems.push({ path: ['slos', p.index, ...p.path], message: p.message });
+  }
+  const files = new Set<string>();
+  asArray(config['openslo']).forEach((entry, i) => {
+    const file = asString(entry);
+    if (file !== undefined && files.has(file)) problems.push({ path: ['openslo', i], message: `duplicate file "${file}"` });
+    if (file !== undefined) files.add(file);
   });
   return problems;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { sloSchema } from '../slo/config.ts';
+import type { SloDefinition } from '../slo/types.ts';
 import { parseDuration } from './duration.ts';
 
 /** A duration string ("5m") parsed to milliseconds. */
@@ -91,6 +93,10 @@ export const configSchema = z
   .object({
     sources: z.array(source).min(1),
     workflows: z.array(workflow).default([]),
+    /** Business SLOs on the workflows; see src/slo/config.ts. */
+    slos: z.array(sloSchema).default([]),
+    /** OpenSLO files (paths relative to this file's folder) whose SLO documents are added to `slos`. */
+    openslo: z.array(z.string().min(1)).default([]),
     kafka: z
       .object({
         brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),
@@ -129,6 +135,8 @@ export const configSchema = z
         /** A run not finished after this long (event time) is given up: kept as it is, no longer tracked. */
         runHorizon: duration.default(7 * 86_400_000),
         closedRunMemory: z.number().int().positive().default(200_000),
+        /** Wall time between SLO evaluation cycles. */
+        sloEvaluateEvery: duration.default(10_000),
       })
       .strict()
       .prefault({}),
@@ -143,7 +151,10 @@ export const configSchema = z
   })
   .strict();
 
-export type SeamwatchConfig = z.output<typeof configSchema>;
+/** What the schema checks; `slos` are still entries, before the workflows' defaults are filled in. */
+export type ParsedConfig = z.output<typeof configSchema>;
+/** The validated configuration: SLOs compiled, from the file and from its OpenSLO documents. */
+export type SeamwatchConfig = Omit<ParsedConfig, 'slos'> & { slos: SloDefinition[] };
 export type WorkflowDefinition = SeamwatchConfig['workflows'][number];
 export type SourceConfig = SeamwatchConfig['sources'][number];
 export type MappingConfig = NonNullable<SourceConfig['mapping']>;

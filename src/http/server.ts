@@ -3,6 +3,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.ts';
+import type { SloEngine } from '../slo/engine.ts';
+import { addSloRoutes } from './slo-routes.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -12,6 +14,7 @@ export interface HttpServerOptions {
   /** Whether the instance takes traffic: joined its consumer group, store reachable. */
   ready: () => boolean;
   logger: Logger;
+  slo?: SloEngine;
 }
 
 /** /metrics, /healthz, /readyz and the read API. Later: ingest, SLOs, alerts, web view. */
@@ -49,6 +52,7 @@ export class HttpServer {
       }
       res.json(trace);
     });
+    if (this.options.slo) addSloRoutes(app, this.options.slo, store);
     app.use((_req, res) => {
       res.status(404).json({ error: 'not found' });
     });

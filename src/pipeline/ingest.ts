@@ -45,13 +45,18 @@ export class IngestPipeline {
   private readonly now: () => number;
   private readonly abort = new AbortController();
   private lastStoreError = '';
+  /**
+   * The event-time watermark as of the last flush the store acknowledged: every run verdict and
+   * SLO outcome decided by then is in the store. SLO evaluation reads up to here, not further.
+   */
+  storedWatermark = Number.NEGATIVE_INFINITY;
 
   constructor(options: IngestOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.lastFlush = this.now();
     const { config } = options;
-    this.stitcher = new Stitcher(config.workflows, config.pipeline);
+    this.stitcher = new Stitcher(config.workflows, config.pipeline, config.slos);
     this.decoders = new Map(config.sources.map((s) => [s.topic, decoderFor(s)]));
   }
 
@@ -93,7 +98,10 @@ export class IngestPipeline {
   flushDue(): boolean {
     const { flushRows, flushInterval } = this.options.config.pipeline;
     const pending = this.stitcher.pendingRows + this.deadLetters.length;
-    return pending >= flushRows || (this.offsets.size > 0 || pending > 0) && this.now() - this.lastFlush >= flushInterval;
+    if (pending >= flushRows) return true;
+    if (this.now() - this.lastFlush < flushInterval) return false;
+    // Also when only event time moved on (sources quiet): deadlines and SLO verdicts may be due.
+    return this.offsets.size > 0 || pending > 0 || this.stitcher.watermarkAt(this.now()) - this.storedWatermark >= 60_000;
   }
 
   /** True when intake must wait for the store before taking more. */
@@ -118,12 +126,20 @@ export class IngestPipeline {
 
   private async flushOnce(): Promise<void> {
     this.lastFlush = this.now();
-    const output = this.stitcher.drain();
+    // Judge everything due at this watermark first, so the flush holds every verdict up to it.
+    const now = this.now();
+    this.stitcher.tick(now);
+    const watermark = this.stitcher.watermarkAt(now);
+    const output = this.stitcher.drain(now);
     const batch: StoreBatch = { ...output, deadLetters: this.deadLetters };
     this.deadLetters = [];
     const offsets = this.offsets.take();
     const rows = batchRows(batch);
-    if (rows === 0 && offsets.length === 0) return;
+    if (rows === 0 && offsets.length === 0) {
+      // Nothing was decided that is not stored already: event time is stored up to here.
+      if (watermark > this.storedWatermark) this.storedWatermark = watermark;
+      return;
+    }
     const { store, deadLetterSink, commit, metrics, logger } = this.options;
     const timer = metrics.flushSeconds.startTimer();
     this.inflightRows = rows;
@@ -138,7 +154,9 @@ export class IngestPipeline {
         metrics.rowsWritten.inc({ table: 'runs' }, batch.runs.length);
         metrics.rowsWritten.inc({ table: 'spans' }, batch.spans.length);
         metrics.rowsWritten.inc({ table: 'dead_letters' }, batch.deadLetters.length);
+        metrics.rowsWritten.inc({ table: 'slo_outcomes' }, batch.sloOutcomes.length);
       }
+      if (watermark > this.storedWatermark) this.storedWatermark = watermark;
       if (offsets.length > 0) {
         try {
           await commit(offsets);

@@ -70,9 +70,21 @@ export interface SpanRecord {
   version: number;
 }
 
+/** One run counted for one SLO: good or bad, at its due time (event time). */
+export interface SloOutcomeRecord {
+  slo: string;
+  workflow: string;
+  runId: string;
+  correlationId: string;
+  due: number;
+  good: boolean;
+  version: number;
+}
+
 /** Everything the stitcher produced since the last drain. */
 export interface StitchOutput {
   events: EventRecord[];
   runs: RunRecord[];
   spans: SpanRecord[];
+  sloOutcomes: SloOutcomeRecord[];
 }

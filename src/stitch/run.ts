@@ -20,6 +20,10 @@ export interface WorkflowRun {
   version: number;
   /** Span signatures already handed out, so unchanged spans are not written again. */
   emittedSpans: Map<string, string>;
+  /** SLO verdicts already handed out, by SLO name. */
+  emittedSlo: Map<string, string>;
+  /** Earliest watermark at which a pending SLO verdict of this run is decided. */
+  sloDecideAt: number;
 }
 
 export function runIdOf(workflow: string, correlationId: string): string {
@@ -42,6 +46,8 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     deadlineMissed: false,
     version: 0,
     emittedSpans: new Map(),
+    emittedSlo: new Map(),
+    sloDecideAt: Number.POSITIVE_INFINITY,
   };
 }
 

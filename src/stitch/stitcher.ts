@@ -1,7 +1,9 @@
 import type { PipelineConfig, WorkflowDefinition } from '../config/schema.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { eventKey, type WorkflowEvent } from './event.ts';
-import type { EventRecord, RunRecord, RunState, StitchOutput } from './records.ts';
+import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from './records.ts';
+import { sloVerdict } from '../slo/outcome.ts';
+import type { SloDefinition } from '../slo/types.ts';
 import type { Recovery } from '../store/store.ts';
 import { changedSpans, judge, newRun, recordOutcome, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
@@ -61,8 +63,15 @@ export class Stitcher {
     runsEvicted: 0,
   };
 
-  constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions) {
+  private readonly slosByWorkflow = new Map<string, SloDefinition[]>();
+
+  constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions, slos: readonly SloDefinition[] = []) {
     this.index = new WorkflowIndex(definitions);
+    for (const slo of slos) {
+      const list = this.slosByWorkflow.get(slo.workflow);
+      if (list) list.push(slo);
+      else this.slosByWorkflow.set(slo.workflow, [slo]);
+    }
     this.options = { runHorizon: 7 * 86_400_000, sweepEvery: SWEEP_EVERY_MS, ...options };
     this.dedupe = new DedupeWindow(options.dedupeWindow, options.dedupeMaxKeys);
     this.watermark = new Watermark(options.idleAdvanceAfter);
@@ -205,10 +214,12 @@ export class Stitcher {
         if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now);
         if (!run.deadlineMissed) nextDue = Math.min(nextDue, dueAt(run, allowedLateness));
       }
+      if (run.sloDecideAt <= watermark) this.dirty.add(run);
+      else nextDue = Math.min(nextDue, run.sloDecideAt);
       const finished = run.state === 'completed' || run.state === 'compensated';
       // An unfinished run is kept at least until its deadline has been judged.
       const forgetAfter = finished ? run.lastEventAt + closedRunRetention : run.startedAt + Math.max(runHorizon, run.definition.deadline + allowedLateness);
-      if (watermark > forgetAfter && !this.dirty.has(run)) {
+      if (watermark > forgetAfter && !this.dirty.has(run) && run.sloDecideAt === Number.POSITIVE_INFINITY) {
         this.runs.delete(run.runId);
         this.closed.set(run.runId, run.lastEventAt);
         this.counters.runsEvicted++;
@@ -226,10 +237,13 @@ export class Stitcher {
   }
 
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
-  drain(): StitchOutput {
+  drain(now = 0): StitchOutput {
     const runs: RunRecord[] = [];
     const spans = [];
+    const sloOutcomes: SloOutcomeRecord[] = [];
+    const watermark = this.watermark.at(now);
     for (const run of this.dirty) {
+      this.judgeSlos(run, watermark, sloOutcomes);
       runs.push(toRunRecord(run));
       // Spans are written from a run's first verdict on: an open run's spans still move as steps
       // arrive, and writing each intermediate shape would double the rows for nothing.
@@ -238,7 +252,25 @@ export class Stitcher {
     this.dirty.clear();
     const events = this.events;
     this.events = [];
-    return { events, runs, spans };
+    return { events, runs, spans, sloOutcomes };
+  }
+
+  /** Hands out the SLO verdicts of a run that changed, and notes when pending ones are due. */
+  private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
+    const slos = this.slosByWorkflow.get(run.definition.name);
+    if (!slos) return;
+    let decideAt = Number.POSITIVE_INFINITY;
+    for (const slo of slos) {
+      const verdict = sloVerdict(run, slo, watermark, this.options.allowedLateness);
+      if (verdict.kind === 'pending') decideAt = Math.min(decideAt, verdict.decideAt);
+      if (verdict.kind !== 'counted') continue;
+      const signature = `${verdict.due}|${verdict.good}`;
+      if (run.emittedSlo.get(slo.name) === signature) continue;
+      run.emittedSlo.set(slo.name, signature);
+      out.push({ slo: slo.name, workflow: run.definition.name, runId: run.runId, correlationId: run.correlationId, due: verdict.due, good: verdict.good, version: run.version });
+    }
+    run.sloDecideAt = decideAt;
+    if (decideAt < this.nextDue) this.nextDue = decideAt;
   }
 
   /** Rows waiting for drain(), for back-pressure decisions. */
@@ -268,6 +300,11 @@ export class Stitcher {
     for (const run of recovery.runs) {
       if ((run.state === 'completed' || run.state === 'compensated') && !this.runs.has(run.runId)) this.closed.set(run.runId, 0);
     }
+  }
+
+  /** The event-time watermark now. */
+  watermarkAt(now: number): number {
+    return this.watermark.at(now);
   }
 
   /** Tells event time whether a partition still has a backlog to read (see Watermark). */

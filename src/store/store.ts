@@ -1,6 +1,7 @@
 import type { DeadLetter } from '../collectors/dead-letter.ts';
 import type { WorkflowEvent } from '../stitch/event.ts';
 import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from '../stitch/records.ts';
+import type { Counts, MinuteCounts } from '../slo/types.ts';
 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
@@ -39,6 +40,13 @@ export interface Trace {
   events: EventRecord[];
 }
 
+/** A minute range of one SLO's counts: [fromMinute, toMinute). */
+export interface SloRange {
+  slo: string;
+  fromMinute: number;
+  toMinute: number;
+}
+
 /** The store of record. ClickHouse now; an embedded store answers the same calls later. */
 export interface Store {
   readonly kind: string;
@@ -47,11 +55,17 @@ export interface Store {
   write(batch: StoreBatch): Promise<void>;
   recover(query: RecoveryQuery): Promise<Recovery>;
   trace(correlationId: string): Promise<Trace>;
+  /** Per-minute good/total counts of each SLO over its range (minutes with no runs are absent). */
+  sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>>;
+  /** Good/total summed over each SLO's range. */
+  sloCounts(ranges: readonly SloRange[]): Promise<Map<string, Counts>>;
+  /** Good/total per `bucketMinutes` over a range, for charts. */
+  sloSeries(range: SloRange, bucketMinutes: number): Promise<MinuteCounts[]>;
   ping(): Promise<boolean>;
   /** Safe to call twice and before start(). */
   shutdown(): Promise<void>;
 }
 
 export function batchRows(batch: StoreBatch): number {
-  return batch.events.length + batch.runs.length + batch.spans.length + batch.deadLetters.length;
+  return batch.events.length + batch.runs.length + batch.spans.length + batch.deadLetters.length + batch.sloOutcomes.length;
 }

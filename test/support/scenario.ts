@@ -31,7 +31,7 @@ export interface Scenario {
   malformed: { topic: string; reason: string }[];
 }
 
-export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; httpPort?: number; pipeline?: string }): string {
+export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; httpPort?: number; pipeline?: string; slos?: string }): string {
   return `
 sources:
   - { name: crm, topic: ${topics.crm} }
@@ -75,10 +75,11 @@ store:
 pipeline: ${extra.pipeline ?? '{ flushInterval: 200ms, idleAdvanceAfter: 2s }'}
 http: { port: ${extra.httpPort ?? 0} }
 log: { level: warn }
+${extra.slos ?? ''}
 `;
 }
 
-function cloudEvent(source: string, type: string, id: string, correlationId: string, time: number, binary: boolean, data: object = {}): Message {
+export function cloudEvent(source: string, type: string, id: string, correlationId: string, time: number, binary: boolean, data: object = {}): Message {
   if (binary) {
     return {
       key: correlationId,
@@ -101,7 +102,7 @@ function cloudEvent(source: string, type: string, id: string, correlationId: str
   };
 }
 
-function billingWebhook(type: string, id: string, correlationId: string, time: number, error?: string): Message {
+export function billingWebhook(type: string, id: string, correlationId: string, time: number, error?: string): Message {
   return {
     key: correlationId,
     value: JSON.stringify({

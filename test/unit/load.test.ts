@@ -49,6 +49,8 @@ describe('good configuration files', () => {
     expect(await loadConfig(fixture('good-minimal.yaml'), {})).toEqual({
       sources: [{ name: 'crm', format: 'cloudevents', topic: 'crm.events', deadLetterTopic: 'crm.events.dlq' }],
       workflows: [],
+      slos: [],
+      openslo: [],
       kafka: { brokers: ['kafka-0:9092'], clientId: 'seamwatch', groupId: 'seamwatch', fromBeginning: true, sessionTimeout: 30_000 },
       store: {
         kind: 'clickhouse',
@@ -66,6 +68,7 @@ describe('good configuration files', () => {
         closedRunRetention: 900_000,
         runHorizon: 604_800_000,
         closedRunMemory: 200_000,
+        sloEvaluateEvery: 10_000,
       },
       http: { host: '127.0.0.1', port: 9470 },
       log: { level: 'info' },
@@ -133,6 +136,7 @@ describe('good configuration files', () => {
       closedRunRetention: 1_800_000,
       runHorizon: 259_200_000,
       closedRunMemory: 5_000,
+      sloEvaluateEvery: 5_000,
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(config.log).toEqual({ level: 'debug' });

@@ -278,7 +278,7 @@ describe('Stitcher: redelivery and idempotency', () => {
     s.drain();
     expect(s.apply({ ...invoice }, invoice.time + 5 * SEC)).toBe(false);
     expect(s.apply({ ...trigger }, trigger.time + 5 * SEC)).toBe(false);
-    expect(s.drain()).toEqual({ events: [], runs: [], spans: [] });
+    expect(s.drain()).toEqual({ events: [], runs: [], spans: [], sloOutcomes: [] });
     expect(s.counters).toMatchObject({ accepted: 2, duplicates: 2, runsStarted: 1, extraTriggers: 0 });
     expect(s.pendingRows).toBe(0);
   });
@@ -575,13 +575,13 @@ describe('Stitcher: deadlines are judged in event time', () => {
     s.drain();
     s.tick(T0 + 2 * SEC);
     s.tick(T0 + 3 * SEC);
-    expect(s.drain()).toEqual({ events: [], runs: [], spans: [] });
+    expect(s.drain()).toEqual({ events: [], runs: [], spans: [], sloOutcomes: [] });
   });
 
   it('a tick before any event does nothing', () => {
     const s = stitcher();
     s.tick(TODAY);
-    expect([s.drain(), s.openRuns]).toEqual([{ events: [], runs: [], spans: [] }, 0]);
+    expect([s.drain(), s.openRuns]).toEqual([{ events: [], runs: [], spans: [], sloOutcomes: [] }, 0]);
   });
 });
 
@@ -858,7 +858,7 @@ describe('Stitcher: restore after a restart or a partition assignment', () => {
     s.restore(recovery(events), T0 + 2 * MIN);
     s.drain();
     expect(events.map((e) => s.apply(e, T0 + 2 * MIN))).toEqual([false, false]);
-    expect(s.drain()).toEqual({ events: [], runs: [], spans: [] });
+    expect(s.drain()).toEqual({ events: [], runs: [], spans: [], sloOutcomes: [] });
   });
 
   it('restored steps whose trigger has not arrived are held for it', () => {
@@ -908,7 +908,7 @@ describe('Stitcher: drain', () => {
     expect(output.events).toHaveLength(5);
     expect(output.runs).toEqual([expect.objectContaining({ runId: RUN_1, state: 'completed', eventCount: 5 })]);
     expect(output.spans.map((span) => span.step)).toEqual(['trigger', 'invoice-updated', 'ticket-tagged', 'entitlement-activated']);
-    expect(s.drain()).toEqual({ events: [], runs: [], spans: [] });
+    expect(s.drain()).toEqual({ events: [], runs: [], spans: [], sloOutcomes: [] });
     expect(s.pendingRows).toBe(0);
   });
 
@@ -1087,7 +1087,7 @@ describe('Stitcher: spans', () => {
     const output = s.drain();
     expect([output.runs.map((r) => r.state), output.spans.map((span) => span.step)]).toEqual([['deadline_missed'], ['trigger']]);
     s.tick(T0 + 2 * HOUR);
-    expect(s.drain()).toEqual({ events: [], runs: [], spans: [] });
+    expect(s.drain()).toEqual({ events: [], runs: [], spans: [], sloOutcomes: [] });
   });
 });
 

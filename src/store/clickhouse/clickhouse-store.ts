@@ -1,9 +1,10 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import type { Recovery, RecoveryQuery, Store, StoreBatch, Trace } from '../store.ts';
+import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
 import { Readable } from 'node:stream';
-import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, spanFromRow, spanLine } from './rows.ts';
+import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, spanFromRow, spanLine } from './rows.ts';
+import type { Counts, MinuteCounts } from '../../slo/types.ts';
 import { ident, int, list, quote } from './sql.ts';
 
 export interface ClickHouseStoreOptions {
@@ -21,6 +22,12 @@ const RUN_COLUMNS =
   'workflow, correlation_id, run_id, owner, partition, state, started_at_ms, deadline_at_ms, completed_at_ms, deadline_missed, missing_steps, failed_steps, event_count, last_event_at_ms, version';
 const SPAN_COLUMNS =
   'correlation_id, run_id, workflow, step, kind, status, source, event_id, run_started_at_ms, start_ms, end_ms, duration_ms, since_trigger_ms, error_code, error_class, version';
+
+function rangeFilter(ranges: readonly SloRange[]): string {
+  return ranges
+    .map((r) => `(slo = ${quote(r.slo)} AND minute >= ${int(Math.max(0, r.fromMinute))} AND minute < ${int(Math.max(0, r.toMinute))})`)
+    .join(' OR ');
+}
 
 /** Rows per chunk of an insert body: large enough for few writes, small enough to stay flat. */
 const LINES_PER_CHUNK = 2_000;
@@ -95,10 +102,62 @@ export class ClickHouseStore implements Store {
     insert('runs', batch.runs, runLine);
     insert('spans', batch.spans, spanLine);
     insert('dead_letters', batch.deadLetters, deadLetterLine);
+    if (batch.sloOutcomes.length > 0) inserts.push(this.writeSloOutcomes(batch.sloOutcomes));
     // Wait for every insert before reporting: a rejected one leaves others running otherwise.
     const results = await Promise.allSettled(inserts);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /** Writes outcomes, then recounts the minutes they fall in from the deduplicated outcomes. */
+  private async writeSloOutcomes(outcomes: StoreBatch['sloOutcomes']): Promise<void> {
+    await this.insertLines('slo_outcomes', outcomes, sloOutcomeLine);
+    const minutes = new Map<string, Set<number>>();
+    for (const o of outcomes) {
+      const set = minutes.get(o.slo) ?? new Set<number>();
+      set.add(Math.floor(o.due / 60_000));
+      minutes.set(o.slo, set);
+    }
+    await this.recountMinutes(minutes);
+  }
+
+  /** Recomputes slo_minutes rows for these SLO minutes from slo_outcomes FINAL. */
+  async recountMinutes(minutes: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
+    const conditions = [...minutes].map(([slo, set]) => `(slo = ${quote(slo)} AND minute IN ${list([...set])})`);
+    if (conditions.length === 0) return;
+    await this.client.command({
+      query: `INSERT INTO ${this.table('slo_minutes')} (slo, minute, good, total, version)
+        SELECT slo, minute, sum(good), count(), ${int(Date.now())} FROM ${this.table('slo_outcomes')} FINAL
+        WHERE ${conditions.join(' OR ')} GROUP BY slo, minute`,
+    });
+  }
+
+  async sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>> {
+    const out = new Map<string, MinuteCounts[]>(ranges.map((r) => [r.slo, []]));
+    if (ranges.length === 0) return out;
+    const rows = await this.rows<{ slo: string; minute: number; good: string; total: string }>(
+      `SELECT slo, minute, good, total FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter(ranges)} ORDER BY slo, minute`,
+    );
+    for (const r of rows) out.get(r.slo)?.push({ minute: Number(r.minute), good: Number(r.good), total: Number(r.total) });
+    return out;
+  }
+
+  async sloCounts(ranges: readonly SloRange[]): Promise<Map<string, Counts>> {
+    const out = new Map<string, Counts>(ranges.map((r) => [r.slo, { good: 0, total: 0 }]));
+    if (ranges.length === 0) return out;
+    const rows = await this.rows<{ slo: string; good: string; total: string }>(
+      `SELECT slo, sum(good) AS good, sum(total) AS total FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter(ranges)} GROUP BY slo`,
+    );
+    for (const r of rows) out.set(r.slo, { good: Number(r.good), total: Number(r.total) });
+    return out;
+  }
+
+  async sloSeries(range: SloRange, bucketMinutes: number): Promise<MinuteCounts[]> {
+    const rows = await this.rows<{ minute: string; good: string; total: string }>(
+      `SELECT intDiv(minute, ${int(bucketMinutes)}) * ${int(bucketMinutes)} AS minute, sum(good) AS good, sum(total) AS total
+       FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter([range])} GROUP BY minute ORDER BY minute`,
+    );
+    return rows.map((r) => ({ minute: Number(r.minute), good: Number(r.good), total: Number(r.total) }));
   }
 
   private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {

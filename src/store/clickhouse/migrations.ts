@@ -99,6 +99,41 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    name: 'SLO outcomes per run and per minute',
+    statements: (db) => {
+      const d = ident(db);
+      return [
+        // One row per (SLO, run), at the run's due time. Replayed or re-judged runs replace.
+        `CREATE TABLE IF NOT EXISTS ${d}.slo_outcomes (
+          slo String,
+          minute UInt32,
+          run_id String,
+          workflow String,
+          correlation_id String,
+          due_ms UInt64,
+          due ${dateTime('due_ms')},
+          good UInt8,
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        PARTITION BY ${month('due_ms')}
+        ORDER BY (slo, minute, run_id)`,
+        // Good and total runs per SLO and minute of due time, recomputed from slo_outcomes FINAL
+        // for the minutes a flush touched: exact under replays, and small enough to read whole.
+        `CREATE TABLE IF NOT EXISTS ${d}.slo_minutes (
+          slo String,
+          minute UInt32,
+          at DateTime('UTC') MATERIALIZED toDateTime(minute * 60, 'UTC'),
+          good UInt64,
+          total UInt64,
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        PARTITION BY toYYYYMM(toDateTime(minute * 60, 'UTC'))
+        ORDER BY (slo, minute)`,
+      ];
+    },
+  },
 ];
 
 export function migrationTable(db: string): string {

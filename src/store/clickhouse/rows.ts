@@ -1,6 +1,6 @@
 import type { DeadLetter } from '../../collectors/dead-letter.ts';
 import type { WorkflowEvent } from '../../stitch/event.ts';
-import type { EventRecord, RunRecord, RunState, SpanRecord } from '../../stitch/records.ts';
+import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord } from '../../stitch/records.ts';
 
 /** Records to JSONEachRow rows and back. Column names are the table's. */
 
@@ -21,6 +21,10 @@ export function runLine(r: RunRecord): string {
 
 export function spanLine(s: SpanRecord): string {
   return `{"correlation_id":${str(s.correlationId)},"run_id":${str(s.runId)},"workflow":${str(s.workflow)},"step":${str(s.step)},"kind":"${s.kind}","status":"${s.status}","source":${str(s.source)},"event_id":${str(s.eventId)},"run_started_at_ms":${s.runStartedAt},"start_ms":${s.startAt},"end_ms":${s.endAt},"duration_ms":${Math.max(0, s.endAt - s.startAt)},"since_trigger_ms":${s.sinceTriggerMs},"error_code":${str(s.errorCode)},"error_class":${str(s.errorClass)},"version":${s.version}}\n`;
+}
+
+export function sloOutcomeLine(o: SloOutcomeRecord): string {
+  return `{"slo":${str(o.slo)},"minute":${Math.floor(o.due / 60_000)},"run_id":${str(o.runId)},"workflow":${str(o.workflow)},"correlation_id":${str(o.correlationId)},"due_ms":${o.due},"good":${o.good ? 1 : 0},"version":${o.version}}\n`;
 }
 
 export function deadLetterLine(d: DeadLetter): string {

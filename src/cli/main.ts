@@ -5,6 +5,8 @@ import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
 import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.ts';
 import { formatStatusTable, sloStatuses } from './slo-status.ts';
+import { runDemo } from './demo.ts';
+import { parseDuration } from '../config/duration.ts';
 import { statusView } from '../slo/view.ts';
 
 const DEFAULT_CONFIG = 'config/seamwatch.yaml';
@@ -48,6 +50,34 @@ export async function main(argv: string[]): Promise<number> {
       const config = await loadConfig(file);
       const steps = config.workflows.reduce((n, w) => n + w.steps.length, 0);
       process.stdout.write(`${file}: ok — ${config.sources.length} sources, ${config.workflows.length} workflows, ${steps} steps\n`);
+    });
+
+  program
+    .command('demo')
+    .description('play a small live business (upgrades, webhooks, tickets; some late, failed, redelivered) into the configured topics')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--rate <n>', 'plan upgrades per second', '20')
+    .option('--duration <d>', 'how long to play (e.g. 10m)', '15m')
+    .option('--late <share>', 'share of upgrades that sync after 5 minutes', '0.02')
+    .action(async (options: { config: string; rate: string; duration: string; late: string }) => {
+      const config = await loadConfig(options.config);
+      const rate = Number(options.rate);
+      const duration = parseDuration(options.duration);
+      const late = Number(options.late);
+      const problems = [
+        ...(Number.isFinite(rate) && rate > 0 && rate <= 10_000 ? [] : [`--rate: "${options.rate}" is not a number between 0 and 10000`]),
+        ...(duration !== undefined && duration > 0 ? [] : [`--duration: "${options.duration}" is not a duration (e.g. 10m)`]),
+        ...(Number.isFinite(late) && late >= 0 && late <= 0.99 ? [] : [`--late: "${options.late}" is not a share between 0 and 0.99`]),
+      ];
+      if (problems.length > 0) {
+        process.stderr.write(`${problems.join('\n')}\n`);
+        exitCode = 2;
+        return;
+      }
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+      await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
     });
 
   const slo = program.command('slo').description('business SLOs');

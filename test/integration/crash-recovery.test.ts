@@ -6,6 +6,12 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, 
 import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
 import { expectRunsExactly, finalRuns } from '../support/runs.ts';
 
+/** Every plan upgrade counts once: good when it completed. */
+const SUCCESS_SLO = `
+slos:
+  - { name: upgrade-success, workflow: plan-upgrade, objective: 99%, window: 30d, indicator: { success-ratio: {} } }
+`;
+
 describe('seamwatch killed without a graceful stop', () => {
   let admin: Admin;
   let producer: Producer;
@@ -31,7 +37,7 @@ describe('seamwatch killed without a graceful stop', () => {
     await createTopics(admin, Object.values(topics));
     const ch = store(id);
     const groupId = `${id}-group`;
-    const configFile = writeConfig(scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL }));
+    const configFile = writeConfig(scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: SUCCESS_SLO }));
     const processes: SeamwatchProcess[] = [];
     const start = async () => {
       const p = new SeamwatchProcess(configFile, await freePort());
@@ -100,6 +106,16 @@ describe('seamwatch killed without a graceful stop', () => {
     await waitFor('every run', async () => (await ch.rows(finalRuns(id))).length === scenario.expectedRuns.size, 60_000);
 
     await expectRunsExactly(ch, id, scenario);
+    // The SLO counts each run once, however often the kill made seamwatch read it.
+    const upgrades = [...scenario.expectedRuns].filter(([runId]) => runId.startsWith('plan-upgrade:'));
+    const completed = upgrades.filter(([, run]) => run.state === 'completed').length;
+    await waitFor('the SLO counts', async () => {
+      const [slo] = await ch.rows<{ good: string; total: string }>(`SELECT sum(good) AS good, sum(total) AS total FROM ${id}.slo_minutes FINAL WHERE slo = 'upgrade-success'`);
+      return Number(slo?.total) === upgrades.length && Number(slo?.good) === completed;
+    }, 30_000).catch(async () => {
+      const [slo] = await ch.rows<{ good: string; total: string }>(`SELECT sum(good) AS good, sum(total) AS total FROM ${id}.slo_minutes FINAL WHERE slo = 'upgrade-success'`);
+      expect({ good: Number(slo?.good), total: Number(slo?.total) }).toEqual({ good: completed, total: upgrades.length });
+    });
     const [letters] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.dead_letters FINAL`);
     expect(Number(letters!.n)).toBe(scenario.malformed.length);
   });

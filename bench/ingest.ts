@@ -12,6 +12,7 @@
  * Figures are printed side by side; this is a benchmark, not a test: it asserts nothing.
  * Scale with BENCH_UPGRADES (default 60000 plan upgrades ≈ 200k messages).
  */
+import { printTable, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../test/support/scenario.ts';
@@ -185,15 +186,7 @@ async function main(): Promise<void> {
     ['seamwatch peak RSS', `${rss.toFixed(0)} MiB`],
     [`produce → queryable at ${latencyRate}/s`, `p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(0)} ms (${latencies.length}/${ticks * perTick} seen)`],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`\nseamwatch ingest benchmark (${new Date().toISOString()})\n`);
-  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+  printTable('seamwatch ingest benchmark', rows);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

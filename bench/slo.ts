@@ -11,6 +11,7 @@
  *   - the recount a flush does for the minutes it touched.
  * Scale with BENCH_RUNS (default 10000000). A benchmark: it prints, it asserts nothing.
  */
+import { printTable, runBench } from './report.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 import { Registry } from 'prom-client';
 import { SloEngine } from '../src/slo/engine.ts';
@@ -110,15 +111,7 @@ async function main(): Promise<void> {
     ['recount after a flush (20 SLOs × 5 minutes)', flushRecount],
     ['check: slo-0 over 30 days', `${one.budget.total} runs, SLI ${(one.budget.sli! * 100).toFixed(3)} %, budget left ${(one.budget.remainingRatio * 100).toFixed(1)} %`],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`\nseamwatch SLO evaluation benchmark (${new Date().toISOString()})\n`);
-  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
+  printTable('seamwatch SLO evaluation benchmark', rows);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

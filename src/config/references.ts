@@ -1,3 +1,4 @@
+import { asArray, asObject, asString } from './raw.ts';
 import { parseFieldPath } from '../collectors/decode/field-path.ts';
 import { sloReferenceProblems } from '../slo/config.ts';
 
@@ -6,10 +7,6 @@ export interface ReferenceProblem {
   message: string;
 }
 
-const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-const asObject = (value: unknown): Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
  * Checks what the schema cannot: names that must be unique, sources that steps refer to, field

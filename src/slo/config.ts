@@ -1,3 +1,4 @@
+import { asArray, asObject, asString } from '../config/raw.ts';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../config/duration.ts';
@@ -228,10 +229,6 @@ export interface SloProblem {
   message: string;
 }
 
-const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-const asObject = (value: unknown): Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-const asString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** A raw duration in ms with the text to name it by (as written); undefined when the schema will refuse it. */
 function rawDuration(value: unknown): { ms: number; text: string } | undefined {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Producer } from 'kafkajs';
-import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
-import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
-import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
+import { buildScenario, produceAll, T0 } from '../support/scenario.ts';
+import { committedCount, groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
+import { processHarness } from '../support/processes.ts';
 import { expectRunsExactly, finalRuns } from '../support/runs.ts';
 
 /** Every plan upgrade counts once: good when it completed. */
@@ -32,26 +31,9 @@ describe('seamwatch killed without a graceful stop', () => {
   });
 
   async function setUp(prefix: string) {
-    const id = unique(prefix);
-    const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
-    await createTopics(admin, Object.values(topics));
-    const ch = store(id);
-    const groupId = `${id}-group`;
-    const configFile = writeConfig(scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: SUCCESS_SLO }));
-    const processes: SeamwatchProcess[] = [];
-    const start = async () => {
-      const p = new SeamwatchProcess(configFile, await freePort());
-      processes.push(p);
-      await p.ready();
-      return p;
-    };
-    cleanups.push(async () => {
-      for (const p of processes) await p.kill();
-      await ch.command(`DROP DATABASE IF EXISTS ${id}`);
-      await ch.shutdown();
-      await admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] });
-    });
-    return { id, topics, ch, groupId, start };
+    const harness = await processHarness(admin, prefix, { slos: SUCCESS_SLO });
+    cleanups.push(harness.cleanup);
+    return harness;
   }
 
   it('rebuilds a run that was open at the kill and completes it from steps that arrive after the restart', async () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Producer } from 'kafkajs';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
-import { buildScenario, produceAll, scenarioConfig, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
-import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
+import { buildScenario, produceAll } from '../support/scenario.ts';
+import { committedCount, groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
+import type { SeamwatchProcess } from '../support/child.ts';
+import { processHarness } from '../support/processes.ts';
 import { expectRunsExactly } from '../support/runs.ts';
 
 describe('seamwatch processes in a consumer group', () => {
@@ -26,26 +27,9 @@ describe('seamwatch processes in a consumer group', () => {
   });
 
   async function setUp(prefix: string) {
-    const id = unique(prefix);
-    const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
-    await createTopics(admin, Object.values(topics), 6);
-    const ch: ClickHouseStore = store(id);
-    const groupId = `${id}-group`;
-    const configFile = writeConfig(scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL }));
-    const processes: SeamwatchProcess[] = [];
-    const start = async () => {
-      const p = new SeamwatchProcess(configFile, await freePort());
-      processes.push(p);
-      await p.ready();
-      return p;
-    };
-    cleanups.push(async () => {
-      for (const p of processes) await p.kill();
-      await ch.command(`DROP DATABASE IF EXISTS ${id}`);
-      await ch.shutdown();
-      await admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] });
-    });
-    return { id, topics, ch, groupId, start, all: Object.values(topics) };
+    const harness = await processHarness(admin, prefix, { partitions: 6 });
+    cleanups.push(harness.cleanup);
+    return harness;
   }
 
   it('drains on SIGTERM: everything it read is stored and committed, and it exits 0', async () => {

@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       const duration = parseDuration(options.duration);
       const late = Number(options.late);
       const problems = [
-        ...(Number.isFinite(rate) && rate > 0 && rate <= 10_000 ? [] : [`--rate: "${options.rate}" is not a number between 0 and 10000`]),
+        ...(Number.isFinite(rate) && rate > 0 && rate <= 10_000 ? [] : [`--rate: "${options.rate}" must be a number above 0 and at most 10000`]),
         ...(duration !== undefined && duration > 0 ? [] : [`--duration: "${options.duration}" is not a duration (e.g. 10m)`]),
         ...(Number.isFinite(late) && late >= 0 && late <= 0.99 ? [] : [`--late: "${options.late}" is not a share between 0 and 0.99`]),
       ];

@@ -7,6 +7,9 @@ import type { SloAlertSignal, SloAlertSink } from '../../src/slo/types.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { billingWebhook, cloudEvent, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+import { writeConfig } from '../support/child.ts';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 
 const S = 1_000;
 const M = 60 * S;
@@ -160,5 +163,19 @@ describe('business SLO on real Kafka and ClickHouse', () => {
     expect([Number(row!.good), Number(row!.total)]).toEqual([RUNS - LATE, RUNS]);
     const [outcomes] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.slo_outcomes FINAL`);
     expect(Number(outcomes!.n)).toBe(RUNS);
+  });
+
+  it('prints the same status on the command line, from the store alone', () => {
+    const configFile = writeConfig(
+      scenarioConfig(topics, { database: id, groupId: 'unused', brokers: ['127.0.0.1:1'], clickhouseUrl: CLICKHOUSE_URL, slos: SLOS }),
+    );
+    const root = resolve(import.meta.dirname, '../..');
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'slo', 'status', '--config', configFile, '--at', liveStatus.at, ...args], { encoding: 'utf8' });
+    const table = run();
+    expect(table.status).toBe(0);
+    const row = table.stdout.split('\n').find((l) => l.startsWith('upgrade-sync-5m'))!;
+    expect(row.split(/\s{2,}/).slice(0, 8)).toEqual(['upgrade-sync-5m', 'plan-upgrade', '99.90%', '30d rolling', `${(((RUNS - LATE) / RUNS) * 100).toFixed(3)}%`, String(RUNS), String(LATE), '-566.7%']);
+    const json = JSON.parse(run('--json').stdout) as { runs: unknown; sli: number }[];
+    expect([json[0]!.runs, json[0]!.sli]).toEqual([liveStatus.runs, liveStatus.sli]);
   });
 });

@@ -86,4 +86,32 @@ describe('ClickHouse store on the real server (18.16)', () => {
     const [count] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${database}.runs FINAL`);
     expect(Number(count!.n)).toBe(1);
   });
+
+  it('counts SLO outcomes per minute exactly, however often an outcome is written, and cuts ranges at the minute', async () => {
+    const m0 = Math.floor(Date.UTC(2026, 10, 2, 10, 0) / 60_000);
+    const outcome = (run: number, minute: number, good: boolean, version = 1) => ({
+      slo: "it's-an-slo",
+      workflow: 'plan-upgrade',
+      runId: `plan-upgrade:r${run}`,
+      correlationId: `r${run}`,
+      due: minute * 60_000 + 1_000,
+      good,
+      version,
+    });
+    const write = (sloOutcomes: ReturnType<typeof outcome>[]) => ch.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes });
+    await write([outcome(1, m0, true), outcome(2, m0, false), outcome(3, m0 + 1, true), outcome(4, m0 + 59, true), outcome(5, m0 + 61, true)]);
+    // A redelivery writes the same outcome again; a re-judged run replaces its verdict.
+    await write([outcome(1, m0, true), outcome(2, m0, true, 2)]);
+    const slo = "it's-an-slo";
+    const minutes = await ch.sloMinutes([{ slo, fromMinute: m0, toMinute: m0 + 60 }]);
+    expect(minutes.get(slo)).toEqual([
+      { minute: m0, good: 2, total: 2 },
+      { minute: m0 + 1, good: 1, total: 1 },
+      { minute: m0 + 59, good: 1, total: 1 },
+    ]);
+    expect(await ch.sloCounts([{ slo, fromMinute: m0 + 1, toMinute: m0 + 62 }])).toEqual(new Map([[slo, { good: 3, total: 3 }]]));
+    // An hourly series whose range ends inside the second hour counts only the minutes before the end.
+    const hourStart = Math.floor(m0 / 60) * 60;
+    expect(await ch.sloSeries({ slo, fromMinute: m0, toMinute: m0 + 61 }, 60)).toEqual([{ minute: hourStart, good: 4, total: 4 }]);
+  });
 });

@@ -153,11 +153,13 @@ export class ClickHouseStore implements Store {
   }
 
   async sloSeries(range: SloRange, bucketMinutes: number): Promise<MinuteCounts[]> {
-    const rows = await this.rows<{ minute: string; good: string; total: string }>(
-      `SELECT intDiv(minute, ${int(bucketMinutes)}) * ${int(bucketMinutes)} AS minute, sum(good) AS good, sum(total) AS total
-       FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter([range])} GROUP BY minute ORDER BY minute`,
+    // The bucket gets its own alias: ClickHouse resolves aliases inside WHERE, and one named
+    // "minute" would make the range filter apply to the bucket instead of the minute.
+    const rows = await this.rows<{ bucket: string; good: string; total: string }>(
+      `SELECT intDiv(minute, ${int(bucketMinutes)}) * ${int(bucketMinutes)} AS bucket, sum(good) AS good, sum(total) AS total
+       FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter([range])} GROUP BY bucket ORDER BY bucket`,
     );
-    return rows.map((r) => ({ minute: Number(r.minute), good: Number(r.good), total: Number(r.total) }));
+    return rows.map((r) => ({ minute: Number(r.bucket), good: Number(r.good), total: Number(r.total) }));
   }
 
   private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {

@@ -138,7 +138,7 @@ show_logs() {
 # Asks the broker (admin connect + describeCluster) until it answers.
 ready() {
   local timeout="$1" pid="${2:-}"
-  node "$LOCAL_DIR/kafka-ready.mjs" --brokers "$BROKERS" --timeout "$timeout" ${pid:+--pid "$pid"}
+  node --no-warnings "$LOCAL_DIR/kafka-ready.mjs" --brokers "$BROKERS" --timeout "$timeout" ${pid:+--pid "$pid"}
 }
 
 cmd_start() {
@@ -151,7 +151,7 @@ cmd_start() {
   fi
   rm -f "$PIDFILE"
   # Fail before the slow parts: the probe needs kafkajs from the repo's node_modules.
-  node "$LOCAL_DIR/kafka-ready.mjs" --deps-only || die "kafka: the readiness probe cannot run"
+  node --no-warnings "$LOCAL_DIR/kafka-ready.mjs" --deps-only || die "kafka: the readiness probe cannot run"
   if port_open "$PORT" || port_open "$CPORT"; then
     die "kafka: port $PORT or $CPORT on 127.0.0.1 is taken by a process not started from $REPO_ROOT (or started before .services was deleted: find it with \`pgrep -af kafka.Kafka\`); stop it or set SEAMWATCH_KAFKA_PORT"
   fi

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { onTerminate } from '../lifecycle/shutdown.ts';
+import { quietKnownWarnings } from '../lifecycle/warnings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
 import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.ts';
@@ -128,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  quietKnownWarnings();
   main(process.argv).then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -1,4 +1,4 @@
-import { Kafka, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SeamwatchConfig } from '../../config/schema.ts';
 import type { IngestPipeline, OffsetCommitter } from '../../pipeline/ingest.ts';
@@ -93,7 +93,7 @@ export class KafkaCollector {
       maxBytes: 16 * 1024 * 1024,
       maxWaitTimeInMs: 250,
     });
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
     const dlqTopics = new Map(config.sources.map((s) => [s.topic, s.deadLetterTopic]));
     const deadLetterSink = new KafkaDeadLetterSink(this.producer, (topic) => dlqTopics.get(topic) ?? `${topic}.dlq`);

@@ -1,0 +1,135 @@
+import type { Alert, DetectorSignal } from '../types.ts';
+import { fingerprint } from './fingerprint.ts';
+
+export interface LifecycleOptions {
+  /** A problem must keep firing this long (event time) before it pages: short blips never do. */
+  pendingFor: number;
+  /** A resolved problem stays firing this long, so one that flaps back does not page twice. */
+  keepFiringFor: number;
+  /** Base of links to the trace in the web view, e.g. http://seamwatch:9470/traces/ */
+  traceUrlBase: string;
+}
+
+export interface AlertEntry {
+  alert: Alert;
+  /** Event time from which a pending alert fires. */
+  firesAt: number;
+  /** Event time at which a firing alert resolves, unless it fires again before. */
+  resolvesAt: number;
+  /** True once the alert has been firing (left pending): only those are ever notified. */
+  fired: boolean;
+}
+
+/** What changed, for the notification path and the persisted alert log. */
+export interface AlertChange {
+  kind: 'pending' | 'firing' | 'resolved' | 'dropped';
+  alert: Alert;
+}
+
+const NEVER = Number.POSITIVE_INFINITY;
+
+function toAlert(signal: DetectorSignal, options: LifecycleOptions): Alert {
+  const workflow = signal.workflow ?? '';
+  const labels: Record<string, string> = {
+    alertname: signal.detector,
+    detector: signal.detector,
+    team: signal.owner,
+    severity: signal.severity,
+    ...(workflow ? { workflow } : {}),
+  };
+  const annotations: Record<string, string> = {
+    summary: signal.summary,
+    ...(signal.correlationId ? { correlation_id: signal.correlationId } : {}),
+    ...(signal.businessKey ? { business_key: signal.businessKey } : {}),
+    ...Object.fromEntries(Object.entries(signal.details ?? {}).map(([k, v]) => [k, String(v)])),
+  };
+  return {
+    fingerprint: fingerprint(signal.detector, workflow, signal.key),
+    labels,
+    annotations,
+    state: 'pending',
+    startsAt: signal.at,
+    endsAt: 0,
+    generatorUrl: signal.correlationId ? `${options.traceUrlBase}${encodeURIComponent(signal.correlationId)}` : '',
+  };
+}
+
+/**
+ * The alerts seamwatch knows, keyed by fingerprint: pending → firing → resolved, with a pending
+ * period and keep-firing-for, in event time. Pure: signals and the clock in, changes out.
+ */
+export class AlertBook {
+  private readonly entries = new Map<string, AlertEntry>();
+  private readonly options: LifecycleOptions;
+
+  constructor(options: LifecycleOptions, restored: readonly AlertEntry[] = []) {
+    this.options = options;
+    for (const entry of restored) this.entries.set(entry.alert.fingerprint, entry);
+  }
+
+  apply(signal: DetectorSignal): AlertChange[] {
+    const fresh = toAlert(signal, this.options);
+    const entry = this.entries.get(fresh.fingerprint);
+    if (signal.kind === 'firing') {
+      if (entry && entry.alert.state !== 'resolved') {
+        // Still firing, or flapping back within keep-firing-for: the same problem, one page.
+        entry.resolvesAt = NEVER;
+        entry.alert = { ...entry.alert, annotations: fresh.annotations };
+        return [];
+      }
+      const firesAt = signal.at + this.options.pendingFor;
+      const created: AlertEntry = { alert: fresh, firesAt, resolvesAt: NEVER, fired: false };
+      this.entries.set(fresh.fingerprint, created);
+      return [{ kind: 'pending', alert: fresh }, ...this.promote(created, signal.at)];
+    }
+    if (!entry || entry.alert.state === 'resolved') return [];
+    if (!entry.fired) {
+      // Over before it ever fired: recorded, never paged.
+      this.entries.delete(fresh.fingerprint);
+      return [{ kind: 'dropped', alert: { ...entry.alert, state: 'resolved', endsAt: signal.at } }];
+    }
+    entry.resolvesAt = signal.at + this.options.keepFiringFor;
+    entry.alert = { ...entry.alert, endsAt: signal.at };
+    return this.settle(entry, signal.at);
+  }
+
+  /** Moves event time on: pending alerts fire, resolving ones resolve. */
+  tick(now: number): AlertChange[] {
+    const changes: AlertChange[] = [];
+    for (const entry of this.entries.values()) changes.push(...this.promote(entry, now), ...this.settle(entry, now));
+    return changes;
+  }
+
+  private promote(entry: AlertEntry, now: number): AlertChange[] {
+    if (entry.alert.state !== 'pending' || now < entry.firesAt) return [];
+    entry.alert = { ...entry.alert, state: 'firing' };
+    entry.fired = true;
+    return [{ kind: 'firing', alert: entry.alert }];
+  }
+
+  private settle(entry: AlertEntry, now: number): AlertChange[] {
+    if (entry.alert.state !== 'firing' || now < entry.resolvesAt) return [];
+    entry.alert = { ...entry.alert, state: 'resolved' };
+    return [{ kind: 'resolved', alert: entry.alert }];
+  }
+
+  /** Forgets resolved alerts older than `horizon` (event time). */
+  forgetResolvedBefore(horizon: number): number {
+    let forgotten = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.alert.state === 'resolved' && entry.alert.endsAt < horizon) {
+        this.entries.delete(key);
+        forgotten++;
+      }
+    }
+    return forgotten;
+  }
+
+  list(): Alert[] {
+    return [...this.entries.values()].map((e) => e.alert);
+  }
+
+  snapshot(): AlertEntry[] {
+    return [...this.entries.values()].map((e) => ({ ...e, alert: { ...e.alert } }));
+  }
+}

@@ -55,6 +55,7 @@ export class Seamwatch {
       pipeline: ({ deadLetterSink, commit }) =>
         new IngestPipeline({ config, store: this.store, deadLetterSink, commit, metrics, logger: logger.child({ component: 'pipeline' }) }),
       onBackpressure: () => metrics.backpressureWaits.inc(),
+      finalFlushDeadline: config.pipeline.finalFlushDeadline,
     });
     const sloMetrics = new SloMetrics(this.registry);
     this.sloSink = options.sloSink ?? new LoggingSloAlertSink(logger.child({ component: 'slo' }));

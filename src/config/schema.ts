@@ -137,6 +137,8 @@ export const configSchema = z
         closedRunMemory: z.number().int().positive().default(200_000),
         /** Wall time between SLO evaluation cycles. */
         sloEvaluateEvery: duration.default(10_000),
+        /** On stop, how long to wait for the last flush when the store does not answer. */
+        finalFlushDeadline: duration.default(15_000),
       })
       .strict()
       .prefault({}),

@@ -40,6 +40,7 @@ export class IngestPipeline {
   private readonly offsets = new OffsetTracker();
   private deadLetters: DeadLetter[] = [];
   private flushChain: Promise<void> = Promise.resolve();
+  private queuedFlush: Promise<void> | undefined;
   private inflightRows = 0;
   private lastFlush: number;
   private readonly now: () => number;
@@ -119,7 +120,14 @@ export class IngestPipeline {
    * another; each takes a consistent snapshot of the stitcher's output and the offsets.
    */
   flush(): Promise<void> {
-    const next = this.flushChain.then(() => this.flushOnce());
+    // One flush waits behind the running one at most: while the store is down, timers keep
+    // asking for flushes, and each would otherwise queue up for nothing.
+    if (this.queuedFlush) return this.queuedFlush;
+    const next = this.flushChain.then(() => {
+      this.queuedFlush = undefined;
+      return this.flushOnce();
+    });
+    this.queuedFlush = next;
     this.flushChain = next.catch(() => undefined);
     return next;
   }

@@ -80,4 +80,32 @@ describe('when ClickHouse is unreachable', () => {
     expect(Number(events!.n)).toBe(scenario.distinctEvents);
     expect(total).toBeGreaterThan(maxBufferedRows * 3);
   });
+
+  it('stops within its deadline while the store is down, and commits nothing it did not store', async () => {
+    const id2 = unique('bpstop');
+    const topics2: ScenarioTopics = { crm: `${id2}.crm`, billing: `${id2}.billing`, ticketing: `${id2}.ticketing` };
+    await createTopics(admin, Object.values(topics2));
+    const text = scenarioConfig(topics2, {
+      database: id,
+      groupId: `${id2}-group`,
+      brokers: KAFKA_BROKERS,
+      clickhouseUrl: `http://127.0.0.1:${proxy.port}`,
+      pipeline: '{ flushInterval: 100ms, finalFlushDeadline: 1s }',
+    });
+    const stopping = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
+    proxy.restore();
+    await stopping.start();
+    await producer.send({ topic: topics2.crm, messages: [{ key: 'warm-up', value: 'garbage' }] });
+    await waitFor('the first message to be committed', async () => (await committedCount(admin, `${id2}-group`, Object.values(topics2))) === 1);
+    proxy.cut();
+    const scenario = buildScenario(topics2, 200, 20, 'st');
+    await produceAll(producer, scenario.messages);
+    await waitFor('messages read while the store is down', async () => stopping.collector.pipeline.bufferedRows > 0, 30_000);
+    const started = Date.now();
+    await stopping.shutdown();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await committedCount(admin, `${id2}-group`, Object.values(topics2))).toBe(1);
+    proxy.restore();
+    await admin.deleteTopics({ topics: [...Object.values(topics2), ...Object.values(topics2).map((t) => `${t}.dlq`)] }).catch(() => undefined);
+  });
 });

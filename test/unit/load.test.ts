@@ -69,6 +69,7 @@ describe('good configuration files', () => {
         runHorizon: 604_800_000,
         closedRunMemory: 200_000,
         sloEvaluateEvery: 10_000,
+        finalFlushDeadline: 15_000,
       },
       http: { host: '127.0.0.1', port: 9470 },
       log: { level: 'info' },
@@ -137,6 +138,7 @@ describe('good configuration files', () => {
       runHorizon: 259_200_000,
       closedRunMemory: 5_000,
       sloEvaluateEvery: 5_000,
+      finalFlushDeadline: 15_000,
     });
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(config.log).toEqual({ level: 'debug' });

@@ -19,6 +19,8 @@ export interface KafkaCollectorOptions {
   pipeline: (parts: { deadLetterSink: KafkaDeadLetterSink; commit: OffsetCommitter }) => IngestPipeline;
   now?: () => number;
   onBackpressure?: () => void;
+  /** How long a stop waits for the last flush before it gives up on it (ms). */
+  finalFlushDeadline?: number;
 }
 
 /** How often the collector moves event time on and checks whether a flush is due. */
@@ -302,7 +304,18 @@ export class KafkaCollector {
       this.consumer.pause(this.options.config.sources.map((s) => ({ topic: s.topic })));
       await Promise.allSettled([...this.activeBatches]);
       this.pipeline.tick();
-      await this.flushQuietly();
+      // A store that is down must not hold the stop forever: after the deadline, give up the
+      // last flush. Nothing is lost: its offsets are not committed and will be read again.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = await Promise.race([
+        this.flushQuietly().then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.finalFlushDeadline ?? 15_000))),
+      ]);
+      clearTimeout(timer);
+      if (gaveUp) {
+        this.pipeline.abortRetries();
+        this.logger.warn({ bufferedRows: this.pipeline.bufferedRows }, 'gave up the last flush: the store did not answer; these messages will be read again after a restart');
+      }
     }
     const results = await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);
     for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'disconnect failed');

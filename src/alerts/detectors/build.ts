@@ -1,0 +1,37 @@
+import type { WorkflowDefinition } from '../../config/schema.ts';
+import type { WorkflowEvent } from '../../stitch/event.ts';
+import type { DetectorsConfig } from './config.ts';
+import type { Detector } from './detector.ts';
+import { createDuplicateEffectDetector } from './duplicate-effect.ts';
+import { compileClassifier } from './error-class.ts';
+import { createExclusiveOutcomesDetector } from './exclusive-outcomes.ts';
+import { createMissedDeadlineDetector, type RunVerdict } from './missed-deadline.ts';
+import { createPartialFailureDetector } from './partial-failure.ts';
+import { createSourceSilenceDetector } from './source-silence.ts';
+import { createStuckDetector } from './stuck.ts';
+
+/** Every configured detector, by what it consumes; each keeps its own (opaque) state. */
+export interface DetectorSet {
+  onEvents: Detector<unknown, WorkflowEvent>[];
+  onRuns: Detector<unknown, RunVerdict>[];
+}
+
+/** Builds the detectors of a validated config; the workflows are the config's, by name. */
+export function createDetectors(config: DetectorsConfig, workflows: readonly WorkflowDefinition[]): DetectorSet {
+  const classify = compileClassifier(config.errors);
+  const workflow = (name: string): WorkflowDefinition => {
+    const found = workflows.find((w) => w.name === name);
+    if (!found) throw new Error(`detectors: unknown workflow "${name}"`);
+    return found;
+  };
+  return {
+    onEvents: [
+      ...config.duplicateEffects.map((c) => createDuplicateEffectDetector(c)),
+      ...config.stuck.map((c) => createStuckDetector(c)),
+      ...config.partialFailures.map((c) => createPartialFailureDetector(c, workflow(c.workflow), classify)),
+      ...config.exclusiveOutcomes.map((c) => createExclusiveOutcomesDetector(c)),
+      ...config.sourceSilence.map((c) => createSourceSilenceDetector(c)),
+    ] as Detector<unknown, WorkflowEvent>[],
+    onRuns: config.missedDeadlines.map((c) => createMissedDeadlineDetector(c, workflow(c.workflow))) as Detector<unknown, RunVerdict>[],
+  };
+}

@@ -9,7 +9,7 @@ import { ClickHouseStore } from './store/clickhouse/clickhouse-store.ts';
 import type { Store } from './store/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
 import { SloEngine } from './slo/engine.ts';
-import { LoggingSloAlertSink } from './slo/log-sink.ts';
+import { AlertEngine } from './alerts/engine.ts';
 import { SloMetrics } from './slo/metrics.ts';
 import type { SloAlertSink } from './slo/types.ts';
 
@@ -18,7 +18,7 @@ export interface SeamwatchOptions {
   logger: Logger;
   registry?: Registry;
   store?: Store;
-  /** Where SLO burn alerts go; logged and counted by default until the alerting layer exists. */
+  /** Where SLO burn alerts go; the alert engine by default (tests may record them instead). */
   sloSink?: SloAlertSink;
 }
 
@@ -33,6 +33,7 @@ export class Seamwatch {
   readonly collector: KafkaCollector;
   readonly http: HttpServer;
   readonly slo: SloEngine;
+  readonly alerts: AlertEngine;
   readonly sloSink: SloAlertSink;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
@@ -48,17 +49,24 @@ export class Seamwatch {
     this.store =
       options.store ??
       new ClickHouseStore({ ...ch, logger: logger.child({ component: 'clickhouse' }) });
+    this.alerts = new AlertEngine({
+      detectors: config.detectors,
+      workflows: config.workflows,
+      lifecycle: config.alerting,
+      registry: this.registry,
+      logger: logger.child({ component: 'alerts' }),
+    });
     this.collector = new KafkaCollector({
       config,
       store: this.store,
       logger,
       pipeline: ({ deadLetterSink, commit }) =>
-        new IngestPipeline({ config, store: this.store, deadLetterSink, commit, metrics, logger: logger.child({ component: 'pipeline' }) }),
+        new IngestPipeline({ config, store: this.store, deadLetterSink, commit, metrics, alerts: this.alerts, logger: logger.child({ component: 'pipeline' }) }),
       onBackpressure: () => metrics.backpressureWaits.inc(),
       finalFlushDeadline: config.pipeline.finalFlushDeadline,
     });
     const sloMetrics = new SloMetrics(this.registry);
-    this.sloSink = options.sloSink ?? new LoggingSloAlertSink(logger.child({ component: 'slo' }));
+    this.sloSink = options.sloSink ?? this.alerts;
     this.slo = new SloEngine({
       slos: config.slos,
       store: this.store,
@@ -71,6 +79,7 @@ export class Seamwatch {
     });
     this.http = new HttpServer({
       slo: this.slo,
+      alerts: this.alerts,
       ...config.http,
       registry: this.registry,
       store: this.store,

@@ -1,6 +1,7 @@
 import { asArray, asObject, asString } from './raw.ts';
 import { parseFieldPath } from '../collectors/decode/field-path.ts';
 import { sloReferenceProblems } from '../slo/config.ts';
+import { detectorReferenceProblems } from '../alerts/detectors/config.ts';
 
 export interface ReferenceProblem {
   path: (string | number)[];
@@ -95,6 +96,7 @@ export function referenceProblems(raw: unknown): ReferenceProblem[] {
   for (const p of sloReferenceProblems(asArray(config['slos']), config['workflows'])) {
     problems.push({ path: ['slos', p.index, ...p.path], message: p.message });
   }
+  problems.push(...detectorReferenceProblems(raw));
   const files = new Set<string>();
   asArray(config['openslo']).forEach((entry, i) => {
     const file = asString(entry);

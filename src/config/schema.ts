@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sloSchema } from '../slo/config.ts';
 import type { SloDefinition } from '../slo/types.ts';
 import { parseDuration } from './duration.ts';
+import { detectorsSchema } from '../alerts/detectors/config.ts';
 
 /** A duration string ("5m") parsed to milliseconds. */
 const duration = z
@@ -97,6 +98,20 @@ export const configSchema = z
     slos: z.array(sloSchema).default([]),
     /** OpenSLO files (paths relative to this file's folder) whose SLO documents are added to `slos`. */
     openslo: z.array(z.string().min(1)).default([]),
+    /** Business-alert detectors; see src/alerts/detectors/README.md. */
+    detectors: detectorsSchema.prefault({}),
+    /** How detector and SLO signals become alerts. */
+    alerting: z
+      .object({
+        /** A problem must keep firing this long (event time) before it counts as firing. */
+        pendingFor: duration.default(0),
+        /** A resolved problem stays firing this long, so one that flaps back is one alert. */
+        keepFiringFor: duration.default(300_000),
+        /** Base of trace links in alerts: the web view's address as people reach it. */
+        traceUrlBase: z.string().default('http://127.0.0.1:9470/api/v1/traces/'),
+      })
+      .strict()
+      .prefault({}),
     kafka: z
       .object({
         brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),

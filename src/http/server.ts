@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.ts';
 import type { SloEngine } from '../slo/engine.ts';
 import { addSloRoutes } from './slo-routes.ts';
+import type { AlertEngine } from '../alerts/engine.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -15,6 +16,7 @@ export interface HttpServerOptions {
   ready: () => boolean;
   logger: Logger;
   slo?: SloEngine;
+  alerts?: AlertEngine;
 }
 
 /** /metrics, /healthz, /readyz and the read API. Later: ingest, SLOs, alerts, web view. */
@@ -53,6 +55,20 @@ export class HttpServer {
       res.json(trace);
     });
     if (this.options.slo) addSloRoutes(app, this.options.slo, store);
+    const alerts = this.options.alerts;
+    if (alerts) {
+      app.get('/api/v1/alerts', (req, res) => {
+        const state = typeof req.query['state'] === 'string' ? req.query['state'] : undefined;
+        if (state !== undefined && !['pending', 'firing', 'resolved'].includes(state)) {
+          res.status(400).json({ error: `state must be pending, firing or resolved, not "${state}"` });
+          return;
+        }
+        const list = alerts.alerts().filter((a) => state === undefined || a.state === state);
+        res.json({
+          alerts: list.map((a) => ({ ...a, startsAt: new Date(a.startsAt).toISOString(), endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : null })),
+        });
+      });
+    }
     app.use((_req, res) => {
       res.status(404).json({ error: 'not found' });
     });

@@ -8,6 +8,7 @@ import { batchRows, type Store, type StoreBatch } from '../store/store.ts';
 import type { PipelineMetrics } from '../telemetry/pipeline-metrics.ts';
 import { OffsetTracker, type TopicPartitionOffset } from './offsets.ts';
 import { isRetryableStoreError } from './store-errors.ts';
+import type { AlertEngine } from '../alerts/engine.ts';
 
 /** Where dead letters go besides the store: the Kafka dead-letter topic. */
 export interface DeadLetterSink {
@@ -24,6 +25,8 @@ export interface IngestOptions {
   commit: OffsetCommitter;
   metrics: PipelineMetrics;
   logger: Logger;
+  /** Business-alert detectors, fed each new event and each run change. */
+  alerts?: AlertEngine;
   now?: () => number;
 }
 
@@ -73,8 +76,13 @@ export class IngestPipeline {
       ? decoder(message)
       : ({ ok: false, reason: 'not-cloudevent', detail: `no source configured for topic "${message.origin.topic}"` } as const);
     if (result.ok) {
-      if (this.stitcher.apply(result.event, this.now())) metrics.eventsReceived.inc({ source: metrics.sourceLabel(result.event.source) });
-      else metrics.duplicates.inc();
+      const now = this.now();
+      if (this.stitcher.apply(result.event, now)) {
+        metrics.eventsReceived.inc({ source: metrics.sourceLabel(result.event.source) });
+        // Redeliveries never reach the detectors: a redelivered invoice is not a duplicate.
+        const { alerts } = this.options;
+        if (alerts?.hasEventDetectors) alerts.onEvent(result.event, this.stitcher.watermarkAt(now));
+      } else metrics.duplicates.inc();
     } else {
       this.deadLetters.push({
         reason: result.reason,
@@ -112,7 +120,9 @@ export class IngestPipeline {
 
   /** Moves event time on (deadlines) without new events. */
   tick(): void {
-    this.stitcher.tick(this.now());
+    const now = this.now();
+    this.stitcher.tick(now);
+    this.options.alerts?.tick(this.stitcher.watermarkAt(now));
   }
 
   /**
@@ -139,6 +149,7 @@ export class IngestPipeline {
     this.stitcher.tick(now);
     const watermark = this.stitcher.watermarkAt(now);
     const output = this.stitcher.drain(now);
+    this.options.alerts?.onRunRecords(output.runs, watermark);
     const batch: StoreBatch = { ...output, deadLetters: this.deadLetters };
     this.deadLetters = [];
     const offsets = this.offsets.take();

@@ -115,3 +115,22 @@ describe('AlertBook', () => {
     expect(book.list().map((a) => a.state)).toEqual(['firing']);
   });
 });
+
+describe('AlertBook: problems already over when first seen', () => {
+  it('records a problem whose begin and end arrive together, and does not page it', () => {
+    const book = new AlertBook(OPTIONS);
+    expect(kinds(book.applyAll([signal('firing', 0), signal('resolved', 3 * MIN)]))).toEqual([`dropped@${3 * MIN}`]);
+    expect(book.list()).toEqual([]);
+  });
+
+  it('pages it when pageHistoric is set', () => {
+    const book = new AlertBook({ ...OPTIONS, pageHistoric: true });
+    expect(kinds(book.applyAll([signal('firing', 0), signal('resolved', 3 * MIN)]))).toEqual(['pending@0', 'firing@0', `resolved@${3 * MIN}`]);
+  });
+
+  it('still resolves a known problem whose end arrives with another begin', () => {
+    const book = new AlertBook(OPTIONS);
+    book.apply(signal('firing', 0, 'a'));
+    expect(kinds(book.applyAll([signal('resolved', MIN, 'a'), signal('firing', MIN, 'b')]))).toEqual([`resolved@${MIN}`, `pending@${MIN}`, `firing@${MIN}`]);
+  });
+});

@@ -1,3 +1,4 @@
+import { detectorsSchema } from '../../src/alerts/detectors/config.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,8 @@ describe('good configuration files', () => {
       workflows: [],
       slos: [],
       openslo: [],
+      detectors: detectorsSchema.parse({}),
+      alerting: { pendingFor: 0, keepFiringFor: 300_000, traceUrlBase: 'http://127.0.0.1:9470/api/v1/traces/' },
       kafka: { brokers: ['kafka-0:9092'], clientId: 'seamwatch', groupId: 'seamwatch', fromBeginning: true, sessionTimeout: 30_000 },
       store: {
         kind: 'clickhouse',

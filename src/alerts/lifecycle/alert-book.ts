@@ -8,6 +8,11 @@ export interface LifecycleOptions {
   keepFiringFor: number;
   /** Base of links to the trace in the web view, e.g. http://seamwatch:9470/traces/ */
   traceUrlBase: string;
+  /**
+   * A problem already over when it is first seen (its firing and resolved signals arrive
+   * together, as in a replay of old events) is recorded, not paged, unless this is true.
+   */
+  pageHistoric?: boolean;
 }
 
 export interface AlertEntry {
@@ -91,6 +96,28 @@ export class AlertBook {
     entry.resolvesAt = signal.at + this.options.keepFiringFor;
     entry.alert = { ...entry.alert, endsAt: signal.at };
     return this.settle(entry, signal.at);
+  }
+
+  /**
+   * Applies the signals of one detector step. A problem that both begins and ends within it,
+   * and was not known before, is historic: recorded as dropped, never paged.
+   */
+  applyAll(signals: readonly DetectorSignal[]): AlertChange[] {
+    const changes: AlertChange[] = [];
+    const endedHere = new Set(signals.filter((s) => s.kind === 'resolved').map((s) => `${s.detector}\u0000${s.workflow ?? ''}\u0000${s.key}`));
+    for (const signal of signals) {
+      const id = `${signal.detector}\u0000${signal.workflow ?? ''}\u0000${signal.key}`;
+      const known = this.entries.has(toAlert(signal, this.options).fingerprint);
+      if (!this.options.pageHistoric && signal.kind === 'firing' && !known && endedHere.has(id)) {
+        const alert = { ...toAlert(signal, this.options), state: 'resolved' as const };
+        const end = signals.find((s) => s.kind === 'resolved' && `${s.detector}\u0000${s.workflow ?? ''}\u0000${s.key}` === id)!;
+        changes.push({ kind: 'dropped', alert: { ...alert, endsAt: end.at } });
+        continue;
+      }
+      if (signal.kind === 'resolved' && !known && endedHere.has(id) && changes.some((c) => c.kind === 'dropped' && c.alert.fingerprint === toAlert(signal, this.options).fingerprint)) continue;
+      changes.push(...this.apply(signal));
+    }
+    return changes;
   }
 
   /** Moves event time on: pending alerts fire, resolving ones resolve. */

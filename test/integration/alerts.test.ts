@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Message, Producer } from 'kafkajs';
+import { parseConfigText } from '../../src/config/load.ts';
+import { Seamwatch } from '../../src/app.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { cloudEvent, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+
+const S = 1_000;
+const M = 60 * S;
+const H = 60 * M;
+
+const DETECTORS = `
+detectors:
+  duplicateEffects:
+    - name: duplicate-invoice
+      owner: billing-platform
+      severity: critical
+      match: { source: billing, type: invoice.created }
+      businessKey: [account_id, billing_period]
+      window: 35d
+  stuck:
+    - name: stuck-ticket
+      owner: support-ops
+      start: { source: ticketing, type: ticket.opened }
+      progress: [{ source: ticketing, type: ticket.updated }]
+      end: { source: ticketing, type: ticket.resolved }
+      after: 4h
+  partialFailures:
+    - { name: charged-not-entitled, workflow: plan-upgrade, irreversible: [invoice-updated] }
+  missedDeadlines:
+    - { name: upgrade-late, workflow: plan-upgrade }
+alerting: { keepFiringFor: 0s }
+`;
+
+function webhook(type: string, id: string, c: string, time: number, object: Record<string, unknown> = {}): Message {
+  return { key: c, value: JSON.stringify({ id, type, created: time, data: { object: { metadata: { correlation_id: c }, ...object } } }) };
+}
+
+describe('business alerts from detectors on real Kafka and ClickHouse', () => {
+  const id = unique('alerts');
+  const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+  const all = Object.values(topics);
+  let admin: Admin;
+  let producer: Producer;
+  let app: Seamwatch;
+
+  const alerts = async () => {
+    const body = (await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/alerts`)).json()) as {
+      alerts: { state: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+    };
+    return body.alerts.map((a) => `${a.labels['detector']} ${a.annotations['correlation_id'] ?? a.annotations['business_key'] ?? ''} ${a.state}`).sort();
+  };
+  const heartbeats = (time: number) =>
+    new Map(
+      Object.entries(topics).map(([name, topic]) => [
+        topic,
+        [0, 1, 2, 3].map((partition) => ({ ...(name === 'billing' ? webhook('heartbeat', `hb-${time}-${partition}`, `hb-${partition}`, time) : cloudEvent(name, 'heartbeat', `hb-${time}-${partition}`, `hb-${partition}`, time, false)), partition })),
+      ]),
+    );
+  const send = async (byTopic: Map<string, Message[]>) => {
+    for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
+  };
+
+  beforeAll(async () => {
+    await requireServices();
+    admin = kafka().admin();
+    await admin.connect();
+    await createTopics(admin, all);
+    producer = kafka().producer();
+    await producer.connect();
+    const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: DETECTORS });
+    app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
+    await app.start();
+  });
+
+  afterAll(async () => {
+    await app?.shutdown();
+    await producer?.disconnect();
+    const ch = store(id);
+    await ch.command(`DROP DATABASE IF EXISTS ${id}`);
+    await ch.shutdown();
+    await admin?.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
+    await admin?.disconnect();
+  });
+
+  it('raises one alert per real problem, none for redeliveries or a 429 that healed, and resolves a stuck ticket when it moves', async () => {
+    const up = (c: string, at: number) => cloudEvent('crm', 'subscription.upgraded', `crm-${c}`, c, T0 + at, false);
+    await send(
+      new Map<string, Message[]>([
+        [topics.crm, [up('up-ok', 0), up('up-healed', M), up('up-fail', 2 * M), up('up-missing', 3 * M)]],
+        [
+          topics.billing,
+          [
+            webhook('invoice.updated', 'inv-ok', 'up-ok', T0 + 10 * S),
+            webhook('entitlement.activated', 'ent-ok', 'up-ok', T0 + 20 * S),
+            webhook('invoice.updated', 'inv-healed', 'up-healed', T0 + M + 10 * S),
+            webhook('entitlement.failed', 'entf-healed', 'up-healed', T0 + M + 15 * S, { last_error: { code: 'rate_limited' } }),
+            webhook('entitlement.activated', 'ent-healed', 'up-healed', T0 + M + 25 * S),
+            webhook('invoice.updated', 'inv-fail', 'up-fail', T0 + 2 * M + 10 * S),
+            webhook('entitlement.failed', 'entf-fail', 'up-fail', T0 + 2 * M + 15 * S, { last_error: { code: 'card_declined' } }),
+            webhook('invoice.updated', 'inv-missing', 'up-missing', T0 + 3 * M + 10 * S),
+            webhook('invoice.created', 'evt_a', 'bill-1', T0 + 4 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_b', 'bill-2', T0 + 5 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_c', 'bill-3', T0 + 4 * M, { account_id: 'acct-2', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_c', 'bill-3', T0 + 4 * M, { account_id: 'acct-2', billing_period: '2026-11' }),
+          ],
+        ],
+        [
+          topics.ticketing,
+          [
+            cloudEvent('ticketing', 'ticket.opened', 'tk-stuck-open', 'tk-stuck', T0, false),
+            cloudEvent('ticketing', 'ticket.opened', 'tk-ok-open', 'tk-ok', T0, false),
+            cloudEvent('ticketing', 'ticket.updated', 'tk-ok-upd', 'tk-ok', T0 + 30 * M, false),
+            cloudEvent('ticketing', 'ticket.resolved', 'tk-ok-res', 'tk-ok', T0 + H, false),
+          ],
+        ],
+      ]),
+    );
+    await send(heartbeats(T0 + 5 * H));
+    const expected = [
+      'charged-not-entitled up-fail firing',
+      'duplicate-invoice bill-2 firing',
+      'stuck-ticket tk-stuck firing',
+      'upgrade-late up-fail firing',
+      'upgrade-late up-missing firing',
+    ];
+    await waitFor('the alerts', async () => JSON.stringify(await alerts()) === JSON.stringify(expected), 60_000).catch(async () => {
+      expect(await alerts()).toEqual(expected);
+    });
+    expect(await groupLag(admin, `${id}-group`, all)).toBe(0);
+
+    await send(new Map([[topics.ticketing, [cloudEvent('ticketing', 'ticket.updated', 'tk-stuck-upd', 'tk-stuck', T0 + 5 * H + M, false)]]]));
+    await waitFor('the stuck ticket to resolve', async () => (await alerts()).includes('stuck-ticket tk-stuck resolved'), 30_000);
+    expect(await alerts()).toEqual([
+      'charged-not-entitled up-fail firing',
+      'duplicate-invoice bill-2 firing',
+      'stuck-ticket tk-stuck resolved',
+      'upgrade-late up-fail firing',
+      'upgrade-late up-missing firing',
+    ]);
+    const metrics = await (await fetch(`http://127.0.0.1:${app.http.port}/metrics`)).text();
+    expect(metrics).toContain('seamwatch_alerts_firing{detector="duplicate-invoice"} 1');
+    expect(metrics).toContain('seamwatch_alert_changes_total{detector="stuck-ticket",change="resolved"} 1');
+  });
+});

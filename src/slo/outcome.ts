@@ -1,3 +1,4 @@
+import type { SloOutcomeRecord } from '../stitch/records.ts';
 import type { WorkflowRun } from '../stitch/run.ts';
 import type { SloDefinition } from './types.ts';
 
@@ -58,4 +59,24 @@ export function sloVerdict(run: WorkflowRun, slo: SloDefinition, watermark: numb
       return { kind: 'pending', decideAt: due + allowedLateness };
     }
   }
+}
+
+/**
+ * Judges every SLO of a run: appends the verdicts that are new or changed since they were last
+ * handed out (remembered on the run), and returns the earliest watermark at which a pending one
+ * is decided (also noted on the run).
+ */
+export function judgeRunSlos(run: WorkflowRun, slos: readonly SloDefinition[], watermark: number, allowedLateness: number, out: SloOutcomeRecord[]): number {
+  let decideAt = Number.POSITIVE_INFINITY;
+  for (const slo of slos) {
+    const verdict = sloVerdict(run, slo, watermark, allowedLateness);
+    if (verdict.kind === 'pending') decideAt = Math.min(decideAt, verdict.decideAt);
+    if (verdict.kind !== 'counted') continue;
+    const signature = `${verdict.due}|${verdict.good}`;
+    if (run.emittedSlo.get(slo.name) === signature) continue;
+    run.emittedSlo.set(slo.name, signature);
+    out.push({ slo: slo.name, workflow: run.definition.name, runId: run.runId, correlationId: run.correlationId, due: verdict.due, good: verdict.good, version: run.version });
+  }
+  run.sloDecideAt = decideAt;
+  return decideAt;
 }

@@ -2,11 +2,12 @@ import type { PipelineConfig, WorkflowDefinition } from '../config/schema.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { eventKey, type WorkflowEvent } from './event.ts';
 import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from './records.ts';
-import { sloVerdict } from '../slo/outcome.ts';
+import { judgeRunSlos } from '../slo/outcome.ts';
 import type { SloDefinition } from '../slo/types.ts';
 import type { Recovery } from '../store/store.ts';
 import { changedSpans, judge, newRun, recordOutcome, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
+import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
 
 export type StitcherOptions = Pick<
@@ -42,7 +43,7 @@ export class Stitcher {
   private readonly options: Required<StitcherOptions>;
   private readonly runs = new Map<string, WorkflowRun>();
   /** Steps that arrived before their trigger, by correlation ID. */
-  private readonly held = new Map<string, WorkflowEvent[]>();
+  private readonly held = new HeldSteps();
   /** Runs already closed and forgotten, so a late trigger cannot open them again. */
   private readonly closed = new Map<string, number>();
   private readonly dedupe: DedupeWindow;
@@ -129,11 +130,7 @@ export class Stitcher {
         hold = true;
       }
     }
-    if (hold) {
-      const list = this.held.get(event.correlationId);
-      if (list) list.push(event);
-      else this.held.set(event.correlationId, [event]);
-    }
+    if (hold) this.held.hold(event);
   }
 
   /**
@@ -168,19 +165,14 @@ export class Stitcher {
 
   /** Attaches held events of this correlation ID that belong to the new run's workflow. */
   private release(correlationId: string, run: WorkflowRun, now: number): void {
-    const list = this.held.get(correlationId);
-    if (!list) return;
-    const remaining: WorkflowEvent[] = [];
-    for (const event of list) {
+    this.held.release(correlationId, (event) => {
       let stillNeeded = false;
       for (const role of this.index.rolesOf(event.source, event.type)) {
         if (role.workflow.name === run.definition.name) this.applyToRun(run, role, event, eventKey(event), now);
         else if (role.kind !== 'trigger' && !this.runs.has(runIdOf(role.workflow.name, correlationId))) stillNeeded = true;
       }
-      if (stillNeeded) remaining.push(event);
-    }
-    if (remaining.length > 0) this.held.set(correlationId, remaining);
-    else this.held.delete(correlationId);
+      return stillNeeded;
+    });
   }
 
   private touch(run: WorkflowRun, now: number): void {
@@ -227,12 +219,7 @@ export class Stitcher {
     }
     this.nextDue = nextDue;
     while (this.closed.size > closedRunMemory) this.closed.delete(this.closed.keys().next().value!);
-    for (const [correlationId, list] of this.held) {
-      const kept = list.filter((e) => e.time >= watermark - holdUnmatchedFor);
-      this.counters.heldExpired += list.length - kept.length;
-      if (kept.length === 0) this.held.delete(correlationId);
-      else if (kept.length !== list.length) this.held.set(correlationId, kept);
-    }
+    this.counters.heldExpired += this.held.retain((e) => e.time >= watermark - holdUnmatchedFor);
     this.dedupe.expire(watermark);
   }
 
@@ -259,17 +246,7 @@ export class Stitcher {
   private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
     const slos = this.slosByWorkflow.get(run.definition.name);
     if (!slos) return;
-    let decideAt = Number.POSITIVE_INFINITY;
-    for (const slo of slos) {
-      const verdict = sloVerdict(run, slo, watermark, this.options.allowedLateness);
-      if (verdict.kind === 'pending') decideAt = Math.min(decideAt, verdict.decideAt);
-      if (verdict.kind !== 'counted') continue;
-      const signature = `${verdict.due}|${verdict.good}`;
-      if (run.emittedSlo.get(slo.name) === signature) continue;
-      run.emittedSlo.set(slo.name, signature);
-      out.push({ slo: slo.name, workflow: run.definition.name, runId: run.runId, correlationId: run.correlationId, due: verdict.due, good: verdict.good, version: run.version });
-    }
-    run.sloDecideAt = decideAt;
+    const decideAt = judgeRunSlos(run, slos, watermark, this.options.allowedLateness, out);
     if (decideAt < this.nextDue) this.nextDue = decideAt;
   }
 
@@ -316,11 +293,7 @@ export class Stitcher {
   dropPartitions(keep: (partition: number) => boolean): number {
     let dropped = 0;
     this.watermark.forgetPartitions(keep);
-    for (const [correlationId, list] of this.held) {
-      const kept = list.filter((e) => keep(e.origin.partition));
-      if (kept.length === 0) this.held.delete(correlationId);
-      else if (kept.length !== list.length) this.held.set(correlationId, kept);
-    }
+    this.held.retain((e) => keep(e.origin.partition));
     for (const run of this.runs.values()) {
       if (keep(run.partition)) continue;
       this.runs.delete(run.runId);
@@ -341,9 +314,7 @@ export class Stitcher {
   }
 
   heldCount(): number {
-    let n = 0;
-    for (const list of this.held.values()) n += list.length;
-    return n;
+    return this.held.size;
   }
 }
 

@@ -6,6 +6,7 @@ import type { Store } from '../../store/store.ts';
 import type { RawMessage } from '../decode/index.ts';
 import { retry } from '../../lifecycle/retry.ts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { recoverPartitions } from './recovery.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
 
@@ -206,29 +207,8 @@ export class KafkaCollector {
     const { config, store } = this.options;
     const started = this.now();
     let lastError = '';
-    const topics = config.sources.map((s) => s.topic);
     this.recovering = retry(
-      async () => {
-        const committed = await this.admin.fetchOffsets({ groupId: config.kafka.groupId, topics });
-        const replayFrom = committed.flatMap(({ topic, partitions }) =>
-          partitions.filter((p) => pending.includes(p.partition)).map((p) => ({ topic, partition: p.partition, offset: p.offset })),
-        );
-        // Partitions with a backlog hold event time back until their first batch is read.
-        for (const topic of topics) {
-          for (const end of await this.admin.fetchTopicOffsets(topic)) {
-            if (!pending.includes(end.partition)) continue;
-            const from = replayFrom.find((o) => o.topic === topic && o.partition === end.partition)?.offset ?? '-1';
-            const start = BigInt(from) < 0n ? BigInt(end.low) : BigInt(from);
-            if (start < BigInt(end.high)) this.pipeline.stitcher.partitionBacklog(topic, end.partition, true, this.now());
-          }
-        }
-        return store.recover({
-          partitions: pending,
-          runHorizon: config.pipeline.runHorizon,
-          holdHorizon: config.pipeline.holdUnmatchedFor,
-          replayFrom,
-        });
-      },
+      () => recoverPartitions(this.admin, store, config, this.pipeline.stitcher, pending, this.now),
       {
         baseMs: 500,
         maxMs: 10_000,

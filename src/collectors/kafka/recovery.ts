@@ -1,0 +1,38 @@
+import type { Admin } from 'kafkajs';
+import type { SeamwatchConfig } from '../../config/schema.ts';
+import type { Stitcher } from '../../stitch/stitcher.ts';
+import type { Recovery, Store } from '../../store/store.ts';
+
+/**
+ * What the store must rebuild for newly assigned partitions: where reading will resume (the
+ * committed offsets, so every stored event at or past them is rebuilt into its run), and which
+ * partitions have a backlog (they hold event time back until their first batch is read).
+ */
+export async function recoverPartitions(
+  admin: Admin,
+  store: Store,
+  config: SeamwatchConfig,
+  stitcher: Stitcher,
+  partitions: readonly number[],
+  now: () => number,
+): Promise<Recovery> {
+  const topics = config.sources.map((s) => s.topic);
+  const committed = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics });
+  const replayFrom = committed.flatMap(({ topic, partitions: list }) =>
+    list.filter((p) => partitions.includes(p.partition)).map((p) => ({ topic, partition: p.partition, offset: p.offset })),
+  );
+  for (const topic of topics) {
+    for (const end of await admin.fetchTopicOffsets(topic)) {
+      if (!partitions.includes(end.partition)) continue;
+      const from = replayFrom.find((o) => o.topic === topic && o.partition === end.partition)?.offset ?? '-1';
+      const start = BigInt(from) < 0n ? BigInt(end.low) : BigInt(from);
+      if (start < BigInt(end.high)) stitcher.partitionBacklog(topic, end.partition, true, now());
+    }
+  }
+  return store.recover({
+    partitions: [...partitions],
+    runHorizon: config.pipeline.runHorizon,
+    holdHorizon: config.pipeline.holdUnmatchedFor,
+    replayFrom,
+  });
+}

@@ -1,0 +1,39 @@
+import type { Alert } from '../types.ts';
+import { labelValue, type Labels } from '../routing/labels.ts';
+import { matchesAll, type LabelMatcher } from '../routing/matcher.ts';
+
+/**
+ * While a firing alert matches `sourceMatchers`, alerts that match `targetMatchers` and have
+ * the same values for the `equal` labels (a label both lack counts as equal) are not notified.
+ * Example: an SLO page for a workflow inhibits that workflow's per-run deadline alerts.
+ */
+export interface InhibitRule {
+  sourceMatchers: readonly LabelMatcher[];
+  targetMatchers: readonly LabelMatcher[];
+  equal: readonly string[];
+}
+
+/**
+ * The fingerprint of a firing alert that inhibits an alert with these labels, or undefined.
+ * `alerts` are the candidate sources: every alert the lifecycle holds, silenced or not (as in
+ * Alertmanager, a silenced source still inhibits). Only firing alerts inhibit. An alert that
+ * matches both sides of a rule is never inhibited by another alert that also matches both
+ * sides, so two such alerts cannot mute each other.
+ */
+export function inhibitedBy(rules: readonly InhibitRule[], alerts: readonly Alert[], labels: Labels): string | undefined {
+  for (const rule of rules) {
+    if (!matchesAll(rule.targetMatchers, labels)) continue;
+    const twoSided = matchesAll(rule.sourceMatchers, labels);
+    for (const source of alerts) {
+      if (source.state !== 'firing' || !matchesAll(rule.sourceMatchers, source.labels)) continue;
+      if (!rule.equal.every((name) => labelValue(source.labels, name) === labelValue(labels, name))) continue;
+      if (twoSided && matchesAll(rule.targetMatchers, source.labels)) continue;
+      return source.fingerprint;
+    }
+  }
+  return undefined;
+}
+
+export function isInhibited(rules: readonly InhibitRule[], alerts: readonly Alert[], labels: Labels): boolean {
+  return inhibitedBy(rules, alerts, labels) !== undefined;
+}

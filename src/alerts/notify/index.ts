@@ -1,0 +1,48 @@
+/** The notify path: what the alert lifecycle wires up. */
+import type { Alert } from '../types.ts';
+import type { InhibitRule } from '../inhibit/inhibit.ts';
+import type { Silence } from '../silences/silence.ts';
+import type { MaintenanceWindow } from '../silences/time-interval.ts';
+import { DedupStage } from './dedup-stage.ts';
+import { InhibitStage } from './inhibit-stage.ts';
+import { MaintenanceStage } from './maintenance-stage.ts';
+import type { NotificationLog } from './notification-log.ts';
+import type { Receiver } from './receiver.ts';
+import { ReceiverStage } from './receiver-stage.ts';
+import { RecordStage } from './record-stage.ts';
+import { SilenceStage } from './silence-stage.ts';
+import type { NotifyStage } from './stage.ts';
+
+export { runChain, notifyFlush, contextForFlush, type ChainResult } from './chain.ts';
+export { decideDedup, type DedupDecision, type DedupInput, type NotificationLogEntry, type SendReason, type HoldReason } from './dedup.ts';
+export { InMemoryNotificationLog, recordSent, pruneLog, logKey, EMPTY_NOTIFICATION_LOG, type NotificationLog, type NotificationLogState, type NotificationLogView } from './notification-log.ts';
+export type { Notification, Receiver, DeliveryReport, DeliveryOutcome } from './receiver.ts';
+export type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
+export { DedupStage, InhibitStage, MaintenanceStage, ReceiverStage, RecordStage, SilenceStage };
+
+export interface NotifyChainParts {
+  inhibitRules: readonly InhibitRule[];
+  /** Every alert the lifecycle holds now: inhibition sources. */
+  currentAlerts: () => readonly Alert[];
+  silences: () => readonly Silence[];
+  timeIntervals: readonly MaintenanceWindow[];
+  log: NotificationLog;
+  receivers: readonly Receiver[];
+}
+
+/**
+ * The stages in order. Grouping and its timers come before (routing/dispatch.ts flushes a
+ * group into this chain), as Alertmanager's aggregation groups call its pipeline; then what
+ * mutes (inhibit → silence → maintenance), then dedup against the log, the receiver, and the
+ * record of what the receiver took.
+ */
+export function buildNotifyChain(parts: NotifyChainParts): NotifyStage[] {
+  return [
+    new InhibitStage(parts.inhibitRules, parts.currentAlerts),
+    new SilenceStage(parts.silences),
+    new MaintenanceStage(parts.timeIntervals),
+    new DedupStage(parts.log),
+    new ReceiverStage(parts.receivers),
+    new RecordStage(parts.log),
+  ];
+}

@@ -1,0 +1,36 @@
+import type { Alert } from '../types.ts';
+import type { FlushReason } from '../routing/aggregation-group.ts';
+import type { Labels } from '../routing/labels.ts';
+import type { DedupDecision } from './dedup.ts';
+import type { DeliveryOutcome } from './receiver.ts';
+
+/** What every stage knows about the notification in hand (Alertmanager passes it in a context). */
+export interface NotifyContext {
+  /** The flush time: the one clock reading the whole chain uses. */
+  readonly now: number;
+  readonly groupKey: string;
+  readonly groupLabels: Labels;
+  readonly receiver: string;
+  readonly repeatIntervalMs: number;
+  readonly muteTimeIntervals: readonly string[];
+  readonly activeTimeIntervals: readonly string[];
+  readonly flushReason: FlushReason;
+  /** Set by the dedup stage. */
+  readonly dedup?: DedupDecision;
+  /** Set by the receiver stage. */
+  readonly delivery?: DeliveryOutcome;
+}
+
+export interface StageResult {
+  ctx: NotifyContext;
+  /** What the next stage gets. None left ends the chain: nothing to tell anybody. */
+  alerts: readonly Alert[];
+  /** Why alerts were held back, for the chain's result and logs ("2 silenced"). */
+  note?: string;
+}
+
+/** One step of the notify path: inhibit, silence, maintenance, dedup, receiver, record. */
+export interface NotifyStage {
+  readonly name: string;
+  exec(ctx: NotifyContext, alerts: readonly Alert[]): StageResult | Promise<StageResult>;
+}

@@ -10,6 +10,9 @@ import type { Store } from './store/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
 import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
+import { AlertDispatcher } from './alerts/dispatcher.ts';
+import { buildReceivers } from './alerts/receivers/build.ts';
+import { buildRoutingTree } from './alerts/routing/tree.ts';
 import { SloMetrics } from './slo/metrics.ts';
 import type { SloAlertSink } from './slo/types.ts';
 
@@ -23,8 +26,8 @@ export interface SeamwatchOptions {
 }
 
 /**
- * The main job, assembled. Starts sinks before sources (store, HTTP, then Kafka) and stops in
- * the reverse order, running every step and reporting all errors.
+ * The main job, assembled. Starts sinks before sources (store, HTTP, alert dispatcher, then
+ * Kafka) and stops in the reverse order, running every step and reporting all errors.
  */
 export class Seamwatch {
   readonly config: SeamwatchConfig;
@@ -34,6 +37,8 @@ export class Seamwatch {
   readonly http: HttpServer;
   readonly slo: SloEngine;
   readonly alerts: AlertEngine;
+  /** Routes alerts to receivers; undefined when no `routes:` are configured (alerts are only logged). */
+  readonly dispatcher: AlertDispatcher | undefined;
   readonly sloSink: SloAlertSink;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
@@ -49,12 +54,23 @@ export class Seamwatch {
     this.store =
       options.store ??
       new ClickHouseStore({ ...ch, logger: logger.child({ component: 'clickhouse' }) });
+    this.dispatcher = config.routes
+      ? new AlertDispatcher({
+          tree: buildRoutingTree(config.routes),
+          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase) }),
+          inhibitRules: config.inhibit_rules,
+          timeIntervals: config.time_intervals,
+          registry: this.registry,
+          logger: logger.child({ component: 'dispatcher' }),
+        })
+      : undefined;
     this.alerts = new AlertEngine({
       detectors: config.detectors,
       workflows: config.workflows,
       lifecycle: config.alerting,
       registry: this.registry,
       logger: logger.child({ component: 'alerts' }),
+      ...(this.dispatcher ? { onChange: this.dispatcher.take } : {}),
     });
     this.collector = new KafkaCollector({
       config,
@@ -91,6 +107,7 @@ export class Seamwatch {
   async start(): Promise<void> {
     await this.store.start();
     await this.http.start();
+    await this.dispatcher?.start();
     await this.collector.start();
     this.slo.start();
   }
@@ -101,6 +118,7 @@ export class Seamwatch {
         [
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'kafka collector', run: () => this.collector.shutdown() },
+          { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
         ],
@@ -110,4 +128,9 @@ export class Seamwatch {
     })();
     return this.stopping;
   }
+}
+
+/** seamwatch's address as people reach it, taken from the trace links' base. */
+function externalUrl(traceUrlBase: string): string {
+  return URL.canParse(traceUrlBase) && /^https?:$/.test(new URL(traceUrlBase).protocol) ? new URL(traceUrlBase).origin : 'http://127.0.0.1:9470';
 }

@@ -7,6 +7,7 @@ import { compileSlo, sloReferenceProblems } from '../slo/config.ts';
 import { parseOpenSlo, type OpenSloSlo } from '../slo/openslo.ts';
 import type { SloDefinition } from '../slo/types.ts';
 import { referenceProblems } from './references.ts';
+import { receiverSecretProblems, resolveReceivers } from '../alerts/receivers/config.ts';
 import { configSchema, type ParsedConfig, type SeamwatchConfig } from './schema.ts';
 
 /** Thrown when a configuration cannot be used; carries every problem found, not just the first. */
@@ -137,10 +138,12 @@ export function validateConfig(
   const openSlo = readOpenSlo(input as Record<string, unknown>, readFile);
   const problems = [
     ...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, fromEnv).split('\n'))),
-    ...referenceProblems(input).map((p) => `${formatPath(p.path)}: ${p.message}`),
+    ...[...referenceProblems(input), ...receiverSecretProblems(input, env)].map((p) => `${formatPath(p.path)}: ${p.message}`),
     ...openSlo.problems,
   ];
-  if (result.success && problems.length === 0) return { ok: true, config: { ...result.data, slos: compileSlos(result.data, openSlo.slos) } };
+  if (result.success && problems.length === 0) {
+    return { ok: true, config: { ...result.data, slos: compileSlos(result.data, openSlo.slos), receivers: resolveReceivers(result.data.receivers, env) } };
+  }
   return { ok: false, problems: [...new Set(problems)] };
 }
 

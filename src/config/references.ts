@@ -2,6 +2,7 @@ import { asArray, asObject, asString } from './raw.ts';
 import { parseFieldPath } from '../collectors/decode/field-path.ts';
 import { sloReferenceProblems } from '../slo/config.ts';
 import { detectorReferenceProblems } from '../alerts/detectors/config.ts';
+import { routingReferenceProblems } from '../alerts/routing/references.ts';
 
 export interface ReferenceProblem {
   path: (string | number)[];
@@ -97,6 +98,14 @@ export function referenceProblems(raw: unknown): ReferenceProblem[] {
     problems.push({ path: ['slos', p.index, ...p.path], message: p.message });
   }
   problems.push(...detectorReferenceProblems(raw));
+  const receiverNames: string[] = [];
+  asArray(config['receivers']).forEach((entry, i) => {
+    const name = asString(asObject(entry)['name']);
+    if (name === undefined) return;
+    if (receiverNames.includes(name)) problems.push({ path: ['receivers', i, 'name'], message: `duplicate receiver "${name}"` });
+    else receiverNames.push(name);
+  });
+  problems.push(...routingReferenceProblems(raw, receiverNames));
   const files = new Set<string>();
   asArray(config['openslo']).forEach((entry, i) => {
     const file = asString(entry);

@@ -3,6 +3,10 @@ import { sloSchema } from '../slo/config.ts';
 import type { SloDefinition } from '../slo/types.ts';
 import { parseDuration } from './duration.ts';
 import { detectorsSchema } from '../alerts/detectors/config.ts';
+import { receiversSchema, type ResolvedReceiver } from '../alerts/receivers/config.ts';
+import { routingTreeSchema } from '../alerts/routing/config.ts';
+import { inhibitRulesSchema } from '../alerts/inhibit/config.ts';
+import { timeIntervalsSchema } from '../alerts/silences/time-interval-config.ts';
 
 /** A duration string ("5m") parsed to milliseconds. */
 const duration = z
@@ -112,6 +116,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Where notifications go: PagerDuty (routing key from the environment) or a webhook. */
+    receivers: receiversSchema.default([]),
+    /** The routing tree (Alertmanager's `route:`); without it nothing is sent, alerts are only logged. */
+    routes: routingTreeSchema.optional(),
+    /** Alertmanager's inhibit rules: a firing source alert mutes matching targets. */
+    inhibit_rules: inhibitRulesSchema.default([]),
+    /** Named recurring maintenance windows that routes mute or activate on. */
+    time_intervals: timeIntervalsSchema.default([]),
     kafka: z
       .object({
         brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),
@@ -170,8 +182,11 @@ export const configSchema = z
 
 /** What the schema checks; `slos` are still entries, before the workflows' defaults are filled in. */
 export type ParsedConfig = z.output<typeof configSchema>;
-/** The validated configuration: SLOs compiled, from the file and from its OpenSLO documents. */
-export type SeamwatchConfig = Omit<ParsedConfig, 'slos'> & { slos: SloDefinition[] };
+/**
+ * The validated configuration: SLOs compiled, from the file and from its OpenSLO documents;
+ * receivers' secrets read from the environment.
+ */
+export type SeamwatchConfig = Omit<ParsedConfig, 'slos' | 'receivers'> & { slos: SloDefinition[]; receivers: ResolvedReceiver[] };
 export type WorkflowDefinition = SeamwatchConfig['workflows'][number];
 export type SourceConfig = SeamwatchConfig['sources'][number];
 export type MappingConfig = NonNullable<SourceConfig['mapping']>;

@@ -54,6 +54,9 @@ describe('good configuration files', () => {
       openslo: [],
       detectors: detectorsSchema.parse({}),
       alerting: { pendingFor: 0, keepFiringFor: 300_000, traceUrlBase: 'http://127.0.0.1:9470/api/v1/traces/' },
+      receivers: [],
+      inhibit_rules: [],
+      time_intervals: [],
       kafka: { brokers: ['kafka-0:9092'], clientId: 'seamwatch', groupId: 'seamwatch', fromBeginning: true, sessionTimeout: 30_000 },
       store: {
         kind: 'clickhouse',

@@ -1,0 +1,211 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { InhibitRule } from './inhibit/inhibit.ts';
+import type { AlertChange } from './lifecycle/alert-book.ts';
+import { buildNotifyChain } from './notify/index.ts';
+import { notifyFlush } from './notify/chain.ts';
+import { InMemoryNotificationLog, type NotificationLog } from './notify/notification-log.ts';
+import type { NotifyStage } from './notify/stage.ts';
+import type { ManagedReceiver } from './receivers/managed-receiver.ts';
+import { dispatch, EMPTY_DISPATCH, requeueUndelivered, type DispatchState, type GroupFlush } from './routing/dispatch.ts';
+import type { RoutingTree } from './routing/tree.ts';
+import type { Silence } from './silences/silence.ts';
+import type { MaintenanceWindow } from './silences/time-interval.ts';
+import type { Alert } from './types.ts';
+
+export interface AlertDispatcherOptions {
+  tree: RoutingTree;
+  receivers: readonly ManagedReceiver[];
+  inhibitRules: readonly InhibitRule[];
+  timeIntervals: readonly MaintenanceWindow[];
+  /** Active silences; none until the silences API exists. */
+  silences?: () => readonly Silence[];
+  /** What each receiver was told; in memory until it is persisted. */
+  log?: NotificationLog;
+  registry: Registry;
+  logger: Logger;
+  /** Wall clock: grouping timers and repeat intervals run in real time, not event time. */
+  now?: () => number;
+  /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
+  shutdownTimeoutMs?: number;
+}
+
+export type DispatcherState = 'initialized' | 'running' | 'stopping' | 'stopped';
+
+const OUTCOMES = ['delivered', 'failed', 'muted'] as const;
+
+/**
+ * The notification path, driven: takes alert changes from the alert engine, routes them into
+ * aggregation groups (routing/dispatch.ts, on the wall clock), runs each group flush through the
+ * notify chain (inhibit → silence → maintenance → dedup → receiver → record) and wakes itself when
+ * the next group is due. A trigger that was not delivered is sent again at the group's next flush
+ * (it is not in the notification log); a resolve is given back to its group.
+ *
+ * One flush per group at a time: a group due again while its last notification is still being
+ * delivered (a receiver retrying) waits for the following flush, so a slow receiver is never
+ * told the same thing twice at once.
+ */
+export class AlertDispatcher {
+  private readonly options: AlertDispatcherOptions;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly stages: NotifyStage[];
+  /** Firing alerts by fingerprint: inhibition sources. */
+  private readonly firing = new Map<string, Alert>();
+  /** Changes not yet dispatched (newest version of each). */
+  private readonly arrivals = new Map<string, Alert>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly notifications: Counter<'receiver' | 'outcome'>;
+  private state: DispatchState = EMPTY_DISPATCH;
+  private current: DispatcherState = 'initialized';
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private stopping: Promise<void> | undefined;
+  private ignoredAfterStop = 0;
+
+  constructor(options: AlertDispatcherOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.stages = buildNotifyChain({
+      inhibitRules: options.inhibitRules,
+      currentAlerts: () => [...this.firing.values()],
+      silences: options.silences ?? (() => []),
+      timeIntervals: options.timeIntervals,
+      log: options.log ?? new InMemoryNotificationLog(),
+      receivers: options.receivers,
+    });
+    this.notifications = new Counter({
+      name: 'seamwatch_notifications_total',
+      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), muted (inhibited, silenced, in maintenance or nothing new).',
+      labelNames: ['receiver', 'outcome'],
+      registers: [options.registry],
+    });
+    for (const receiver of options.receivers) for (const outcome of OUTCOMES) this.notifications.inc({ receiver: receiver.name, outcome }, 0);
+  }
+
+  get lifecycle(): DispatcherState {
+    return this.current;
+  }
+
+  /** Starts the receivers; alert changes taken before this are dispatched now. */
+  async start(): Promise<void> {
+    if (this.current === 'running') return;
+    if (this.current !== 'initialized') throw new Error('alert dispatcher cannot start after shutdown');
+    await Promise.all(this.options.receivers.map((r) => r.start()));
+    this.current = 'running';
+    this.logger.info({ receivers: this.options.receivers.map((r) => r.name) }, 'alert dispatcher started');
+    this.schedule();
+  }
+
+  /** For AlertEngine's onChange: firing and resolved alerts are routed; pending and dropped ones never notify. */
+  readonly take = (change: AlertChange): void => {
+    if (change.kind !== 'firing' && change.kind !== 'resolved') return;
+    if (this.current === 'stopping' || this.current === 'stopped') {
+      if (this.ignoredAfterStop++ === 0) this.logger.warn({ fingerprint: change.alert.fingerprint, kind: change.kind }, 'alert dispatcher stopped: alert changes are no longer notified');
+      return;
+    }
+    const alert = change.alert;
+    if (alert.state === 'firing') this.firing.set(alert.fingerprint, alert);
+    else this.firing.delete(alert.fingerprint);
+    this.arrivals.set(alert.fingerprint, alert);
+    this.schedule();
+  };
+
+  /** Idempotent, safe before start(): stops intake and the timer, waits for notifications in flight (within the deadline), stops the receivers. */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<void> {
+    const was = this.current;
+    this.current = 'stopping';
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (was === 'running' && this.inFlight.size > 0) {
+      let deadline: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        deadline = setTimeout(() => resolve(true), this.options.shutdownTimeoutMs ?? 10_000);
+        deadline.unref();
+      });
+      const late = await Promise.race([Promise.all(this.inFlight.values()).then(() => false), timedOut]);
+      clearTimeout(deadline);
+      if (late) this.logger.warn({ inFlight: this.inFlight.size }, 'alert dispatcher: notifications still in flight at the shutdown deadline');
+    }
+    const results = await Promise.allSettled(this.options.receivers.map((r) => r.shutdown()));
+    this.current = 'stopped';
+    const groups = Object.keys(this.state.groups).length;
+    this.logger.info({ groups, undispatched: this.arrivals.size, ignoredAfterStop: this.ignoredAfterStop }, 'alert dispatcher stopped');
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length > 0) throw new AggregateError(errors, 'alert receivers did not stop cleanly');
+  }
+
+  /** Batches the changes of one turn of the event loop into one dispatch. */
+  private schedule(): void {
+    if (this.current !== 'running' || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.step();
+    });
+  }
+
+  private step(): void {
+    if (this.current !== 'running') return;
+    const now = this.now();
+    const arrivals = [...this.arrivals.values()];
+    this.arrivals.clear();
+    const step = dispatch(this.state, this.options.tree, arrivals, now);
+    this.state = step.state;
+    for (const flush of step.flushes) {
+      if (this.inFlight.has(flush.groupKey)) {
+        // Its alerts are still in the group; only resolves were handed out and must go back.
+        this.state = requeueUndelivered(this.state, flush, flush.alerts, now);
+        continue;
+      }
+      const done = this.notify(flush, now).finally(() => {
+        this.inFlight.delete(flush.groupKey);
+        this.wakeAtNextFlush();
+      });
+      this.inFlight.set(flush.groupKey, done);
+    }
+    this.wakeAtNextFlush();
+  }
+
+  private async notify(flush: GroupFlush, now: number): Promise<void> {
+    const context = { receiver: flush.receiver, groupKey: flush.groupKey, reason: flush.reason };
+    let failed: Alert[] = [];
+    try {
+      const result = await notifyFlush(this.stages, flush, now);
+      const delivery = result.ctx.delivery;
+      failed = delivery?.failed.map((f) => f.alert) ?? [];
+      const delivered = delivery?.delivered.length ?? 0;
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'delivered' }, delivered);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length);
+      if (failed.length > 0) {
+        this.logger.warn({ ...context, failed: failed.length, reasons: [...new Set(delivery!.failed.map((f) => f.reason))] }, 'notification not delivered: sent again at the next flush');
+      } else if (delivered > 0) {
+        this.logger.info({ ...context, firing: delivery!.delivered.filter((a) => a.state === 'firing').length, resolved: delivery!.delivered.filter((a) => a.state === 'resolved').length }, 'notification delivered');
+      }
+    } catch (error) {
+      failed = flush.alerts;
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
+      this.logger.error({ ...context, err: error }, 'notify chain failed: sent again at the next flush');
+    }
+    if (failed.length > 0 && this.current === 'running') this.state = requeueUndelivered(this.state, flush, failed, this.now());
+  }
+
+  /** One unref'd timer, at the earliest flush any group is due. */
+  private wakeAtNextFlush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.current !== 'running') return;
+    let next = Infinity;
+    for (const entry of Object.values(this.state.groups)) next = Math.min(next, entry.group.flushAt);
+    if (!Number.isFinite(next)) return;
+    this.timer = setTimeout(() => this.step(), Math.max(0, next - this.now()));
+    this.timer.unref();
+  }
+}

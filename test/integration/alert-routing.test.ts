@@ -1,0 +1,211 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Message, Producer } from 'kafkajs';
+import { parseConfigText } from '../../src/config/load.ts';
+import { Seamwatch } from '../../src/app.ts';
+import type { WebhookPayload } from '../../src/alerts/receivers/webhook-payload.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
+import { cloudEvent, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+
+const S = 1_000;
+const M = 60 * S;
+const H = 60 * M;
+
+/** A PagerDuty integration key is 32 characters; the contract server checks it. */
+const BILLING_KEY = 'b'.repeat(32);
+
+const routing = (pagerDutyUrl: string, webhookUrl: string) => `
+detectors:
+  duplicateEffects:
+    - name: duplicate-invoice
+      owner: billing-platform
+      severity: critical
+      match: { source: billing, type: invoice.created }
+      businessKey: [account_id, billing_period]
+      window: 35d
+  stuck:
+    - name: stuck-ticket
+      owner: support-ops
+      start: { source: ticketing, type: ticket.opened }
+      progress: [{ source: ticketing, type: ticket.updated }]
+      end: { source: ticketing, type: ticket.resolved }
+      after: 4h
+  partialFailures:
+    - { name: charged-not-entitled, workflow: plan-upgrade, irreversible: [invoice-updated] }
+  missedDeadlines:
+    - { name: upgrade-late, workflow: plan-upgrade }
+alerting: { keepFiringFor: 0s }
+receivers:
+  - name: billing-pager
+    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY_BILLING, url: "${pagerDutyUrl}" }
+  - name: support-hook
+    webhook: { url: "${webhookUrl}" }
+routes:
+  receiver: support-hook
+  group_by: [team, detector]
+  group_wait: 100ms
+  group_interval: 200ms
+  routes:
+    - { matchers: ['team="billing-platform"'], receiver: billing-pager }
+    - { matchers: ['team="support-ops"'], receiver: support-hook }
+`;
+
+function webhook(type: string, id: string, c: string, time: number, object: Record<string, unknown> = {}): Message {
+  return { key: c, value: JSON.stringify({ id, type, created: time, data: { object: { metadata: { correlation_id: c }, ...object } } }) };
+}
+
+interface ApiAlert {
+  fingerprint: string;
+  state: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse', () => {
+  const id = unique('routing');
+  const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+  const all = Object.values(topics);
+  const pagerDuty = new PagerDutyContractServer();
+  const hooks: WebhookPayload[] = [];
+  let hookServer: Server;
+  let admin: Admin;
+  let producer: Producer;
+  let app: Seamwatch;
+
+  const alerts = async (): Promise<ApiAlert[]> => ((await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts;
+  const describeAlerts = async () => (await alerts()).map((a) => `${a.labels['detector']} ${a.annotations['correlation_id'] ?? a.annotations['business_key'] ?? ''} ${a.state}`).sort();
+  const triggers = () =>
+    pagerDuty
+      .accepted()
+      .map((r) => r.body as { event_action: string; dedup_key: string; routing_key: string })
+      .filter((e) => e.event_action === 'trigger');
+  const send = async (byTopic: Map<string, Message[]>) => {
+    for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
+  };
+  const heartbeats = (time: number) =>
+    new Map(
+      Object.entries(topics).map(([name, topic]) => [
+        topic,
+        [0, 1, 2, 3].map((partition) => ({ ...(name === 'billing' ? webhook('heartbeat', `hb-${time}-${partition}`, `hb-${partition}`, time) : cloudEvent(name, 'heartbeat', `hb-${time}-${partition}`, `hb-${partition}`, time, false)), partition })),
+      ]),
+    );
+
+  beforeAll(async () => {
+    await requireServices();
+    await pagerDuty.start();
+    hookServer = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookPayload);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/seamwatch`;
+    admin = kafka().admin();
+    await admin.connect();
+    await createTopics(admin, all);
+    producer = kafka().producer();
+    await producer.connect();
+    const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: routing(pagerDuty.url, hookUrl) });
+    app = new Seamwatch({ config: parseConfigText(text, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
+    await app.start();
+  });
+
+  afterAll(async () => {
+    await app?.shutdown();
+    await producer?.disconnect();
+    await pagerDuty.close();
+    await new Promise<void>((resolve) => (hookServer ? hookServer.close(() => resolve()) : resolve()));
+    const ch = store(id);
+    await ch.command(`DROP DATABASE IF EXISTS ${id}`);
+    await ch.shutdown();
+    await admin?.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
+    await admin?.disconnect();
+  });
+
+  it('pages billing once per real problem (a 500 retried), none for redeliveries or a healed 429, and tells the support webhook a stuck ticket fired and resolved', async () => {
+    // PagerDuty's first answer is a 500: the notifier retries it.
+    pagerDuty.script([{ status: 500 }]);
+    const up = (c: string, at: number) => cloudEvent('crm', 'subscription.upgraded', `crm-${c}`, c, T0 + at, false);
+    await send(
+      new Map<string, Message[]>([
+        [topics.crm, [up('up-ok', 0), up('up-healed', M), up('up-fail', 2 * M), up('up-missing', 3 * M)]],
+        [
+          topics.billing,
+          [
+            webhook('invoice.updated', 'inv-ok', 'up-ok', T0 + 10 * S),
+            webhook('entitlement.activated', 'ent-ok', 'up-ok', T0 + 20 * S),
+            webhook('invoice.updated', 'inv-healed', 'up-healed', T0 + M + 10 * S),
+            webhook('entitlement.failed', 'entf-healed', 'up-healed', T0 + M + 15 * S, { last_error: { code: 'rate_limited' } }),
+            webhook('entitlement.activated', 'ent-healed', 'up-healed', T0 + M + 25 * S),
+            webhook('invoice.updated', 'inv-fail', 'up-fail', T0 + 2 * M + 10 * S),
+            webhook('entitlement.failed', 'entf-fail', 'up-fail', T0 + 2 * M + 15 * S, { last_error: { code: 'card_declined' } }),
+            webhook('invoice.updated', 'inv-missing', 'up-missing', T0 + 3 * M + 10 * S),
+            webhook('invoice.created', 'evt_a', 'bill-1', T0 + 4 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_b', 'bill-2', T0 + 5 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_c', 'bill-3', T0 + 4 * M, { account_id: 'acct-2', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_c', 'bill-3', T0 + 4 * M, { account_id: 'acct-2', billing_period: '2026-11' }),
+          ],
+        ],
+        [
+          topics.ticketing,
+          [
+            cloudEvent('ticketing', 'ticket.opened', 'tk-stuck-open', 'tk-stuck', T0, false),
+            cloudEvent('ticketing', 'ticket.opened', 'tk-ok-open', 'tk-ok', T0, false),
+            cloudEvent('ticketing', 'ticket.updated', 'tk-ok-upd', 'tk-ok', T0 + 30 * M, false),
+            cloudEvent('ticketing', 'ticket.resolved', 'tk-ok-res', 'tk-ok', T0 + H, false),
+          ],
+        ],
+      ]),
+    );
+    await send(heartbeats(T0 + 5 * H));
+    const expected = [
+      'charged-not-entitled up-fail firing',
+      'duplicate-invoice bill-2 firing',
+      'stuck-ticket tk-stuck firing',
+      'upgrade-late up-fail firing',
+      'upgrade-late up-missing firing',
+    ];
+    await waitFor('the alerts', async () => JSON.stringify(await describeAlerts()) === JSON.stringify(expected), 60_000).catch(async () => {
+      expect(await describeAlerts()).toEqual(expected);
+    });
+    // Alerts come from the pipeline before its offsets are committed: wait for the commit.
+    await waitFor('every message committed', async () => (await groupLag(admin, `${id}-group`, all)) === 0, 30_000);
+
+    const billing = (await alerts()).filter((a) => a.labels['team'] === 'billing-platform').map((a) => a.fingerprint).sort();
+    expect(billing).toHaveLength(4);
+    await waitFor('a trigger per billing alert', async () => new Set(triggers().map((t) => t.dedup_key)).size === billing.length, 30_000).catch(() => undefined);
+    // Give a second trigger (a repeat, a retry gone wrong) the chance to show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(triggers().map((t) => t.dedup_key).sort()).toEqual(billing);
+    expect(triggers().every((t) => t.routing_key === BILLING_KEY)).toBe(true);
+    const failed = pagerDuty.requests.filter((r) => r.status === 500);
+    expect(failed).toHaveLength(1);
+    const retried = (failed[0]!.body as { dedup_key: string }).dedup_key;
+    expect(billing).toContain(retried);
+    expect(pagerDuty.incident(retried)).toMatchObject({ state: 'triggered', alertsOpened: 1 });
+    // Nothing from billing went to the webhook, and only the stuck ticket did.
+    expect(hooks.flatMap((h) => h.alerts.map((a) => `${a.labels['detector']} ${a.status}`))).toEqual(['stuck-ticket firing']);
+
+    await send(new Map([[topics.ticketing, [cloudEvent('ticketing', 'ticket.updated', 'tk-stuck-upd', 'tk-stuck', T0 + 5 * H + M, false)]]]));
+    await waitFor('the webhook to hear the stuck ticket resolve', async () => hooks.length >= 2, 30_000);
+    const [firing, resolved] = hooks;
+    expect(firing).toMatchObject({ version: '4', status: 'firing', receiver: 'support-hook', groupLabels: { team: 'support-ops', detector: 'stuck-ticket' }, commonLabels: { team: 'support-ops', detector: 'stuck-ticket' }, externalURL: 'http://127.0.0.1:9470' });
+    expect(firing!.groupKey).toContain('team="support-ops"');
+    expect(firing!.alerts).toEqual([
+      expect.objectContaining({ status: 'firing', endsAt: '0001-01-01T00:00:00Z', startsAt: new Date(T0 + 4 * H).toISOString(), annotations: expect.objectContaining({ correlation_id: 'tk-stuck' }), generatorURL: expect.stringContaining('tk-stuck') }),
+    ]);
+    expect(resolved).toMatchObject({ status: 'resolved', groupKey: firing!.groupKey, alerts: [{ status: 'resolved', fingerprint: firing!.alerts[0]!.fingerprint }] });
+    expect(Date.parse(resolved!.alerts[0]!.endsAt)).toBeGreaterThan(T0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hooks).toHaveLength(2);
+    // Still exactly one trigger per billing problem, and no resolve (none of them resolved).
+    expect(triggers()).toHaveLength(4);
+    expect(pagerDuty.accepted().filter((r) => (r.body as { event_action: string }).event_action === 'resolve')).toEqual([]);
+  });
+});

@@ -1,0 +1,139 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
+import type { DeliveryReport, Notification } from '../../src/alerts/notify/receiver.ts';
+import type { ManagedReceiver } from '../../src/alerts/receivers/managed-receiver.ts';
+import { toWebhookPayload } from '../../src/alerts/receivers/webhook-payload.ts';
+import { routingTreeSchema } from '../../src/alerts/routing/config.ts';
+import { buildRoutingTree } from '../../src/alerts/routing/tree.ts';
+import type { Alert } from '../../src/alerts/types.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+
+/** Writes down what it was told; fails the next `failures` notifications. */
+class ScriptedReceiver implements ManagedReceiver {
+  readonly name = 'pager';
+  readonly told: string[] = [];
+  failures = 0;
+  started = 0;
+  stopped = 0;
+  async start() {
+    this.started++;
+  }
+  async shutdown() {
+    this.stopped++;
+  }
+  async notify(n: Notification): Promise<DeliveryReport> {
+    const failing = this.failures > 0;
+    if (failing) this.failures--;
+    this.told.push(`firing=[${n.firing.map((a) => a.fingerprint)}] resolved=[${n.resolved.map((a) => a.fingerprint)}]${failing ? ' FAILED' : ''}`);
+    return { failed: failing ? [...n.firing, ...n.resolved].map((a) => ({ fingerprint: a.fingerprint, reason: '503' })) : [] };
+  }
+}
+
+const alert = (fingerprint: string, state: 'firing' | 'resolved'): Alert => ({
+  fingerprint,
+  labels: { alertname: 'stuck-ticket', team: 'support-ops', severity: 'warning' },
+  annotations: { summary: `ticket ${fingerprint} stuck` },
+  state,
+  startsAt: Date.now(),
+  endsAt: state === 'resolved' ? Date.now() + 1 : 0,
+  generatorUrl: `http://seamwatch/traces/${fingerprint}`,
+});
+
+const until = async (what: string, ok: () => boolean) => {
+  const end = Date.now() + 3_000;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+function setUp() {
+  const receiver = new ScriptedReceiver();
+  const tree = buildRoutingTree(routingTreeSchema.parse({ receiver: 'pager', group_by: ['team'], group_wait: '0s', group_interval: '50ms' }));
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger() });
+  return { receiver, dispatcher };
+}
+
+describe('AlertDispatcher', () => {
+  it('notifies firing and resolved alerts, and tells nothing twice', async () => {
+    const { receiver, dispatcher } = setUp();
+    await dispatcher.start();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    dispatcher.take({ kind: 'pending', alert: { ...alert('b', 'firing'), state: 'pending' } });
+    await until('the trigger', () => receiver.told.length === 1);
+    dispatcher.take({ kind: 'resolved', alert: alert('a', 'resolved') });
+    await until('the resolve', () => receiver.told.length === 2);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(receiver.told).toEqual(['firing=[a] resolved=[]', 'firing=[] resolved=[a]']);
+    await dispatcher.shutdown();
+  });
+
+  it('sends a trigger that was not delivered again at the next flush', async () => {
+    const { receiver, dispatcher } = setUp();
+    receiver.failures = 1;
+    await dispatcher.start();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    await until('the second try', () => receiver.told.length === 2);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(receiver.told).toEqual(['firing=[a] resolved=[] FAILED', 'firing=[a] resolved=[]']);
+    await dispatcher.shutdown();
+  });
+
+  it('gives an undelivered resolve back to its group, and sends it again', async () => {
+    const { receiver, dispatcher } = setUp();
+    await dispatcher.start();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    await until('the trigger', () => receiver.told.length === 1);
+    receiver.failures = 1;
+    dispatcher.take({ kind: 'resolved', alert: alert('a', 'resolved') });
+    await until('the resolve, again', () => receiver.told.length === 3);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(receiver.told).toEqual(['firing=[a] resolved=[]', 'firing=[] resolved=[a] FAILED', 'firing=[] resolved=[a]']);
+    await dispatcher.shutdown();
+  });
+
+  it('dispatches changes taken before start, and shutdown is idempotent and safe before start', async () => {
+    const { receiver, dispatcher } = setUp();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(receiver.told).toEqual([]);
+    await dispatcher.start();
+    await dispatcher.start();
+    await until('the trigger', () => receiver.told.length === 1);
+    await Promise.all([dispatcher.shutdown(), dispatcher.shutdown()]);
+    expect([receiver.started, receiver.stopped]).toEqual([1, 1]);
+    dispatcher.take({ kind: 'firing', alert: alert('b', 'firing') });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(receiver.told).toHaveLength(1);
+
+    const never = setUp();
+    await never.dispatcher.shutdown();
+    expect(never.dispatcher.lifecycle).toBe('stopped');
+    await expect(never.dispatcher.start()).rejects.toThrow('cannot start after shutdown');
+  });
+});
+
+describe('the webhook payload', () => {
+  it('has Alertmanager\'s version 4 shape', () => {
+    const firing = { ...alert('a', 'firing'), startsAt: Date.parse('2026-11-20T09:00:00Z'), labels: { team: 'support-ops', detector: 'stuck-ticket', severity: 'warning' } };
+    const resolved = { ...alert('b', 'resolved'), startsAt: Date.parse('2026-11-20T09:00:00Z'), endsAt: Date.parse('2026-11-20T10:00:00Z'), labels: { team: 'support-ops', detector: 'stuck-ticket', severity: 'critical' } };
+    const n: Notification = { receiver: 'hook', groupKey: '/:{team="support-ops"}', groupLabels: { team: 'support-ops' }, firing: [firing], resolved: [resolved], reason: 'new_alerts', at: 0 };
+    expect(toWebhookPayload(n, 'http://seamwatch:9470')).toEqual({
+      version: '4',
+      groupKey: '/:{team="support-ops"}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'hook',
+      groupLabels: { team: 'support-ops' },
+      commonLabels: { team: 'support-ops', detector: 'stuck-ticket' },
+      commonAnnotations: {},
+      externalURL: 'http://seamwatch:9470',
+      alerts: [
+        { status: 'firing', labels: firing.labels, annotations: firing.annotations, startsAt: '2026-11-20T09:00:00.000Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://seamwatch/traces/a', fingerprint: 'a' },
+        { status: 'resolved', labels: resolved.labels, annotations: resolved.annotations, startsAt: '2026-11-20T09:00:00.000Z', endsAt: '2026-11-20T10:00:00.000Z', generatorURL: 'http://seamwatch/traces/b', fingerprint: 'b' },
+      ],
+    });
+    expect(toWebhookPayload({ ...n, firing: [] }, '').status).toBe('resolved');
+  });
+});

@@ -13,6 +13,8 @@ import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
 import { buildRoutingTree } from './alerts/routing/tree.ts';
+import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
+import { AlertStatePersistence } from './alerts/persistence.ts';
 import { SloMetrics } from './slo/metrics.ts';
 import type { SloAlertSink } from './slo/types.ts';
 
@@ -40,6 +42,8 @@ export class Seamwatch {
   /** Routes alerts to receivers; undefined when no `routes:` are configured (alerts are only logged). */
   readonly dispatcher: AlertDispatcher | undefined;
   readonly sloSink: SloAlertSink;
+  /** Alerts and the notification log, saved to the store so a restart does not page again. */
+  readonly alertState: AlertStatePersistence;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
 
@@ -54,8 +58,10 @@ export class Seamwatch {
     this.store =
       options.store ??
       new ClickHouseStore({ ...ch, logger: logger.child({ component: 'clickhouse' }) });
+    const notificationLog = new InMemoryNotificationLog();
     this.dispatcher = config.routes
       ? new AlertDispatcher({
+          log: notificationLog,
           tree: buildRoutingTree(config.routes),
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase) }),
           inhibitRules: config.inhibit_rules,
@@ -71,6 +77,18 @@ export class Seamwatch {
       registry: this.registry,
       logger: logger.child({ component: 'alerts' }),
       ...(this.dispatcher ? { onChange: this.dispatcher.take } : {}),
+    });
+    this.alertState = new AlertStatePersistence({
+      store: this.store,
+      key: `alerts:${config.kafka.groupId}`,
+      logger: logger.child({ component: 'alert-state' }),
+      source: {
+        snapshot: () => ({ alerts: this.alerts.snapshot(), notificationLog: notificationLog.state }),
+        restore: (state) => {
+          this.alerts.restore(state.alerts);
+          if (state.notificationLog) notificationLog.replace(state.notificationLog);
+        },
+      },
     });
     this.collector = new KafkaCollector({
       config,
@@ -106,10 +124,12 @@ export class Seamwatch {
 
   async start(): Promise<void> {
     await this.store.start();
+    await this.alertState.load();
     await this.http.start();
     await this.dispatcher?.start();
     await this.collector.start();
     this.slo.start();
+    this.alertState.start();
   }
 
   shutdown(): Promise<void> {
@@ -119,6 +139,7 @@ export class Seamwatch {
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'kafka collector', run: () => this.collector.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
+          { name: 'alert state', run: () => this.alertState.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
         ],

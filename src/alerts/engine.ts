@@ -5,9 +5,11 @@ import type { SloAlertSignal, SloAlertSink } from '../slo/types.ts';
 import type { WorkflowEvent } from '../stitch/event.ts';
 import type { RunRecord } from '../stitch/records.ts';
 import { createDetectors } from './detectors/build.ts';
+import { detectorInputs } from './detectors/inputs.ts';
+import type { EventMatcher } from './detectors/detector.ts';
 import type { DetectorsConfig } from './detectors/config.ts';
 import type { DetectorStep } from './detectors/detector.ts';
-import { AlertBook, type AlertChange, type LifecycleOptions } from './lifecycle/alert-book.ts';
+import { AlertBook, type AlertChange, type AlertEntry, type LifecycleOptions } from './lifecycle/alert-book.ts';
 import type { Alert, DetectorSignal } from './types.ts';
 
 export interface AlertEngineOptions {
@@ -38,6 +40,8 @@ export class AlertEngine implements SloAlertSink {
   private readonly changes: Counter<'detector' | 'change'>;
   private readonly firing: Gauge<'detector'>;
   private readonly names: Set<string>;
+  /** The event types the event detectors read, and how far back they remember. */
+  readonly inputs: { matchers: EventMatcher[]; horizonMs: number };
 
   constructor(options: AlertEngineOptions) {
     this.options = options;
@@ -47,6 +51,7 @@ export class AlertEngine implements SloAlertSink {
     this.eventStates = this.onEvents.map((d) => d.initial());
     this.runStates = this.onRuns.map((d) => d.initial());
     this.book = new AlertBook(options.lifecycle);
+    this.inputs = detectorInputs(options.detectors, options.workflows);
     this.names = new Set([...this.onEvents, ...this.onRuns].map((d) => d.name).concat(SLO_BURN));
     const registers = [options.registry];
     this.changes = new Counter({
@@ -117,6 +122,27 @@ export class AlertEngine implements SloAlertSink {
 
   alerts(): Alert[] {
     return this.book.list();
+  }
+
+  /**
+   * Rebuilds the event detectors' memory from stored events (after a restart or a partition
+   * assignment). Their signals are dropped: the restored alert state already says what fired.
+   */
+  rebuild(events: readonly WorkflowEvent[]): void {
+    const sorted = [...events].sort((a, b) => a.time - b.time);
+    for (const event of sorted) {
+      for (let i = 0; i < this.onEvents.length; i++) this.eventStates[i] = this.onEvents[i]!.apply(this.eventStates[i], event, event.time).state;
+    }
+  }
+
+  /** The lifecycle's state, for the store. */
+  snapshot(): AlertEntry[] {
+    return this.book.snapshot();
+  }
+
+  /** Continues from a stored snapshot: alerts already paged stay paged, nothing fires again. */
+  restore(entries: readonly AlertEntry[]): void {
+    this.book.restore(entries);
   }
 
   private take<S>(step: DetectorStep<S>): S {

@@ -64,6 +64,10 @@ export class IngestPipeline {
     this.decoders = new Map(config.sources.map((s) => [s.topic, decoderFor(s)]));
   }
 
+  get alerts(): AlertEngine | undefined {
+    return this.options.alerts;
+  }
+
   get topics(): string[] {
     return [...this.decoders.keys()];
   }

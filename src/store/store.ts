@@ -61,6 +61,11 @@ export interface Store {
   sloCounts(ranges: readonly SloRange[]): Promise<Map<string, Counts>>;
   /** Good/total per `bucketMinutes` over a range, for charts. */
   sloSeries(range: SloRange, bucketMinutes: number): Promise<MinuteCounts[]>;
+  /** Stored events of these types, oldest first: what the alert detectors replay after a restart. */
+  eventsOfTypes(types: readonly { source: string; type: string }[], partitions: number[] | null, since: number): Promise<WorkflowEvent[]>;
+  /** Small state documents (alert state, notification log), newest version per key. */
+  saveDocuments(docs: readonly { key: string; doc: string }[]): Promise<void>;
+  loadDocuments(keys: readonly string[]): Promise<Map<string, string>>;
   ping(): Promise<boolean>;
   /** Safe to call twice and before start(). */
   shutdown(): Promise<void>;

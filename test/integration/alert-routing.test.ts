@@ -74,6 +74,7 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
   let admin: Admin;
   let producer: Producer;
   let app: Seamwatch;
+  let configText = '';
 
   const alerts = async (): Promise<ApiAlert[]> => ((await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts;
   const describeAlerts = async () => (await alerts()).map((a) => `${a.labels['detector']} ${a.annotations['correlation_id'] ?? a.annotations['business_key'] ?? ''} ${a.state}`).sort();
@@ -111,8 +112,8 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     await createTopics(admin, all);
     producer = kafka().producer();
     await producer.connect();
-    const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: routing(pagerDuty.url, hookUrl) });
-    app = new Seamwatch({ config: parseConfigText(text, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
+    configText = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: routing(pagerDuty.url, hookUrl) });
+    app = new Seamwatch({ config: parseConfigText(configText, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
     await app.start();
   });
 
@@ -207,5 +208,58 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     // Still exactly one trigger per billing problem, and no resolve (none of them resolved).
     expect(triggers()).toHaveLength(4);
     expect(pagerDuty.accepted().filter((r) => (r.body as { event_action: string }).event_action === 'resolve')).toEqual([]);
+  });
+
+  it('after a restart pages nothing twice, remembers the duplicates it saw, and still resolves what it paged', async () => {
+    // The first ticket is closed (else it would be stuck again 4h after its update); a second
+    // ticket gets stuck and is reported before the restart.
+    await send(
+      new Map([
+        [
+          topics.ticketing,
+          [
+            cloudEvent('ticketing', 'ticket.resolved', 'tk-stuck-res', 'tk-stuck', T0 + 5 * H + M + S, false),
+            cloudEvent('ticketing', 'ticket.opened', 'tk-two-open', 'tk-two', T0 + 5 * H + 2 * M, false),
+          ],
+        ],
+      ]),
+    );
+    await send(heartbeats(T0 + 10 * H));
+    await waitFor('the webhook to hear the second stuck ticket', async () => hooks.length >= 3, 30_000);
+    await waitFor('every message committed', async () => (await groupLag(admin, `${id}-group`, all)) === 0, 30_000);
+    const triggersBefore = triggers().length;
+
+    await app.shutdown();
+    app = new Seamwatch({ config: parseConfigText(configText, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
+    await app.start();
+    // The restored alerts are the ones that were firing.
+    expect((await describeAlerts()).filter((a) => a.endsWith('firing'))).toEqual([
+      'charged-not-entitled up-fail firing',
+      'duplicate-invoice bill-2 firing',
+      'stuck-ticket tk-two firing',
+      'upgrade-late up-fail firing',
+      'upgrade-late up-missing firing',
+    ]);
+
+    // A redelivered duplicate and a third invoice for the same account and period: the same problem.
+    await send(
+      new Map([
+        [
+          topics.billing,
+          [
+            webhook('invoice.created', 'evt_b', 'bill-2', T0 + 5 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
+            webhook('invoice.created', 'evt_d', 'bill-4', T0 + 10 * H + M, { account_id: 'acct-1', billing_period: '2026-11' }),
+          ],
+        ],
+        [topics.ticketing, [cloudEvent('ticketing', 'ticket.updated', 'tk-two-upd', 'tk-two', T0 + 10 * H + 2 * M, false)]],
+      ]),
+    );
+    await waitFor('the webhook to hear the second stuck ticket resolve after the restart', async () => hooks.length >= 4, 30_000);
+    expect(hooks[3]).toMatchObject({ status: 'resolved', alerts: [{ status: 'resolved', fingerprint: hooks[2]!.alerts[0]!.fingerprint }] });
+    await waitFor('every message committed', async () => (await groupLag(admin, `${id}-group`, all)) === 0, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(triggers()).toHaveLength(triggersBefore);
+    expect(new Set(triggers().map((t) => t.dedup_key)).size).toBe(4);
+    expect(hooks).toHaveLength(4);
   });
 });

@@ -152,6 +152,12 @@ export class AlertBook {
     return forgotten;
   }
 
+  /** Replaces what the book holds with entries loaded from the store (a restart). */
+  restore(entries: readonly AlertEntry[]): void {
+    this.entries.clear();
+    for (const entry of entries) this.entries.set(entry.alert.fingerprint, entry);
+  }
+
   list(): Alert[] {
     return [...this.entries.values()].map((e) => e.alert);
   }

@@ -67,6 +67,11 @@ export class InMemoryNotificationLog implements NotificationLog {
     return this.current;
   }
 
+  /** Replaces the state with one loaded from the store (a restart). */
+  replace(state: NotificationLogState): void {
+    this.current = state;
+  }
+
   entry(receiver: string, groupKey: string): NotificationLogEntry | undefined {
     return this.current.entries[logKey(receiver, groupKey)];
   }

@@ -208,7 +208,7 @@ export class KafkaCollector {
     const started = this.now();
     let lastError = '';
     this.recovering = retry(
-      () => recoverPartitions(this.admin, store, config, this.pipeline.stitcher, pending, this.now),
+      () => recoverPartitions(this.admin, store, config, this.pipeline.stitcher, pending, this.now, this.pipeline.alerts),
       {
         baseMs: 500,
         maxMs: 10_000,
@@ -223,9 +223,10 @@ export class KafkaCollector {
     )
       .then((recovery) => {
         this.pipeline.stitcher.restore(recovery, this.now());
+        this.pipeline.alerts?.rebuild(recovery.detectorEvents);
         for (const p of pending) this.recovered.add(p);
         this.logger.info(
-          { partitions: pending, events: recovery.events.length, runs: recovery.runs.length, ms: this.now() - started },
+          { partitions: pending, events: recovery.events.length, runs: recovery.runs.length, detectorEvents: recovery.detectorEvents.length, ms: this.now() - started },
           'recovered open runs from the store',
         );
       })

@@ -2,6 +2,8 @@ import type { Admin } from 'kafkajs';
 import type { SeamwatchConfig } from '../../config/schema.ts';
 import type { Stitcher } from '../../stitch/stitcher.ts';
 import type { Recovery, Store } from '../../store/store.ts';
+import type { AlertEngine } from '../../alerts/engine.ts';
+import type { WorkflowEvent } from '../../stitch/event.ts';
 
 /**
  * What the store must rebuild for newly assigned partitions: where reading will resume (the
@@ -15,7 +17,8 @@ export async function recoverPartitions(
   stitcher: Stitcher,
   partitions: readonly number[],
   now: () => number,
-): Promise<Recovery> {
+  alerts?: AlertEngine,
+): Promise<Recovery & { detectorEvents: WorkflowEvent[] }> {
   const topics = config.sources.map((s) => s.topic);
   const committed = await admin.fetchOffsets({ groupId: config.kafka.groupId, topics });
   const replayFrom = committed.flatMap(({ topic, partitions: list }) =>
@@ -29,10 +32,16 @@ export async function recoverPartitions(
       if (start < BigInt(end.high)) stitcher.partitionBacklog(topic, end.partition, true, now());
     }
   }
-  return store.recover({
+  const recovery = await store.recover({
     partitions: [...partitions],
     runHorizon: config.pipeline.runHorizon,
     holdHorizon: config.pipeline.holdUnmatchedFor,
     replayFrom,
   });
+  // The alert detectors' memory (first invoices, open tickets) is rebuilt from the same store.
+  const detectorEvents =
+    alerts?.hasEventDetectors && recovery.maxEventTime !== null
+      ? await store.eventsOfTypes(alerts.inputs.matchers, [...partitions], recovery.maxEventTime - alerts.inputs.horizonMs)
+      : [];
+  return { ...recovery, detectorEvents };
 }

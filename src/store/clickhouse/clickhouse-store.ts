@@ -5,6 +5,7 @@ import { MIGRATIONS, migrationTable } from './migrations.ts';
 import { Readable } from 'node:stream';
 import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, spanFromRow, spanLine } from './rows.ts';
 import type { Counts, MinuteCounts } from '../../slo/types.ts';
+import type { WorkflowEvent } from '../../stitch/event.ts';
 import { ident, int, list, quote } from './sql.ts';
 
 export interface ClickHouseStoreOptions {
@@ -54,6 +55,7 @@ export class ClickHouseStore implements Store {
   private readonly db: string;
   private readonly logger: Logger;
   private closed = false;
+  private lastDocumentVersion = 0;
 
   constructor(options: ClickHouseStoreOptions) {
     this.db = options.database;
@@ -235,6 +237,34 @@ export class ClickHouseStore implements Store {
       spans: spans.map(spanFromRow).sort((a, b) => a.startAt - b.startAt || a.endAt - b.endAt),
       events: events.map(eventRecordFromRow),
     };
+  }
+
+  async eventsOfTypes(types: readonly { source: string; type: string }[], partitions: number[] | null, since: number): Promise<WorkflowEvent[]> {
+    if (types.length === 0) return [];
+    const typeFilter = types.map((t) => `(source = ${quote(t.source)} AND type = ${quote(t.type)})`).join(' OR ');
+    const partitionFilter = partitions ? `partition IN ${list(partitions)}` : '1';
+    const rows = await this.rows(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')}
+       WHERE (${typeFilter}) AND ${partitionFilter} AND event_time_ms >= ${int(Math.max(0, Math.floor(since)))}
+       ORDER BY event_time_ms LIMIT 1 BY source, event_id`,
+    );
+    return rows.map(eventFromRow);
+  }
+
+  async saveDocuments(docs: readonly { key: string; doc: string }[]): Promise<void> {
+    if (docs.length === 0) return;
+    // Versions must grow even when two saves fall in the same millisecond.
+    const base = Math.max(Date.now() * 1_000, this.lastDocumentVersion + 1);
+    this.lastDocumentVersion = base + docs.length;
+    await this.insertLines('state_documents', docs.map((d, i) => ({ ...d, version: base + i })), (d) => `${JSON.stringify(d)}\n`);
+  }
+
+  async loadDocuments(keys: readonly string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.rows<{ key: string; doc: string }>(
+      `SELECT key, doc FROM ${this.table('state_documents')} WHERE key IN ${list([...keys])} ORDER BY version DESC LIMIT 1 BY key`,
+    );
+    return new Map(rows.map((r) => [r.key, r.doc]));
   }
 
   async ping(): Promise<boolean> {

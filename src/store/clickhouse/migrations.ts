@@ -134,6 +134,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 3,
+    name: 'state documents',
+    statements: (db) => [
+      // Alert state and the notification log, one JSON document per key; the newest wins.
+      `CREATE TABLE IF NOT EXISTS ${ident(db)}.state_documents (
+        key String,
+        doc String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY key`,
+    ],
+  },
 ];
 
 export function migrationTable(db: string): string {

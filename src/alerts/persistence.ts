@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { AlertEntry } from './lifecycle/alert-book.ts';
+import type { NotificationLogState } from './notify/notification-log.ts';
+import type { Store } from '../store/store.ts';
+
+/**
+ * Alert state that must outlive a restart: the lifecycle's alerts (what is firing, since when)
+ * and the notification log (what each receiver was told, which alerts are owed a resolve).
+ * Saved to the store as documents every few seconds and on stop, loaded before intake starts,
+ * so a restart neither pages again nor forgets a resolve.
+ */
+export interface AlertStateSource {
+  snapshot(): { alerts: AlertEntry[]; notificationLog: NotificationLogState | undefined };
+  restore(state: { alerts: AlertEntry[]; notificationLog: NotificationLogState | undefined }): void;
+}
+
+/** JSON that keeps Infinity (never) and -Infinity, which plain JSON turns into null. */
+export function encodeState(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+export function decodeState<T>(text: string): T {
+  return JSON.parse(text, (_key, v: unknown) => (v !== null && typeof v === 'object' && '$number' in v ? Number((v as { $number: string }).$number) : v)) as T;
+}
+
+export class AlertStatePersistence {
+  private readonly store: Store;
+  private readonly source: AlertStateSource;
+  private readonly key: string;
+  private readonly logger: Logger;
+  private readonly everyMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSaved = '';
+  private saving: Promise<void> | undefined;
+
+  constructor(options: { store: Store; source: AlertStateSource; key: string; logger: Logger; everyMs?: number }) {
+    this.store = options.store;
+    this.source = options.source;
+    this.key = options.key;
+    this.logger = options.logger;
+    this.everyMs = options.everyMs ?? 2_000;
+  }
+
+  /** Loads the stored state, if any, into the source. */
+  async load(): Promise<void> {
+    const docs = await this.store.loadDocuments([this.key]);
+    const text = docs.get(this.key);
+    if (!text) return;
+    const state = decodeState<{ alerts: AlertEntry[]; notificationLog: NotificationLogState | undefined }>(text);
+    this.source.restore(state);
+    this.lastSaved = text;
+    this.logger.info({ alerts: state.alerts.length, firing: state.alerts.filter((a) => a.alert.state === 'firing').length }, 'restored alert state');
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.save().catch((error: unknown) => this.logger.warn({ err: error }, 'could not save alert state; will try again')), this.everyMs);
+    this.timer.unref();
+  }
+
+  /** Saves the state when it changed since the last save. Calls share a save in progress. */
+  save(): Promise<void> {
+    this.saving ??= (async () => {
+      const text = encodeState(this.source.snapshot());
+      if (text === this.lastSaved) return;
+      await this.store.saveDocuments([{ key: this.key, doc: text }]);
+      this.lastSaved = text;
+    })().finally(() => {
+      this.saving = undefined;
+    });
+    return this.saving;
+  }
+
+  /** Stops the timer and saves once more. Safe twice and before start(). */
+  async shutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.save();
+  }
+}

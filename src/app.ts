@@ -15,6 +15,8 @@ import { buildReceivers } from './alerts/receivers/build.ts';
 import { buildRoutingTree } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
 import { AlertStatePersistence } from './alerts/persistence.ts';
+import { SilenceRegistry } from './alerts/silences/silence-store.ts';
+import { silenceFromData, silenceToData } from './alerts/silences/silence.ts';
 import { SloMetrics } from './slo/metrics.ts';
 import type { SloAlertSink } from './slo/types.ts';
 
@@ -44,6 +46,8 @@ export class Seamwatch {
   readonly sloSink: SloAlertSink;
   /** Alerts and the notification log, saved to the store so a restart does not page again. */
   readonly alertState: AlertStatePersistence;
+  /** Silences made through the API; the dispatcher reads them at each flush; saved with the alert state. */
+  readonly silences = new SilenceRegistry();
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
 
@@ -62,6 +66,7 @@ export class Seamwatch {
     this.dispatcher = config.routes
       ? new AlertDispatcher({
           log: notificationLog,
+          silences: () => this.silences.list(),
           tree: buildRoutingTree(config.routes),
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase) }),
           inhibitRules: config.inhibit_rules,
@@ -83,10 +88,11 @@ export class Seamwatch {
       key: `alerts:${config.kafka.groupId}`,
       logger: logger.child({ component: 'alert-state' }),
       source: {
-        snapshot: () => ({ alerts: this.alerts.snapshot(), notificationLog: notificationLog.state }),
+        snapshot: () => ({ alerts: this.alerts.snapshot(), notificationLog: notificationLog.state, silences: this.silences.list().map(silenceToData) }),
         restore: (state) => {
           this.alerts.restore(state.alerts);
           if (state.notificationLog) notificationLog.replace(state.notificationLog);
+          if (state.silences) this.silences.load(state.silences.map(silenceFromData));
         },
       },
     });
@@ -114,6 +120,9 @@ export class Seamwatch {
     this.http = new HttpServer({
       slo: this.slo,
       alerts: this.alerts,
+      silences: this.silences,
+      apiToken: process.env[config.api.tokenEnv],
+      apiTokenEnv: config.api.tokenEnv,
       ...config.http,
       registry: this.registry,
       store: this.store,

@@ -18,7 +18,7 @@ export interface AlertDispatcherOptions {
   receivers: readonly ManagedReceiver[];
   inhibitRules: readonly InhibitRule[];
   timeIntervals: readonly MaintenanceWindow[];
-  /** Active silences; none until the silences API exists. */
+  /** The silences now (e.g. `() => registry.list()` of a SilenceRegistry), read at each flush; none by default. */
   silences?: () => readonly Silence[];
   /** What each receiver was told; in memory until it is persisted. */
   log?: NotificationLog;

@@ -1,17 +1,26 @@
 import type { Logger } from 'pino';
 import type { AlertEntry } from './lifecycle/alert-book.ts';
 import type { NotificationLogState } from './notify/notification-log.ts';
+import type { SilenceData } from './silences/silence.ts';
 import type { Store } from '../store/store.ts';
 
 /**
- * Alert state that must outlive a restart: the lifecycle's alerts (what is firing, since when)
- * and the notification log (what each receiver was told, which alerts are owed a resolve).
+ * Alert state that must outlive a restart: the lifecycle's alerts (what is firing, since when),
+ * the notification log (what each receiver was told, which alerts are owed a resolve) and the
+ * silences made through the API.
  * Saved to the store as documents every few seconds and on stop, loaded before intake starts,
  * so a restart neither pages again nor forgets a resolve.
  */
+export interface AlertState {
+  alerts: AlertEntry[];
+  notificationLog: NotificationLogState | undefined;
+  /** Silences made through the API (absent in state saved before they existed). */
+  silences?: SilenceData[];
+}
+
 export interface AlertStateSource {
-  snapshot(): { alerts: AlertEntry[]; notificationLog: NotificationLogState | undefined };
-  restore(state: { alerts: AlertEntry[]; notificationLog: NotificationLogState | undefined }): void;
+  snapshot(): AlertState;
+  restore(state: AlertState): void;
 }
 
 /** JSON that keeps Infinity (never) and -Infinity, which plain JSON turns into null. */
@@ -46,7 +55,7 @@ export class AlertStatePersistence {
     const docs = await this.store.loadDocuments([this.key]);
     const text = docs.get(this.key);
     if (!text) return;
-    const state = decodeState<{ alerts: AlertEntry[]; notificationLog: NotificationLogState | undefined }>(text);
+    const state = decodeState<AlertState>(text);
     this.source.restore(state);
     this.lastSaved = text;
     this.logger.info({ alerts: state.alerts.length, firing: state.alerts.filter((a) => a.alert.state === 'firing').length }, 'restored alert state');

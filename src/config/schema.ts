@@ -173,6 +173,14 @@ export const configSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9470) })
       .strict()
       .prefault({}),
+    /** The HTTP API's write access: silence mutations need `Authorization: Bearer <token>`. */
+    api: z
+      .object({
+        /** The environment variable holding the token (never the file); unset: silences are read-only. */
+        tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').default('SEAMWATCH_API_TOKEN'),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -6,6 +6,9 @@ import type { Store } from '../store/store.ts';
 import type { SloEngine } from '../slo/engine.ts';
 import { addSloRoutes } from './slo-routes.ts';
 import type { AlertEngine } from '../alerts/engine.ts';
+import { silencedBy } from '../alerts/silences/silence.ts';
+import type { SilenceRegistry } from '../alerts/silences/silence-store.ts';
+import { addSilenceRoutes } from './silence-routes.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -16,7 +19,15 @@ export interface HttpServerOptions {
   ready: () => boolean;
   logger: Logger;
   slo?: SloEngine;
-  alerts?: AlertEngine;
+  alerts?: Pick<AlertEngine, 'alerts'>;
+  /** The silences the dispatcher reads; with them come the silences API and `silencedBy` on alerts. */
+  silences?: SilenceRegistry;
+  /** Bearer token for silence mutations; without it the silences API is read-only. */
+  apiToken?: string | undefined;
+  /** Where apiToken came from, named in the read-only answer. Default SEAMWATCH_API_TOKEN. */
+  apiTokenEnv?: string;
+  /** Wall clock for silence states. */
+  now?: () => number;
 }
 
 /** /metrics, /healthz, /readyz and the read API. Later: ingest, SLOs, alerts, web view. */
@@ -55,7 +66,17 @@ export class HttpServer {
       res.json(trace);
     });
     if (this.options.slo) addSloRoutes(app, this.options.slo, store);
-    const alerts = this.options.alerts;
+    const { alerts, silences } = this.options;
+    const now = this.options.now ?? Date.now;
+    if (silences) {
+      addSilenceRoutes(app, {
+        registry: silences,
+        token: this.options.apiToken,
+        ...(this.options.apiTokenEnv ? { tokenEnv: this.options.apiTokenEnv } : {}),
+        now,
+        logger: this.options.logger,
+      });
+    }
     if (alerts) {
       app.get('/api/v1/alerts', (req, res) => {
         const state = typeof req.query['state'] === 'string' ? req.query['state'] : undefined;
@@ -64,8 +85,16 @@ export class HttpServer {
           return;
         }
         const list = alerts.alerts().filter((a) => state === undefined || a.state === state);
+        const at = now();
+        const active = silences?.list() ?? [];
         res.json({
-          alerts: list.map((a) => ({ ...a, startsAt: new Date(a.startsAt).toISOString(), endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : null })),
+          alerts: list.map((a) => ({
+            ...a,
+            startsAt: new Date(a.startsAt).toISOString(),
+            endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : null,
+            // Why an alert is quiet: the active silences that match it now.
+            silencedBy: silencedBy(active, a.labels, at),
+          })),
         });
       });
     }

@@ -14,6 +14,10 @@ const S = 1_000;
 const M = 60 * S;
 const H = 60 * M;
 
+/** Mutating the silences API needs a bearer token from the environment variable the config names. */
+const API_TOKEN = 'seamwatch-test-token';
+process.env['SEAMWATCH_API_TOKEN'] = API_TOKEN;
+
 /** A PagerDuty integration key is 32 characters; the contract server checks it. */
 const BILLING_KEY = 'b'.repeat(32);
 
@@ -229,9 +233,21 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     await waitFor('every message committed', async () => (await groupLag(admin, `${id}-group`, all)) === 0, 30_000);
     const triggersBefore = triggers().length;
 
+    // A maintenance silence made through the API before the restart.
+    const created = await fetch(`http://127.0.0.1:${app.http.port}/api/v1/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ matchers: ['team="nobody"'], duration: '2h', createdBy: 'ops@example.com', comment: 'maintenance' }),
+    });
+    expect(created.status).toBe(201);
+    const silenceId = ((await created.json()) as { id: string }).id;
+    await app.alertState.save();
+
     await app.shutdown();
     app = new Seamwatch({ config: parseConfigText(configText, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
     await app.start();
+    const silences = (await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/silences`)).json()) as { silences: { id: string; comment: string }[] };
+    expect(silences.silences.map((x) => [x.id, x.comment])).toEqual([[silenceId, 'maintenance']]);
     // The restored alerts are the ones that were firing.
     expect((await describeAlerts()).filter((a) => a.endsWith('firing'))).toEqual([
       'charged-not-entitled up-fail firing',

@@ -6,6 +6,7 @@ import type { ManagedReceiver } from '../../src/alerts/receivers/managed-receive
 import { toWebhookPayload } from '../../src/alerts/receivers/webhook-payload.ts';
 import { routingTreeSchema } from '../../src/alerts/routing/config.ts';
 import { buildRoutingTree } from '../../src/alerts/routing/tree.ts';
+import { SilenceRegistry } from '../../src/alerts/silences/silence-store.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 
@@ -50,9 +51,10 @@ const until = async (what: string, ok: () => boolean) => {
 
 function setUp() {
   const receiver = new ScriptedReceiver();
+  const silences = new SilenceRegistry();
   const tree = buildRoutingTree(routingTreeSchema.parse({ receiver: 'pager', group_by: ['team'], group_wait: '0s', group_interval: '50ms' }));
-  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger() });
-  return { receiver, dispatcher };
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], silences: () => silences.list(), registry: new Registry(), logger: silentLogger() });
+  return { receiver, dispatcher, silences };
 }
 
 describe('AlertDispatcher', () => {
@@ -90,6 +92,38 @@ describe('AlertDispatcher', () => {
     await until('the resolve, again', () => receiver.told.length === 3);
     await new Promise((r) => setTimeout(r, 150));
     expect(receiver.told).toEqual(['firing=[a] resolved=[]', 'firing=[] resolved=[a] FAILED', 'firing=[] resolved=[a]']);
+    await dispatcher.shutdown();
+  });
+
+  it('does not page a silenced firing alert, but still resolves one paged before the silence', async () => {
+    const { receiver, dispatcher, silences } = setUp();
+    await dispatcher.start();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    await until('the trigger', () => receiver.told.length === 1);
+    const silence = silences.create({ matchers: 'team="support-ops"', endsAt: Date.now() + 3_600_000, createdBy: 'ana', comment: 'ticket backlog migration' }, Date.now());
+    expect(silence.ok).toBe(true);
+    dispatcher.take({ kind: 'firing', alert: alert('b', 'firing') });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(receiver.told).toEqual(['firing=[a] resolved=[]']);
+    dispatcher.take({ kind: 'resolved', alert: alert('a', 'resolved') });
+    dispatcher.take({ kind: 'resolved', alert: alert('b', 'resolved') });
+    await until('the resolve', () => receiver.told.length === 2);
+    await new Promise((r) => setTimeout(r, 150));
+    // b was never paged, so it is owed no resolve.
+    expect(receiver.told).toEqual(['firing=[a] resolved=[]', 'firing=[] resolved=[a]']);
+    await dispatcher.shutdown();
+  });
+
+  it('reads the silences at each flush: an alert silenced when it fired is paged once the silence is expired', async () => {
+    const { receiver, dispatcher, silences } = setUp();
+    const created = silences.create({ matchers: 'team="support-ops"', endsAt: Date.now() + 3_600_000, createdBy: 'ana', comment: 'ticket backlog migration' }, Date.now());
+    await dispatcher.start();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(receiver.told).toEqual([]);
+    expect(created.ok && silences.expire(created.silence.id, Date.now()).ok).toBe(true);
+    await until('the trigger', () => receiver.told.length === 1);
+    expect(receiver.told).toEqual(['firing=[a] resolved=[]']);
     await dispatcher.shutdown();
   });
 

@@ -68,7 +68,7 @@ export class Seamwatch {
           log: notificationLog,
           silences: () => this.silences.list(),
           tree: buildRoutingTree(config.routes),
-          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase) }),
+          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
           inhibitRules: config.inhibit_rules,
           timeIntervals: config.time_intervals,
           registry: this.registry,

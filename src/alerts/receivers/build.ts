@@ -11,6 +11,8 @@ export interface ReceiverDependencies {
   logger: Logger;
   /** seamwatch's address as people reach it: webhook `externalURL`, PagerDuty `client_url`. */
   externalUrl: string;
+  /** Whether a receiver has an alert triggered and not yet resolved (the notification log). */
+  isOpen?: (receiver: string, fingerprint: string) => boolean;
 }
 
 /** The configured receivers; every PagerDuty receiver shares one notifier (config checks they share its URL). */
@@ -26,6 +28,6 @@ export function buildReceivers(configs: readonly ResolvedReceiver[], deps: Recei
       clientUrl: deps.externalUrl,
       ...(config.pagerduty.url ? { url: config.pagerduty.url } : {}),
     });
-    return new PagerDutyReceiver(config.name, notifier, config.pagerduty.routingKey);
+    return new PagerDutyReceiver(config.name, notifier, config.pagerduty.routingKey, deps.isOpen ?? (() => false));
   });
 }

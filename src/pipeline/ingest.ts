@@ -9,6 +9,7 @@ import type { PipelineMetrics } from '../telemetry/pipeline-metrics.ts';
 import { OffsetTracker, type TopicPartitionOffset } from './offsets.ts';
 import { isRetryableStoreError } from './store-errors.ts';
 import type { AlertEngine } from '../alerts/engine.ts';
+import { compileClassifier, type Classifier } from '../alerts/detectors/error-class.ts';
 
 /** Where dead letters go besides the store: the Kafka dead-letter topic. */
 export interface DeadLetterSink {
@@ -49,6 +50,7 @@ export class IngestPipeline {
   private readonly now: () => number;
   private readonly abort = new AbortController();
   private lastStoreError = '';
+  private readonly classifyError: Classifier;
   /**
    * The event-time watermark as of the last flush the store acknowledged: every run verdict and
    * SLO outcome decided by then is in the store. SLO evaluation reads up to here, not further.
@@ -62,6 +64,7 @@ export class IngestPipeline {
     const { config } = options;
     this.stitcher = new Stitcher(config.workflows, config.pipeline, config.slos);
     this.decoders = new Map(config.sources.map((s) => [s.topic, decoderFor(s)]));
+    this.classifyError = compileClassifier(config.detectors.errors);
   }
 
   get alerts(): AlertEngine | undefined {
@@ -83,6 +86,7 @@ export class IngestPipeline {
       const now = this.now();
       if (this.stitcher.apply(result.event, now)) {
         metrics.eventsReceived.inc({ source: metrics.sourceLabel(result.event.source) });
+        if (result.event.error) metrics.eventErrors.inc({ source: metrics.sourceLabel(result.event.source), class: this.classifyError(result.event.error) });
         // Redeliveries never reach the detectors: a redelivered invoice is not a duplicate.
         const { alerts } = this.options;
         if (alerts?.hasEventDetectors) alerts.onEvent(result.event, this.stitcher.watermarkAt(now));

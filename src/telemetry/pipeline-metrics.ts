@@ -18,6 +18,7 @@ export class PipelineMetrics {
   readonly runsInMemory: Gauge<'state'>;
   readonly heldEvents: Gauge;
   readonly committedOffset: Gauge<'topic' | 'partition'>;
+  readonly eventErrors: Counter<'source' | 'class'>;
   private readonly knownSources: Set<string>;
 
   constructor(registry: Registry, sources: readonly string[]) {
@@ -49,6 +50,12 @@ export class PipelineMetrics {
     this.watermarkLagSeconds = new Gauge({ name: 'seamwatch_watermark_lag_seconds', help: 'Wall clock minus the event-time watermark.', registers });
     this.runsInMemory = new Gauge({ name: 'seamwatch_runs_in_memory', help: 'Workflow runs held by the stitcher, by state.', labelNames: ['state'], registers });
     this.heldEvents = new Gauge({ name: 'seamwatch_held_events', help: 'Steps waiting for their trigger to arrive.', registers });
+    this.eventErrors = new Counter({
+      name: 'seamwatch_event_errors_total',
+      help: 'Events that reported an error, by error class (transient errors that a retry healed alert nothing by themselves).',
+      labelNames: ['source', 'class'],
+      registers,
+    });
     this.committedOffset = new Gauge({ name: 'seamwatch_committed_offset', help: 'Last committed offset per topic partition.', labelNames: ['topic', 'partition'], registers });
   }
 

@@ -143,5 +143,8 @@ describe('business alerts from detectors on real Kafka and ClickHouse', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${app.http.port}/metrics`)).text();
     expect(metrics).toContain('seamwatch_alerts_firing{detector="duplicate-invoice"} 1');
     expect(metrics).toContain('seamwatch_alert_changes_total{detector="stuck-ticket",change="resolved"} 1');
+    // The healed 429 and the declined card are counted by error class; only the latter alerted.
+    expect(metrics).toContain('seamwatch_event_errors_total{source="billing",class="transient"} 1');
+    expect(metrics).toContain('seamwatch_event_errors_total{source="billing",class="permanent"} 1');
   });
 });

@@ -20,6 +20,8 @@ process.env['SEAMWATCH_API_TOKEN'] = API_TOKEN;
 
 /** A PagerDuty integration key is 32 characters; the contract server checks it. */
 const BILLING_KEY = 'b'.repeat(32);
+const SUPPORT_KEY = 's'.repeat(32);
+const ENV = { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY, SEAMWATCH_PD_KEY_SUPPORT: SUPPORT_KEY };
 
 const routing = (pagerDutyUrl: string, webhookUrl: string) => `
 detectors:
@@ -45,6 +47,8 @@ alerting: { keepFiringFor: 0s }
 receivers:
   - name: billing-pager
     pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY_BILLING, url: "${pagerDutyUrl}" }
+  - name: support-pager
+    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY_SUPPORT, url: "${pagerDutyUrl}" }
   - name: support-hook
     webhook: { url: "${webhookUrl}" }
 routes:
@@ -54,6 +58,7 @@ routes:
   group_interval: 200ms
   routes:
     - { matchers: ['team="billing-platform"'], receiver: billing-pager }
+    - { matchers: ['team="support-ops"'], receiver: support-pager, continue: true }
     - { matchers: ['team="support-ops"'], receiver: support-hook }
 `;
 
@@ -82,11 +87,13 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
 
   const alerts = async (): Promise<ApiAlert[]> => ((await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts;
   const describeAlerts = async () => (await alerts()).map((a) => `${a.labels['detector']} ${a.annotations['correlation_id'] ?? a.annotations['business_key'] ?? ''} ${a.state}`).sort();
-  const triggers = () =>
+  const accepted = (routingKey: string) =>
     pagerDuty
       .accepted()
       .map((r) => r.body as { event_action: string; dedup_key: string; routing_key: string })
-      .filter((e) => e.event_action === 'trigger');
+      .filter((e) => e.routing_key === routingKey);
+  const triggers = () => accepted(BILLING_KEY).filter((e) => e.event_action === 'trigger');
+  const support = () => accepted(SUPPORT_KEY).map((e) => `${e.event_action} ${e.dedup_key}`);
   const send = async (byTopic: Map<string, Message[]>) => {
     for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
   };
@@ -117,7 +124,7 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     producer = kafka().producer();
     await producer.connect();
     configText = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: routing(pagerDuty.url, hookUrl) });
-    app = new Seamwatch({ config: parseConfigText(configText, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
+    app = new Seamwatch({ config: parseConfigText(configText, 'test', ENV), logger: silentLogger() });
     await app.start();
   });
 
@@ -211,7 +218,12 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     expect(hooks).toHaveLength(2);
     // Still exactly one trigger per billing problem, and no resolve (none of them resolved).
     expect(triggers()).toHaveLength(4);
-    expect(pagerDuty.accepted().filter((r) => (r.body as { event_action: string }).event_action === 'resolve')).toEqual([]);
+    expect(accepted(BILLING_KEY).filter((e) => e.event_action === 'resolve')).toEqual([]);
+    // Support's PagerDuty service had the stuck ticket too (the route continues to the webhook):
+    // one trigger, then one resolve when the ticket moved.
+    const stuck = firing!.alerts[0]!.fingerprint;
+    await waitFor('support PagerDuty to resolve the stuck ticket', async () => support().length >= 2, 30_000);
+    expect(support()).toEqual([`trigger ${stuck}`, `resolve ${stuck}`]);
   });
 
   it('after a restart pages nothing twice, remembers the duplicates it saw, and still resolves what it paged', async () => {
@@ -244,7 +256,7 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     await app.alertState.save();
 
     await app.shutdown();
-    app = new Seamwatch({ config: parseConfigText(configText, 'test', { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY }), logger: silentLogger() });
+    app = new Seamwatch({ config: parseConfigText(configText, 'test', ENV), logger: silentLogger() });
     await app.start();
     const silences = (await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/silences`)).json()) as { silences: { id: string; comment: string }[] };
     expect(silences.silences.map((x) => [x.id, x.comment])).toEqual([[silenceId, 'maintenance']]);
@@ -276,6 +288,10 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(triggers()).toHaveLength(triggersBefore);
     expect(new Set(triggers().map((t) => t.dedup_key)).size).toBe(4);
+    // The second stuck ticket: triggered before the restart, resolved after it, once each.
+    const two = hooks[2]!.alerts[0]!.fingerprint;
+    await waitFor('support PagerDuty to resolve the second ticket', async () => support().includes(`resolve ${two}`), 30_000);
+    expect(support().filter((e) => e.endsWith(two))).toEqual([`trigger ${two}`, `resolve ${two}`]);
     expect(hooks).toHaveLength(4);
   });
 });

@@ -80,10 +80,14 @@ export class AlertStatePersistence {
     return this.saving;
   }
 
-  /** Stops the timer and saves once more. Safe twice and before start(). */
+  /**
+   * Stops the timer and saves once more. Safe twice and before start(). A store that does not
+   * answer is logged, not thrown: the last periodic save stands, and PagerDuty's dedup_key keeps
+   * a re-sent trigger from opening a second incident.
+   */
   async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.save();
+    await this.save().catch((error: unknown) => this.logger.warn({ err: error }, 'could not save alert state on stop; the last saved state stands'));
   }
 }

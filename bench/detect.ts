@@ -16,9 +16,8 @@
  *
  * Figures are printed side by side; this is a benchmark, not a test: it asserts nothing.
  */
-import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
-import { printTable, runBench } from './report.ts';
+import { cpuSeconds, printTable, runBench } from './report.ts';
 import { PagerDutyContractServer } from '../test/support/pagerduty-server.ts';
 import { cloudEvent, scenarioConfig, type ScenarioTopics } from '../test/support/scenario.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, store, unique, waitFor } from '../test/support/services.ts';
@@ -88,16 +87,6 @@ function billingStep(type: string, id: string, c: string, time: number, sent: nu
     value: JSON.stringify({ id, object: 'event', type, created: time, data: { object: { customer: `cus_${c}`, metadata: { correlation_id: c } } } }),
     headers: { 'bench-sent': String(sent) },
   };
-}
-
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {

@@ -12,7 +12,7 @@
  * Figures are printed side by side; this is a benchmark, not a test: it asserts nothing.
  * Scale with BENCH_UPGRADES (default 60000 plan upgrades ≈ 200k messages).
  */
-import { printTable, runBench } from './report.ts';
+import { cpuSeconds, printTable, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../test/support/scenario.ts';
@@ -25,17 +25,6 @@ const latencyRate = Number(process.env['BENCH_LATENCY_RATE'] ?? 1_000);
 
 const kafka = new Kafka({ clientId: 'seamwatch-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const log = (text: string) => process.stderr.write(`${text}\n`);
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 function pidOf(file: string): number | undefined {
   try {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Prints a benchmark's figures as an aligned two-column table, and runs its main. */
 export function printTable(title: string, rows: readonly (readonly [string, string])[]): void {
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -13,4 +15,15 @@ export function runBench(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }

@@ -8,6 +8,7 @@ import type { WebhookPayload } from '../../src/alerts/receivers/webhook-payload.
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
 import { cloudEvent, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { SCENARIO_ALERTS, alertScenario, heartbeats, webhook } from '../support/alert-scenario.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
 
 const S = 1_000;
@@ -62,10 +63,6 @@ routes:
     - { matchers: ['team="support-ops"'], receiver: support-hook }
 `;
 
-function webhook(type: string, id: string, c: string, time: number, object: Record<string, unknown> = {}): Message {
-  return { key: c, value: JSON.stringify({ id, type, created: time, data: { object: { metadata: { correlation_id: c }, ...object } } }) };
-}
-
 interface ApiAlert {
   fingerprint: string;
   state: string;
@@ -97,13 +94,6 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
   const send = async (byTopic: Map<string, Message[]>) => {
     for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
   };
-  const heartbeats = (time: number) =>
-    new Map(
-      Object.entries(topics).map(([name, topic]) => [
-        topic,
-        [0, 1, 2, 3].map((partition) => ({ ...(name === 'billing' ? webhook('heartbeat', `hb-${time}-${partition}`, `hb-${partition}`, time) : cloudEvent(name, 'heartbeat', `hb-${time}-${partition}`, `hb-${partition}`, time, false)), partition })),
-      ]),
-    );
 
   beforeAll(async () => {
     await requireServices();
@@ -143,46 +133,9 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
   it('pages billing once per real problem (a 500 retried), none for redeliveries or a healed 429, and tells the support webhook a stuck ticket fired and resolved', async () => {
     // PagerDuty's first answer is a 500: the notifier retries it.
     pagerDuty.script([{ status: 500 }]);
-    const up = (c: string, at: number) => cloudEvent('crm', 'subscription.upgraded', `crm-${c}`, c, T0 + at, false);
-    await send(
-      new Map<string, Message[]>([
-        [topics.crm, [up('up-ok', 0), up('up-healed', M), up('up-fail', 2 * M), up('up-missing', 3 * M)]],
-        [
-          topics.billing,
-          [
-            webhook('invoice.updated', 'inv-ok', 'up-ok', T0 + 10 * S),
-            webhook('entitlement.activated', 'ent-ok', 'up-ok', T0 + 20 * S),
-            webhook('invoice.updated', 'inv-healed', 'up-healed', T0 + M + 10 * S),
-            webhook('entitlement.failed', 'entf-healed', 'up-healed', T0 + M + 15 * S, { last_error: { code: 'rate_limited' } }),
-            webhook('entitlement.activated', 'ent-healed', 'up-healed', T0 + M + 25 * S),
-            webhook('invoice.updated', 'inv-fail', 'up-fail', T0 + 2 * M + 10 * S),
-            webhook('entitlement.failed', 'entf-fail', 'up-fail', T0 + 2 * M + 15 * S, { last_error: { code: 'card_declined' } }),
-            webhook('invoice.updated', 'inv-missing', 'up-missing', T0 + 3 * M + 10 * S),
-            webhook('invoice.created', 'evt_a', 'bill-1', T0 + 4 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
-            webhook('invoice.created', 'evt_b', 'bill-2', T0 + 5 * M, { account_id: 'acct-1', billing_period: '2026-11' }),
-            webhook('invoice.created', 'evt_c', 'bill-3', T0 + 4 * M, { account_id: 'acct-2', billing_period: '2026-11' }),
-            webhook('invoice.created', 'evt_c', 'bill-3', T0 + 4 * M, { account_id: 'acct-2', billing_period: '2026-11' }),
-          ],
-        ],
-        [
-          topics.ticketing,
-          [
-            cloudEvent('ticketing', 'ticket.opened', 'tk-stuck-open', 'tk-stuck', T0, false),
-            cloudEvent('ticketing', 'ticket.opened', 'tk-ok-open', 'tk-ok', T0, false),
-            cloudEvent('ticketing', 'ticket.updated', 'tk-ok-upd', 'tk-ok', T0 + 30 * M, false),
-            cloudEvent('ticketing', 'ticket.resolved', 'tk-ok-res', 'tk-ok', T0 + H, false),
-          ],
-        ],
-      ]),
-    );
-    await send(heartbeats(T0 + 5 * H));
-    const expected = [
-      'charged-not-entitled up-fail firing',
-      'duplicate-invoice bill-2 firing',
-      'stuck-ticket tk-stuck firing',
-      'upgrade-late up-fail firing',
-      'upgrade-late up-missing firing',
-    ];
+    await send(alertScenario(topics));
+    await send(heartbeats(topics, T0 + 5 * H));
+    const expected = SCENARIO_ALERTS;
     await waitFor('the alerts', async () => JSON.stringify(await describeAlerts()) === JSON.stringify(expected), 60_000).catch(async () => {
       expect(await describeAlerts()).toEqual(expected);
     });
@@ -240,7 +193,7 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
         ],
       ]),
     );
-    await send(heartbeats(T0 + 10 * H));
+    await send(heartbeats(topics, T0 + 10 * H));
     await waitFor('the webhook to hear the second stuck ticket', async () => hooks.length >= 3, 30_000);
     await waitFor('every message committed', async () => (await groupLag(admin, `${id}-group`, all)) === 0, 30_000);
     const triggersBefore = triggers().length;

@@ -96,6 +96,8 @@ export class Seamwatch {
         },
       },
     });
+    // A delivered page is saved at once, not at the next 2-second save.
+    notificationLog.onRecord = () => this.alertState.saveSoon();
     this.collector = new KafkaCollector({
       config,
       store: this.store,

@@ -41,6 +41,7 @@ export class AlertStatePersistence {
   private timer: NodeJS.Timeout | undefined;
   private lastSaved = '';
   private saving: Promise<void> | undefined;
+  private soon = false;
 
   constructor(options: { store: Store; source: AlertStateSource; key: string; logger: Logger; everyMs?: number }) {
     this.store = options.store;
@@ -65,6 +66,21 @@ export class AlertStatePersistence {
     if (this.timer) return;
     this.timer = setInterval(() => void this.save().catch((error: unknown) => this.logger.warn({ err: error }, 'could not save alert state; will try again')), this.everyMs);
     this.timer.unref();
+  }
+
+  /**
+   * Saves as soon as possible, without waiting for the timer: called when a receiver accepted a
+   * notification, so that a crash right after a page does not forget it was sent.
+   */
+  saveSoon(): void {
+    if (this.soon) return;
+    this.soon = true;
+    queueMicrotask(() => {
+      this.soon = false;
+      void (this.saving ?? Promise.resolve())
+        .then(() => this.save())
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not save alert state; will try again'));
+    });
   }
 
   /** Saves the state when it changed since the last save. Calls share a save in progress. */

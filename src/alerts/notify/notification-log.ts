@@ -80,7 +80,11 @@ export class InMemoryNotificationLog implements NotificationLog {
     return Object.hasOwn(this.current.open[receiver] ?? {}, fingerprint);
   }
 
+  /** Told after every recorded delivery (the store saves the log then). */
+  onRecord: (() => void) | undefined;
+
   record(receiver: string, groupKey: string, sent: { firing: readonly string[]; resolved: readonly string[] }, at: number): void {
     this.current = recordSent(this.current, receiver, groupKey, sent, at);
+    this.onRecord?.();
   }
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { AlertStatePersistence, decodeState, encodeState, type AlertState } from '../../src/alerts/persistence.ts';
+import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import type { Store } from '../../src/store/store.ts';
+
+/** Only the two document calls matter here; the ClickHouse side is tested in the integration tests. */
+function documentStore(saved: string[]): Store {
+  return {
+    saveDocuments: async (docs: readonly { key: string; doc: string }[]) => {
+      saved.push(...docs.map((d) => d.doc));
+    },
+    loadDocuments: async () => new Map(saved.length > 0 ? [['k', saved.at(-1)!]] : []),
+  } as unknown as Store;
+}
+
+describe('AlertStatePersistence', () => {
+  it('keeps Infinity through a save and a load', () => {
+    const state = { alerts: [{ firesAt: 5, resolvesAt: Number.POSITIVE_INFINITY }], notificationLog: undefined };
+    expect(decodeState(encodeState(state))).toEqual(state);
+  });
+
+  it('saves a delivered notification at once, not at the next timer tick, and only when something changed', async () => {
+    const saved: string[] = [];
+    const log = new InMemoryNotificationLog();
+    const persistence = new AlertStatePersistence({
+      store: documentStore(saved),
+      key: 'k',
+      logger: silentLogger(),
+      everyMs: 60_000,
+      source: { snapshot: (): AlertState => ({ alerts: [], notificationLog: log.state }), restore: (s) => s.notificationLog && log.replace(s.notificationLog) },
+    });
+    log.onRecord = () => persistence.saveSoon();
+    log.record('pd', 'group', { firing: ['f1'], resolved: [] }, 1_000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(saved).toHaveLength(1);
+    expect(decodeState<AlertState>(saved[0]!).notificationLog?.open).toEqual({ pd: { f1: 1_000 } });
+    await persistence.save();
+    expect(saved).toHaveLength(1);
+
+    const restarted = new InMemoryNotificationLog();
+    await new AlertStatePersistence({ store: documentStore(saved), key: 'k', logger: silentLogger(), source: { snapshot: () => ({ alerts: [], notificationLog: restarted.state }), restore: (s) => s.notificationLog && restarted.replace(s.notificationLog) } }).load();
+    expect(restarted.isOpen('pd', 'f1')).toBe(true);
+  });
+});

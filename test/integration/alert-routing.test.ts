@@ -8,7 +8,7 @@ import type { WebhookPayload } from '../../src/alerts/receivers/webhook-payload.
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
 import { cloudEvent, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
-import { SCENARIO_ALERTS, alertScenario, heartbeats, webhook } from '../support/alert-scenario.ts';
+import { SCENARIO_ALERTS, SCENARIO_DETECTORS, alertScenario, heartbeats, webhook } from '../support/alert-scenario.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
 
 const S = 1_000;
@@ -25,27 +25,7 @@ const SUPPORT_KEY = 's'.repeat(32);
 const ENV = { SEAMWATCH_PD_KEY_BILLING: BILLING_KEY, SEAMWATCH_PD_KEY_SUPPORT: SUPPORT_KEY };
 
 const routing = (pagerDutyUrl: string, webhookUrl: string) => `
-detectors:
-  duplicateEffects:
-    - name: duplicate-invoice
-      owner: billing-platform
-      severity: critical
-      match: { source: billing, type: invoice.created }
-      businessKey: [account_id, billing_period]
-      window: 35d
-  stuck:
-    - name: stuck-ticket
-      owner: support-ops
-      start: { source: ticketing, type: ticket.opened }
-      progress: [{ source: ticketing, type: ticket.updated }]
-      end: { source: ticketing, type: ticket.resolved }
-      after: 4h
-  partialFailures:
-    - { name: charged-not-entitled, workflow: plan-upgrade, irreversible: [invoice-updated] }
-  missedDeadlines:
-    - { name: upgrade-late, workflow: plan-upgrade }
-alerting: { keepFiringFor: 0s }
-receivers:
+${SCENARIO_DETECTORS}receivers:
   - name: billing-pager
     pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY_BILLING, url: "${pagerDutyUrl}" }
   - name: support-pager

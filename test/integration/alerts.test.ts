@@ -4,35 +4,14 @@ import { parseConfigText } from '../../src/config/load.ts';
 import { Seamwatch } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { cloudEvent, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
-import { SCENARIO_ALERTS, alertScenario, heartbeats, webhook } from '../support/alert-scenario.ts';
+import { SCENARIO_ALERTS, SCENARIO_DETECTORS, alertScenario, heartbeats, webhook } from '../support/alert-scenario.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
 
 const S = 1_000;
 const M = 60 * S;
 const H = 60 * M;
 
-const DETECTORS = `
-detectors:
-  duplicateEffects:
-    - name: duplicate-invoice
-      owner: billing-platform
-      severity: critical
-      match: { source: billing, type: invoice.created }
-      businessKey: [account_id, billing_period]
-      window: 35d
-  stuck:
-    - name: stuck-ticket
-      owner: support-ops
-      start: { source: ticketing, type: ticket.opened }
-      progress: [{ source: ticketing, type: ticket.updated }]
-      end: { source: ticketing, type: ticket.resolved }
-      after: 4h
-  partialFailures:
-    - { name: charged-not-entitled, workflow: plan-upgrade, irreversible: [invoice-updated] }
-  missedDeadlines:
-    - { name: upgrade-late, workflow: plan-upgrade }
-alerting: { keepFiringFor: 0s }
-`;
+const DETECTORS = SCENARIO_DETECTORS;
 
 describe('business alerts from detectors on real Kafka and ClickHouse', () => {
   const id = unique('alerts');

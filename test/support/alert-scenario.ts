@@ -62,6 +62,30 @@ export function alertScenario(topics: ScenarioTopics): Map<string, Message[]> {
   ]);
 }
 
+/** The detectors that see the scenario's problems (YAML appended to the scenario config). */
+export const SCENARIO_DETECTORS = `
+detectors:
+  duplicateEffects:
+    - name: duplicate-invoice
+      owner: billing-platform
+      severity: critical
+      match: { source: billing, type: invoice.created }
+      businessKey: [account_id, billing_period]
+      window: 35d
+  stuck:
+    - name: stuck-ticket
+      owner: support-ops
+      start: { source: ticketing, type: ticket.opened }
+      progress: [{ source: ticketing, type: ticket.updated }]
+      end: { source: ticketing, type: ticket.resolved }
+      after: 4h
+  partialFailures:
+    - { name: charged-not-entitled, workflow: plan-upgrade, irreversible: [invoice-updated] }
+  missedDeadlines:
+    - { name: upgrade-late, workflow: plan-upgrade }
+alerting: { keepFiringFor: 0s }
+`;
+
 /** The alerts that scenario must raise, as "detector correlation state". */
 export const SCENARIO_ALERTS = [
   'charged-not-entitled up-fail firing',

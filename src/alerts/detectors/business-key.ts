@@ -37,3 +37,16 @@ export function readBusinessKey(fields: readonly BusinessKeyField[], data: unkno
     values,
   };
 }
+
+/**
+ * The key a detector tracks an event by: its business key when the detector names one (undefined
+ * when the event lacks it), else its correlation ID.
+ */
+export function trackingKey(
+  fields: readonly BusinessKeyField[] | undefined,
+  event: { data?: unknown; correlationId: string },
+): { key: string; businessKey: BusinessKey | undefined } | undefined {
+  if (!fields) return { key: event.correlationId, businessKey: undefined };
+  const businessKey = readBusinessKey(fields, event.data);
+  return businessKey ? { key: businessKey.key, businessKey } : undefined;
+}

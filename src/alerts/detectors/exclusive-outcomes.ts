@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from '../../config/duration.ts';
 import type { DetectorSignal } from '../types.ts';
 import { evictOver, touch } from './bounded-map.ts';
-import { readBusinessKey, type BusinessKey } from './business-key.ts';
+import { trackingKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
 import { businessKey, checkTemplate, detectorName, maxKeys, positiveDuration, severity } from './schema-parts.ts';
 import { fillTemplate, listOf } from './summary-template.ts';
@@ -132,15 +132,12 @@ export function createExclusiveOutcomesDetector(config: ExclusiveOutcomesConfig)
         state.counters.tooOld++;
         return { state, signals: [] };
       }
-      let businessKey: BusinessKey | undefined;
-      if (config.key) {
-        businessKey = readBusinessKey(config.key, event.data);
-        if (!businessKey) {
-          state.counters.withoutKey++;
-          return { state, signals: [] };
-        }
+      const tracked = trackingKey(config.key, event);
+      if (!tracked) {
+        state.counters.withoutKey++;
+        return { state, signals: [] };
       }
-      const key = businessKey?.key ?? event.correlationId;
+      const { key, businessKey } = tracked;
       const thing = state.things.get(key) ?? { businessKey, outcomes: new Map(), maxTime: event.time, firing: false };
       const current = thing.outcomes.get(name);
       const candidate: OutcomeEvent = { source: event.source, id: event.id, time: event.time, correlationId: event.correlationId };

@@ -3,7 +3,7 @@ import { formatDuration } from '../../config/duration.ts';
 import type { WorkflowEvent } from '../../stitch/event.ts';
 import type { DetectorSignal } from '../types.ts';
 import { evictOver, touch } from './bounded-map.ts';
-import { readBusinessKey, type BusinessKey } from './business-key.ts';
+import { trackingKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, matchesAny, type Detector } from './detector.ts';
 import { observeActivity, observeEnd, observeWatermark, type Inactivity, type Transition } from './inactivity.ts';
 import { businessKey, checkTemplate, detectorName, eventMatchers, maxKeys, positiveDuration, severity } from './schema-parts.ts';
@@ -122,15 +122,12 @@ export function createStuckDetector(config: StuckConfig): Detector<StuckState> {
         state.counters.tooOld++;
         return { state, signals: [] };
       }
-      let businessKey: BusinessKey | undefined;
-      if (config.entity) {
-        businessKey = readBusinessKey(config.entity, event.data);
-        if (!businessKey) {
-          state.counters.withoutKey++;
-          return { state, signals: [] };
-        }
+      const tracked = trackingKey(config.entity, event);
+      if (!tracked) {
+        state.counters.withoutKey++;
+        return { state, signals: [] };
       }
-      const key = businessKey?.key ?? event.correlationId;
+      const { key, businessKey } = tracked;
       const endedAt = state.ended.get(key);
       // Once ended, only a new start after the end (a reopened ticket) brings it back.
       if (endedAt !== undefined && (role !== 'start' || event.time <= endedAt)) {

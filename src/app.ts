@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { SeamwatchConfig } from './config/schema.ts';
 import { KafkaCollector } from './collectors/kafka/kafka-collector.ts';
 import { HttpServer } from './http/server.ts';
-import { runAll } from './lifecycle/shutdown.ts';
-import { IngestPipeline } from './pipeline/ingest.ts';
+import { runAll } from './base/shutdown.ts';
+import { IngestPipeline } from './pipeline/pipeline.ts';
 import { ClickHouseStore } from './store/clickhouse/clickhouse-store.ts';
-import type { Store } from './store/store.ts';
+import type { Store } from './domain/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
 import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
@@ -38,6 +38,8 @@ export class Seamwatch {
   readonly store: Store;
   readonly registry: Registry;
   readonly collector: KafkaCollector;
+  /** The ingest chain the collector feeds. */
+  readonly pipeline: IngestPipeline;
   readonly http: HttpServer;
   readonly slo: SloEngine;
   readonly alerts: AlertEngine;
@@ -98,22 +100,37 @@ export class Seamwatch {
     });
     // A delivered page is saved at once, not at the next 2-second save.
     notificationLog.onRecord = () => this.alertState.saveSoon();
+    let pipeline: IngestPipeline | undefined;
     this.collector = new KafkaCollector({
-      config,
-      store: this.store,
+      kafka: config.kafka,
+      sources: config.sources,
+      logLevel: config.log.level,
       logger,
-      pipeline: ({ deadLetterSink, commit }) =>
-        new IngestPipeline({ config, store: this.store, deadLetterSink, commit, metrics, alerts: this.alerts, logger: logger.child({ component: 'pipeline' }) }),
+      intake: ({ deadLetterSink, commit }) =>
+        (pipeline = new IngestPipeline({
+          sources: config.sources,
+          workflows: config.workflows,
+          slos: config.slos,
+          pipeline: config.pipeline,
+          errors: config.detectors.errors,
+          store: this.store,
+          deadLetterSink,
+          commit,
+          metrics,
+          alerts: this.alerts,
+          logger: logger.child({ component: 'pipeline' }),
+        })),
       onBackpressure: () => metrics.backpressureWaits.inc(),
       finalFlushDeadline: config.pipeline.finalFlushDeadline,
     });
+    this.pipeline = pipeline!;
     const sloMetrics = new SloMetrics(this.registry);
     this.sloSink = options.sloSink ?? this.alerts;
     this.slo = new SloEngine({
       slos: config.slos,
       store: this.store,
       // Evaluate only up to what the store holds, less the lateness still allowed for verdicts.
-      eventTime: () => this.collector.pipeline.storedWatermark - config.pipeline.allowedLateness,
+      eventTime: () => this.pipeline.storedWatermark - config.pipeline.allowedLateness,
       sink: this.sloSink,
       metrics: sloMetrics,
       logger: logger.child({ component: 'slo' }),

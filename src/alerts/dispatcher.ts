@@ -7,10 +7,10 @@ import { notifyFlush } from './notify/chain.ts';
 import { InMemoryNotificationLog, type NotificationLog } from './notify/notification-log.ts';
 import type { NotifyStage } from './notify/stage.ts';
 import type { ManagedReceiver } from './receivers/managed-receiver.ts';
-import { dispatch, EMPTY_DISPATCH, requeueUndelivered, type DispatchState, type GroupFlush } from './routing/dispatch.ts';
+import { dispatch, EMPTY_DISPATCH, requeueUndelivered, type DispatchState, type GroupFlush } from './routing/grouping.ts';
 import type { RoutingTree } from './routing/tree.ts';
 import type { Silence } from './silences/silence.ts';
-import type { MaintenanceWindow } from './silences/time-interval.ts';
+import type { MaintenanceWindow } from './time-intervals/time-interval.ts';
 import type { Alert } from './types.ts';
 
 export interface AlertDispatcherOptions {
@@ -36,7 +36,7 @@ const OUTCOMES = ['delivered', 'failed', 'muted'] as const;
 
 /**
  * The notification path, driven: takes alert changes from the alert engine, routes them into
- * aggregation groups (routing/dispatch.ts, on the wall clock), runs each group flush through the
+ * aggregation groups (routing/grouping.ts, on the wall clock), runs each group flush through the
  * notify chain (inhibit → silence → maintenance → dedup → receiver → record) and wakes itself when
  * the next group is due. A trigger that was not delivered is sent again at the group's next flush
  * (it is not in the notification log); a resolve is given back to its group.

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { WorkflowDefinition } from '../config/schema.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SloAlertSignal, SloAlertSink } from '../slo/types.ts';
-import type { WorkflowEvent } from '../stitch/event.ts';
-import type { RunRecord } from '../stitch/records.ts';
+import type { WorkflowEvent } from '../domain/event.ts';
+import type { RunRecord } from '../domain/records.ts';
 import { createDetectors } from './detectors/build.ts';
 import { detectorInputs } from './detectors/inputs.ts';
 import type { EventMatcher } from './detectors/detector.ts';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AlertEntry } from './lifecycle/alert-book.ts';
 import type { NotificationLogState } from './notify/notification-log.ts';
 import type { SilenceData } from './silences/silence.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../domain/store.ts';
 
 /**
  * Alert state that must outlive a restart: the lifecycle's alerts (what is firing, since when),

@@ -1,13 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
-import { onTerminate } from '../lifecycle/shutdown.ts';
-import { quietKnownWarnings } from '../lifecycle/warnings.ts';
+import { onTerminate } from '../base/shutdown.ts';
+import { quietKnownWarnings } from '../base/warnings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
 import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.ts';
 import { formatStatusTable, sloStatuses } from './slo-status.ts';
 import { runDemo } from './demo.ts';
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { statusView } from '../slo/view.ts';
 
 const DEFAULT_CONFIG = 'config/seamwatch.yaml';

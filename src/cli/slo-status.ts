@@ -1,10 +1,10 @@
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { SeamwatchConfig } from '../config/schema.ts';
 import { evaluateAt } from '../slo/evaluate.ts';
 import type { SloStatus } from '../slo/types.ts';
 import { describeWindow } from '../slo/view.ts';
 import { windowStart } from '../slo/window.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../domain/store.ts';
 
 const MINUTE = 60_000;
 

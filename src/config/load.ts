@@ -6,9 +6,12 @@ import type { z } from 'zod';
 import { compileSlo, sloReferenceProblems } from '../slo/config.ts';
 import { parseOpenSlo, type OpenSloSlo } from '../slo/openslo.ts';
 import type { SloDefinition } from '../slo/types.ts';
+import { formatPath } from '../base/raw-config.ts';
 import { referenceProblems } from './references.ts';
 import { receiverSecretProblems, resolveReceivers } from '../alerts/receivers/config.ts';
 import { configSchema, type ParsedConfig, type SeamwatchConfig } from './schema.ts';
+
+export { formatPath };
 
 /** Thrown when a configuration cannot be used; carries every problem found, not just the first. */
 export class ConfigError extends Error {
@@ -31,16 +34,6 @@ const ENV_OVERRIDES: { env: string; path: string[]; parse?: (v: string) => unkno
   { env: 'SEAMWATCH_HTTP_PORT', path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
   { env: 'SEAMWATCH_LOG_LEVEL', path: ['log', 'level'] },
 ];
-
-/** Formats a key path the way the YAML reads: workflows[2].steps[0].type */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(root)';
-}
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;

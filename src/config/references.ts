@@ -1,13 +1,10 @@
-import { asArray, asObject, asString } from './raw.ts';
-import { parseFieldPath } from '../collectors/decode/field-path.ts';
+import { asArray, asObject, asString, type ReferenceProblem } from '../base/raw-config.ts';
+import { parseFieldPath } from '../domain/field-path.ts';
 import { sloReferenceProblems } from '../slo/config.ts';
 import { detectorReferenceProblems } from '../alerts/detectors/config.ts';
 import { routingReferenceProblems } from '../alerts/routing/references.ts';
 
-export interface ReferenceProblem {
-  path: (string | number)[];
-  message: string;
-}
+export type { ReferenceProblem };
 
 
 /**

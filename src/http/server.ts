@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../domain/store.ts';
 import type { SloEngine } from '../slo/engine.ts';
 import { addSloRoutes } from './slo-routes.ts';
 import type { AlertEngine } from '../alerts/engine.ts';
@@ -30,7 +30,7 @@ export interface HttpServerOptions {
   now?: () => number;
 }
 
-/** /metrics, /healthz, /readyz and the read API. Later: ingest, SLOs, alerts, web view. */
+/** /metrics, /healthz, /readyz, traces, SLOs, alerts and the silences API. */
 export class HttpServer {
   private readonly options: HttpServerOptions;
   private server: Server | undefined;

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { LabelMatcher, MatcherError, type MatcherSpec } from '../alerts/routing/matcher.ts';
 import { parseMatchers } from '../alerts/routing/parse-matchers.ts';
 import { checkSilence, type SilenceInput } from '../alerts/silences/silence-book.ts';

@@ -1,7 +1,7 @@
 import type { Express, Request } from 'express';
 import type { SloEngine } from '../slo/engine.ts';
 import { bucketMinutesFor, seriesView, statusView } from '../slo/view.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../domain/store.ts';
 
 /** GET /api/v1/slos and /api/v1/slos/:name (status, plus SLI and budget series for charts). */
 export function addSloRoutes(app: Express, engine: SloEngine, store: Store): void {

@@ -1,9 +1,6 @@
-/** Next offsets to commit, per topic partition. Offsets are strings, as Kafka's are 64-bit. */
-export interface TopicPartitionOffset {
-  topic: string;
-  partition: number;
-  offset: string;
-}
+import type { TopicPartitionOffset } from '../collectors/intake.ts';
+
+export type { TopicPartitionOffset };
 
 /** a < b for non-negative decimal integers as strings, without BigInt on the hot path. */
 function before(a: string, b: string): boolean {

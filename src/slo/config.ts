@@ -1,8 +1,9 @@
-import { asArray, asObject, asString } from '../config/raw.ts';
+import { asArray, asObject, asString } from '../base/raw-config.ts';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from '../config/duration.ts';
-import type { WorkflowDefinition } from '../config/schema.ts';
+import { nameSchema } from '../domain/workflow.ts';
+import { durationSchema, formatDuration, parseDuration } from '../domain/duration.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
 import { burnRateFactor, defaultTiers } from './burn-rate.ts';
 import type { BurnRateTier, Indicator, SloDefinition, SloWindow } from './types.ts';
 import { periodMs } from './window.ts';
@@ -15,27 +16,13 @@ import { periodMs } from './window.ts';
  */
 
 const MINUTE = 60_000;
-const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const DURATION_HINT = 'use e.g. 30s, 5m, 4h, 28d';
 const CALENDAR_UNITS = ['week', 'month', 'quarter'] as const;
 
-const name = z.string().regex(NAME, 'must be lower-case letters, digits, ".", "_" or "-"');
+const name = nameSchema;
 
 /** Durations as in the rest of the config, but never zero: a zero window or threshold means nothing. */
-const positiveDuration = z
-  .union([z.string(), z.number()], { error: `not a duration (${DURATION_HINT})` })
-  .transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined || ms < 0) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (${DURATION_HINT})` });
-      return z.NEVER;
-    }
-    if (ms === 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const positiveDuration = durationSchema({ positive: true, hint: DURATION_HINT });
 
 /** A percentage as a ratio; toPrecision drops the binary noise of the division (99.9 / 100 is 0.9990000000000001). */
 const fromPercent = (percent: number) => Number((percent / 100).toPrecision(15));

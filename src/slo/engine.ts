@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SloRange, Store } from '../store/store.ts';
+import type { SloRange, Store } from '../domain/store.ts';
 import { evaluateAt, evaluateRange } from './evaluate.ts';
 import type { SloMetrics } from './metrics.ts';
 import type { Counts, SloAlertSink, SloDefinition, SloStatus } from './types.ts';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { SloStatus } from './types.ts';
 
 /** Per-SLO gauges. Labels: SLO names and tier windows from the config — short fixed lists. */

@@ -1,4 +1,5 @@
-import type { SloOutcomeRecord } from '../stitch/records.ts';
+import type { SloOutcomeRecord } from '../domain/records.ts';
+import type { RunJudge } from '../stitch/judge.ts';
 import type { WorkflowRun } from '../stitch/run.ts';
 import type { SloDefinition } from './types.ts';
 
@@ -79,4 +80,24 @@ export function judgeRunSlos(run: WorkflowRun, slos: readonly SloDefinition[], w
   }
   run.sloDecideAt = decideAt;
   return decideAt;
+}
+
+/** The stitcher's judge of SLO verdicts: each run against the SLOs of its workflow. */
+export class SloJudge implements RunJudge {
+  private readonly byWorkflow = new Map<string, SloDefinition[]>();
+  private readonly allowedLateness: number;
+
+  constructor(slos: readonly SloDefinition[], allowedLateness: number) {
+    this.allowedLateness = allowedLateness;
+    for (const slo of slos) {
+      const list = this.byWorkflow.get(slo.workflow);
+      if (list) list.push(slo);
+      else this.byWorkflow.set(slo.workflow, [slo]);
+    }
+  }
+
+  judge(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): number {
+    const slos = this.byWorkflow.get(run.definition.name);
+    return slos ? judgeRunSlos(run, slos, watermark, this.allowedLateness, out) : Number.POSITIVE_INFINITY;
+  }
 }

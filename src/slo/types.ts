@@ -50,15 +50,7 @@ export interface SloDefinition {
   origin: string;
 }
 
-export interface Counts {
-  good: number;
-  total: number;
-}
-
-/** Runs counted per minute of due time, for one SLO. `minute` is epoch ms / 60000. */
-export interface MinuteCounts extends Counts {
-  minute: number;
-}
+export type { Counts, MinuteCounts } from '../domain/slo-counts.ts';
 
 export interface BudgetStatus {
   /** good / total, null when nothing was counted. */
@@ -111,7 +103,7 @@ export interface SloAlertSignal {
   at: number;
 }
 
-/** The one interface SLO alert signals go through. The alerting layer implements it later. */
+/** The one interface SLO alert signals go through; the alert engine implements it. */
 export interface SloAlertSink {
   signal(signal: SloAlertSignal): void;
 }

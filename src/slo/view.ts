@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import { budgetStatus } from './budget.ts';
 import type { MinuteCounts, SloDefinition, SloStatus } from './types.ts';
 

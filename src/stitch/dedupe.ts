@@ -1,3 +1,5 @@
+import { evictOver } from '../base/bounded-map.ts';
+
 /**
  * Remembers idempotency keys for a window of event time, bounded in count. A key seen again
  * inside the window is a redelivery. Past the window the store's replacing keys and each run's
@@ -17,7 +19,7 @@ export class DedupeWindow {
   checkAndRemember(key: string, eventTime: number): boolean {
     if (this.seen.has(key)) return true;
     this.seen.set(key, eventTime);
-    if (this.seen.size > this.maxKeys) this.seen.delete(this.seen.keys().next().value!);
+    evictOver(this.seen, this.maxKeys);
     return false;
   }
 

@@ -1,4 +1,4 @@
-import type { WorkflowEvent } from './event.ts';
+import type { WorkflowEvent } from '../domain/event.ts';
 
 /**
  * Steps that arrived before their trigger, by correlation ID, until the trigger comes or they

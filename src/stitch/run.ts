@@ -1,6 +1,6 @@
-import type { WorkflowDefinition } from '../config/schema.ts';
-import type { WorkflowEvent } from './event.ts';
-import type { RunRecord, RunState, SpanRecord, StepOutcome } from './records.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
+import type { WorkflowEvent } from '../domain/event.ts';
+import type { RunRecord, RunState, SpanRecord, StepOutcome } from '../domain/records.ts';
 
 /** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
 export interface WorkflowRun {

@@ -1,19 +1,28 @@
-import type { PipelineConfig, WorkflowDefinition } from '../config/schema.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
+import { evictOver } from '../base/bounded-map.ts';
 import { DedupeWindow } from './dedupe.ts';
-import { eventKey, type WorkflowEvent } from './event.ts';
-import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from './records.ts';
-import { judgeRunSlos } from '../slo/outcome.ts';
-import type { SloDefinition } from '../slo/types.ts';
-import type { Recovery } from '../store/store.ts';
+import { eventKey, type WorkflowEvent } from '../domain/event.ts';
+import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from '../domain/records.ts';
+import { NO_JUDGE, type RunJudge } from './judge.ts';
+import type { Recovery } from '../domain/store.ts';
 import { changedSpans, judge, newRun, recordOutcome, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
 
-export type StitcherOptions = Pick<
-  PipelineConfig,
-  'dedupeWindow' | 'dedupeMaxKeys' | 'holdUnmatchedFor' | 'allowedLateness' | 'idleAdvanceAfter' | 'closedRunRetention' | 'closedRunMemory'
-> & { runHorizon?: number; /** Wall ms between sweeps of old runs, held steps and dedupe keys. */ sweepEvery?: number };
+/** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
+export interface StitcherOptions {
+  dedupeWindow: number;
+  dedupeMaxKeys: number;
+  holdUnmatchedFor: number;
+  allowedLateness: number;
+  idleAdvanceAfter: number;
+  closedRunRetention: number;
+  closedRunMemory: number;
+  runHorizon?: number;
+  /** Wall ms between sweeps of old runs, held steps and dedupe keys. */
+  sweepEvery?: number;
+}
 
 /** Counters the pipeline turns into metrics; plain numbers so the stitcher stays free of I/O. */
 export interface StitchCounters {
@@ -64,15 +73,11 @@ export class Stitcher {
     runsEvicted: 0,
   };
 
-  private readonly slosByWorkflow = new Map<string, SloDefinition[]>();
+  private readonly judge: RunJudge;
 
-  constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions, slos: readonly SloDefinition[] = []) {
+  constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions, judge: RunJudge = NO_JUDGE) {
     this.index = new WorkflowIndex(definitions);
-    for (const slo of slos) {
-      const list = this.slosByWorkflow.get(slo.workflow);
-      if (list) list.push(slo);
-      else this.slosByWorkflow.set(slo.workflow, [slo]);
-    }
+    this.judge = judge;
     this.options = { runHorizon: 7 * 86_400_000, sweepEvery: SWEEP_EVERY_MS, ...options };
     this.dedupe = new DedupeWindow(options.dedupeWindow, options.dedupeMaxKeys);
     this.watermark = new Watermark(options.idleAdvanceAfter);
@@ -218,7 +223,7 @@ export class Stitcher {
       }
     }
     this.nextDue = nextDue;
-    while (this.closed.size > closedRunMemory) this.closed.delete(this.closed.keys().next().value!);
+    evictOver(this.closed, closedRunMemory);
     this.counters.heldExpired += this.held.retain((e) => e.time >= watermark - holdUnmatchedFor);
     this.dedupe.expire(watermark);
   }
@@ -242,11 +247,10 @@ export class Stitcher {
     return { events, runs, spans, sloOutcomes };
   }
 
-  /** Hands out the SLO verdicts of a run that changed, and notes when pending ones are due. */
+  /** Hands out the verdicts of a run that changed (its SLOs), and notes when pending ones are due. */
   private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
-    const slos = this.slosByWorkflow.get(run.definition.name);
-    if (!slos) return;
-    const decideAt = judgeRunSlos(run, slos, watermark, this.options.allowedLateness, out);
+    const decideAt = this.judge.judge(run, watermark, out);
+    run.sloDecideAt = decideAt;
     if (decideAt < this.nextDue) this.nextDue = decideAt;
   }
 

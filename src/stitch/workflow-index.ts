@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from '../config/schema.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
 
 /** The part an event type plays in a workflow. */
 export type Role =

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DeadLetterReason } from '../collectors/dead-letter.ts';
+import type { DeadLetterReason } from '../domain/dead-letter.ts';
 
 /**
  * The pipeline's metrics. Labels come from short fixed lists (configured source names,

@@ -3,7 +3,7 @@ import { quote, list } from '../../src/store/clickhouse/sql.ts';
 import { MIGRATIONS } from '../../src/store/clickhouse/migrations.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { requireServices, store, unique } from '../support/services.ts';
-import type { RunRecord } from '../../src/stitch/records.ts';
+import type { RunRecord } from '../../src/domain/records.ts';
 
 const HOSTILE = [
   "it's",

@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import type { RunState } from '../../src/stitch/records.ts';
+import type { RunState } from '../../src/domain/records.ts';
 
 /**
  * A realistic mixed stream across CRM (CloudEvents, structured and binary), billing (its own

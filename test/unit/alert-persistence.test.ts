@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AlertStatePersistence, decodeState, encodeState, type AlertState } from '../../src/alerts/persistence.ts';
 import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/domain/store.ts';
 
 /** Only the two document calls matter here; the ClickHouse side is tested in the integration tests. */
 function documentStore(saved: string[]): Store {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseDuration } from '../../src/config/duration.ts';
+import { parseDuration } from '../../src/domain/duration.ts';
 import { stepGroup, type AggregationGroup, type GroupTimers } from '../../src/alerts/routing/aggregation-group.ts';
 import type { Alert, AlertState } from '../../src/alerts/types.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseDuration } from '../../src/config/duration.ts';
+import { parseDuration } from '../../src/domain/duration.ts';
 import { decideDedup, type NotificationLogEntry } from '../../src/alerts/notify/dedup.ts';
 import { EMPTY_NOTIFICATION_LOG, InMemoryNotificationLog, pruneLog, recordSent } from '../../src/alerts/notify/notification-log.ts';
 

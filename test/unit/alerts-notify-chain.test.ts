@@ -8,7 +8,7 @@ import type { DeliveryReport, Notification, Receiver } from '../../src/alerts/no
 import { ReceiverStage } from '../../src/alerts/notify/receiver-stage.ts';
 import { RecordStage } from '../../src/alerts/notify/record-stage.ts';
 import { notifyFlush } from '../../src/alerts/notify/chain.ts';
-import { dispatch, EMPTY_DISPATCH, requeueUndelivered, type DispatchState } from '../../src/alerts/routing/dispatch.ts';
+import { dispatch, EMPTY_DISPATCH, requeueUndelivered, type DispatchState } from '../../src/alerts/routing/grouping.ts';
 import { validateAlertRouting, type AlertRouting } from '../../src/alerts/routing/validate.ts';
 import { createSilence, expireSilence } from '../../src/alerts/silences/silence-book.ts';
 import type { Silence } from '../../src/alerts/silences/silence.ts';

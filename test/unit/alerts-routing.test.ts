@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { formatDuration } from '../../src/config/duration.ts';
-import { groupKeyFor, groupLabelsFor } from '../../src/alerts/routing/dispatch.ts';
+import { formatDuration } from '../../src/domain/duration.ts';
+import { groupKeyFor, groupLabelsFor } from '../../src/alerts/routing/grouping.ts';
 import { matchRoutes, type Route, type RoutingTree } from '../../src/alerts/routing/tree.ts';
 import { validateAlertRouting } from '../../src/alerts/routing/validate.ts';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { timeIntervalsSchema } from '../../src/alerts/silences/time-interval-config.ts';
-import { activeWindows, isInMaintenance, windowActive } from '../../src/alerts/silences/time-interval.ts';
+import { timeIntervalsSchema } from '../../src/alerts/time-intervals/config.ts';
+import { activeWindows, isInMaintenance, windowActive } from '../../src/alerts/time-intervals/time-interval.ts';
 
 interface Fixture {
   time_intervals: unknown;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCloudEvent } from '../../src/collectors/decode/cloudevents.ts';
 import type { RawMessage } from '../../src/collectors/decode/message.ts';
-import type { DeadLetterReason } from '../../src/collectors/dead-letter.ts';
+import type { DeadLetterReason } from '../../src/domain/dead-letter.ts';
 
 const ORIGIN = { topic: 'crm.events', partition: 4, offset: '9007199254740993' };
 /** Broker time of every test message: the fallback when an event has no time. */

@@ -6,8 +6,8 @@ import { detectorReferenceProblems, detectorsSchema } from '../../src/alerts/det
 import { replay } from '../../src/alerts/detectors/replay.ts';
 import { fillTemplate, listOf, templatePlaceholders, times } from '../../src/alerts/detectors/summary-template.ts';
 import { formatPath } from '../../src/config/load.ts';
-import type { WorkflowDefinition } from '../../src/config/schema.ts';
-import type { WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowDefinition } from '../../src/domain/workflow.ts';
+import type { WorkflowEvent } from '../../src/domain/event.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDuplicateEffectDetector, duplicateEffectSchema, MAX_LISTED_EVENTS } from '../../src/alerts/detectors/duplicate-effect.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
-import type { WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowEvent } from '../../src/domain/event.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;

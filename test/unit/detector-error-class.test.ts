@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, compileClassifier, errorClassificationSchema, type ErrorKind } from '../../src/alerts/detectors/error-class.ts';
 import { formatPath } from '../../src/config/load.ts';
-import type { EventError } from '../../src/stitch/event.ts';
+import type { EventError } from '../../src/domain/event.ts';
 
 describe('classify: the built-in rules', () => {
   it.each<[EventError | undefined, ErrorKind]>([

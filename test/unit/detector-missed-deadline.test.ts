@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createMissedDeadlineDetector, missedDeadlineSchema, type RunVerdict } from '../../src/alerts/detectors/missed-deadline.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
-import type { WorkflowDefinition } from '../../src/config/schema.ts';
-import type { EventError, WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowDefinition } from '../../src/domain/workflow.ts';
+import type { EventError, WorkflowEvent } from '../../src/domain/event.ts';
 import { Stitcher } from '../../src/stitch/stitcher.ts';
 
 const SEC = 1_000;

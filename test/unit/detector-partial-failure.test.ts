@@ -3,8 +3,8 @@ import { compileClassifier } from '../../src/alerts/detectors/error-class.ts';
 import { createPartialFailureDetector, partialFailureSchema } from '../../src/alerts/detectors/partial-failure.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
-import type { WorkflowDefinition } from '../../src/config/schema.ts';
-import type { EventError, WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowDefinition } from '../../src/domain/workflow.ts';
+import type { EventError, WorkflowEvent } from '../../src/domain/event.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import { createSourceSilenceDetector, sourceSilenceSchema } from '../../src/alerts/detectors/source-silence.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
-import type { WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowEvent } from '../../src/domain/event.ts';
 
 const MIN = 60_000;
 /** Fixed clock: event times are minutes after Tuesday 2026-11-03 09:00 UTC. */

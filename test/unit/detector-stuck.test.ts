@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import { createStuckDetector, stuckSchema } from '../../src/alerts/detectors/stuck.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
-import type { WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowEvent } from '../../src/domain/event.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

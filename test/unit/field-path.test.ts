@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFieldPath, readFieldPath, type FieldPath } from '../../src/collectors/decode/field-path.ts';
+import { parseFieldPath, readFieldPath, type FieldPath } from '../../src/domain/field-path.ts';
 
 describe('parseFieldPath', () => {
   it.each<[string, FieldPath]>([

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileMappedDecoder } from '../../src/collectors/decode/mapped.ts';
 import type { RawMessage } from '../../src/collectors/decode/message.ts';
-import type { DeadLetterReason } from '../../src/collectors/dead-letter.ts';
-import type { MappingConfig } from '../../src/config/schema.ts';
+import type { DeadLetterReason } from '../../src/domain/dead-letter.ts';
+import type { MappingConfig } from '../../src/collectors/config.ts';
 
 const ORIGIN = { topic: 'billing.webhooks', partition: 2, offset: '17' };
 const BROKER_TIME = Date.UTC(2024, 2, 4, 9, 0, 7);

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, retry, sleep, type RetryOptions } from '../../src/lifecycle/retry.ts';
+import { backoffDelay, retry, sleep, type RetryOptions } from '../../src/base/retry.ts';
 
 class Transient extends Error {
   override name = 'Transient';

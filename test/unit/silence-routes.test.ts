@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SilenceRegistry } from '../../src/alerts/silences/silence-store.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 import { HttpServer } from '../../src/http/server.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/domain/store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 
 const T0 = Date.parse('2026-11-25T12:00:00.000Z');

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkflowDefinition } from '../../src/config/schema.ts';
-import { sloVerdict, type SloVerdict } from '../../src/slo/outcome.ts';
+import type { WorkflowDefinition } from '../../src/domain/workflow.ts';
+import { SloJudge, sloVerdict, type SloVerdict } from '../../src/slo/outcome.ts';
 import { defaultTiers } from '../../src/slo/burn-rate.ts';
 import type { Indicator, SloDefinition } from '../../src/slo/types.ts';
-import type { WorkflowEvent } from '../../src/stitch/event.ts';
+import type { WorkflowEvent } from '../../src/domain/event.ts';
 import { newRun, recordOutcome, type WorkflowRun } from '../../src/stitch/run.ts';
-import type { RunState } from '../../src/stitch/records.ts';
+import type { RunState } from '../../src/domain/records.ts';
 import { Stitcher } from '../../src/stitch/stitcher.ts';
 
 const SEC = 1_000;
@@ -97,7 +97,7 @@ describe('Stitcher: SLO outcomes', () => {
     closedRunMemory: 10_000,
     sweepEvery: 0,
   };
-  const make = () => new Stitcher([WORKFLOW], options, [WITHIN_5M, SUCCESS]);
+  const make = () => new Stitcher([WORKFLOW], options, new SloJudge([WITHIN_5M, SUCCESS], options.allowedLateness));
   const live = (s: Stitcher, e: WorkflowEvent) => s.apply(e, e.time + SEC);
 
   it('hands out each verdict once, when it is decided', () => {

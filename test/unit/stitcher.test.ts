@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkflowDefinition } from '../../src/config/schema.ts';
-import type { WorkflowEvent } from '../../src/stitch/event.ts';
-import type { RunRecord, SpanRecord, StitchOutput } from '../../src/stitch/records.ts';
+import type { WorkflowDefinition } from '../../src/domain/workflow.ts';
+import type { WorkflowEvent } from '../../src/domain/event.ts';
+import type { RunRecord, SpanRecord, StitchOutput } from '../../src/domain/records.ts';
 import { progressVersion, Stitcher, type StitcherOptions } from '../../src/stitch/stitcher.ts';
-import type { Recovery } from '../../src/store/store.ts';
+import type { Recovery } from '../../src/domain/store.ts';
 
 const SEC = 1_000;
 const MIN = 60 * SEC;

@@ -1,5 +1,5 @@
-import type { WorkflowDefinition } from '../../config/schema.ts';
-import type { WorkflowEvent } from '../../stitch/event.ts';
+import type { WorkflowDefinition } from '../../domain/workflow.ts';
+import type { WorkflowEvent } from '../../domain/event.ts';
 import type { DetectorsConfig } from './config.ts';
 import type { Detector } from './detector.ts';
 import { createDuplicateEffectDetector } from './duplicate-effect.ts';

@@ -1,4 +1,4 @@
-import { readFieldPath, type FieldPath } from '../../collectors/decode/field-path.ts';
+import { readFieldPath, type FieldPath } from '../../domain/field-path.ts';
 
 /** One field of a business key: its name in summaries and where to read it in `event.data`. */
 export interface BusinessKeyField {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ReferenceProblem } from '../../config/references.ts';
+import type { ReferenceProblem } from '../../base/raw-config.ts';
 import { duplicateEffectSchema } from './duplicate-effect.ts';
 import { errorClassificationSchema } from './error-class.ts';
 import { exclusiveOutcomesSchema } from './exclusive-outcomes.ts';

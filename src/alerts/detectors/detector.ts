@@ -1,4 +1,4 @@
-import type { WorkflowEvent } from '../../stitch/event.ts';
+import type { WorkflowEvent } from '../../domain/event.ts';
 import type { DetectorSignal } from '../types.ts';
 
 /** What one step of a detector returns: its state after the step and what it has to say. */

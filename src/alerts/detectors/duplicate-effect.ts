@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { formatDuration } from '../../config/duration.ts';
-import { eventKey, type WorkflowEvent } from '../../stitch/event.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import { eventKey, type WorkflowEvent } from '../../domain/event.ts';
 import type { DetectorSignal } from '../types.ts';
-import { evictOver, touch } from './bounded-map.ts';
+import { evictOver, touch } from '../../base/bounded-map.ts';
 import { readBusinessKey, type BusinessKey, type BusinessKeyField } from './business-key.ts';
 import { inEventTimeOrder, matchesAny, type Detector } from './detector.ts';
 import { businessKey, checkTemplate, detectorName, eventMatchers, maxKeys, nonNegativeDuration, positiveDuration, severity } from './schema-parts.ts';

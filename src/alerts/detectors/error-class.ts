@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventError } from '../../stitch/event.ts';
+import type { EventError } from '../../domain/event.ts';
 
 /**
  * Whether an error an automation reported will heal on retry. A transient failure (429, 5xx,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { formatDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../domain/duration.ts';
 import type { DetectorSignal } from '../types.ts';
-import { evictOver, touch } from './bounded-map.ts';
+import { evictOver, touch } from '../../base/bounded-map.ts';
 import { trackingKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
 import { businessKey, checkTemplate, detectorName, maxKeys, positiveDuration, severity } from './schema-parts.ts';

@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from '../../config/schema.ts';
+import type { WorkflowDefinition } from '../../domain/workflow.ts';
 import type { DetectorsConfig } from './config.ts';
 import type { EventMatcher } from './detector.ts';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { formatDuration } from '../../config/duration.ts';
-import type { WorkflowDefinition } from '../../config/schema.ts';
-import type { RunRecord } from '../../stitch/records.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import type { WorkflowDefinition } from '../../domain/workflow.ts';
+import type { RunRecord } from '../../domain/records.ts';
 import type { DetectorSignal } from '../types.ts';
-import { evictOver, touch } from './bounded-map.ts';
+import { evictOver, touch } from '../../base/bounded-map.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
 import { checkTemplate, detectorName, maxKeys, positiveDuration, severity } from './schema-parts.ts';
 import { fillTemplate, formatTime, listOf } from './summary-template.ts';

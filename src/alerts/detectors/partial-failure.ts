@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { formatDuration } from '../../config/duration.ts';
-import type { WorkflowDefinition } from '../../config/schema.ts';
-import type { EventError, WorkflowEvent } from '../../stitch/event.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import type { WorkflowDefinition } from '../../domain/workflow.ts';
+import type { EventError, WorkflowEvent } from '../../domain/event.ts';
 import { runIdOf } from '../../stitch/run.ts';
 import type { DetectorSignal } from '../types.ts';
-import { evictOver, touch } from './bounded-map.ts';
+import { evictOver, touch } from '../../base/bounded-map.ts';
 import { readBusinessKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
 import { classify as defaultClassify, type Classifier } from './error-class.ts';

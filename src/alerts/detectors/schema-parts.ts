@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { parseFieldPath } from '../../collectors/decode/field-path.ts';
-import { parseDuration } from '../../config/duration.ts';
+import { parseFieldPath } from '../../domain/field-path.ts';
+import { durationSchema } from '../../domain/duration.ts';
+import { nameSchema } from '../../domain/workflow.ts';
 import type { BusinessKeyField } from './business-key.ts';
 import { templatePlaceholders } from './summary-template.ts';
 
@@ -8,31 +9,13 @@ import { templatePlaceholders } from './summary-template.ts';
 
 const DURATION_HINT = 'use e.g. 30s, 5m, 4h, 7d';
 
-function durationSchema(allowZero: boolean) {
-  return z
-    .union([z.string(), z.number()], { error: `not a duration (${DURATION_HINT})` })
-    .transform((value, ctx) => {
-      const ms = typeof value === 'number' ? value : parseDuration(value);
-      if (ms === undefined || ms < 0 || !Number.isFinite(ms)) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (${DURATION_HINT})` });
-        return z.NEVER;
-      }
-      if (ms === 0 && !allowZero) {
-        ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
 
 /** A duration string ("15m") or milliseconds, never zero: a zero window or threshold means nothing. */
-export const positiveDuration = durationSchema(false);
+export const positiveDuration = durationSchema({ positive: true, hint: DURATION_HINT });
 /** A duration that may be zero ("0s"), for delays. */
-export const nonNegativeDuration = durationSchema(true);
+export const nonNegativeDuration = durationSchema({ hint: DURATION_HINT });
 
-export const detectorName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"');
+export const detectorName = nameSchema;
 
 export const severity = z.enum(['critical', 'error', 'warning', 'info'], {
   error: 'must be one of critical, error, warning, info',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../domain/duration.ts';
 import type { DetectorSignal } from '../types.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
 import { observeActivity, observeWatermark, type Inactivity, type Transition } from './inactivity.ts';

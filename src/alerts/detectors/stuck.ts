@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { formatDuration } from '../../config/duration.ts';
-import type { WorkflowEvent } from '../../stitch/event.ts';
+import { formatDuration } from '../../domain/duration.ts';
+import type { WorkflowEvent } from '../../domain/event.ts';
 import type { DetectorSignal } from '../types.ts';
-import { evictOver, touch } from './bounded-map.ts';
+import { evictOver, touch } from '../../base/bounded-map.ts';
 import { trackingKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, matchesAny, type Detector } from './detector.ts';
 import { observeActivity, observeEnd, observeWatermark, type Inactivity, type Transition } from './inactivity.ts';

@@ -1,5 +1,5 @@
 import type { Alert } from '../types.ts';
-import type { GroupFlush } from '../routing/dispatch.ts';
+import type { GroupFlush } from '../routing/grouping.ts';
 import type { NotifyContext, NotifyStage } from './stage.ts';
 
 export interface ChainResult {

@@ -2,7 +2,7 @@
 import type { Alert } from '../types.ts';
 import type { InhibitRule } from '../inhibit/inhibit.ts';
 import type { Silence } from '../silences/silence.ts';
-import type { MaintenanceWindow } from '../silences/time-interval.ts';
+import type { MaintenanceWindow } from '../time-intervals/time-interval.ts';
 import { DedupStage } from './dedup-stage.ts';
 import { InhibitStage } from './inhibit-stage.ts';
 import { MaintenanceStage } from './maintenance-stage.ts';
@@ -31,7 +31,7 @@ export interface NotifyChainParts {
 }
 
 /**
- * The stages in order. Grouping and its timers come before (routing/dispatch.ts flushes a
+ * The stages in order. Grouping and its timers come before (routing/grouping.ts flushes a
  * group into this chain), as Alertmanager's aggregation groups call its pipeline; then what
  * mutes (inhibit → silence → maintenance), then dedup against the log, the receiver, and the
  * record of what the receiver took.

@@ -1,5 +1,5 @@
 import type { Alert } from '../types.ts';
-import { isInMaintenance, type MaintenanceWindow } from '../silences/time-interval.ts';
+import { isInMaintenance, type MaintenanceWindow } from '../time-intervals/time-interval.ts';
 import { holdBackFiring } from './mute.ts';
 import type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
 

@@ -5,7 +5,7 @@ import type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
 /**
  * Hands the notification to the route's receiver and passes on what it delivered, for the
  * record stage. What failed is not recorded, so the next flush tries a failed trigger again;
- * a failed resolve must be given back to its group (routing/dispatch.ts requeueUndelivered).
+ * a failed resolve must be given back to its group (routing/grouping.ts requeueUndelivered).
  */
 export class ReceiverStage implements NotifyStage {
   readonly name = 'receiver';

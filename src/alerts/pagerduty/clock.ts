@@ -1,4 +1,4 @@
-import { sleep } from '../../lifecycle/retry.ts';
+import { sleep } from '../../base/retry.ts';
 
 /** Time as the notifier sees it; tests pass a clock that advances only when told to. */
 export interface Clock {

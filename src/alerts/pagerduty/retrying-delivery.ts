@@ -2,7 +2,7 @@
  * The one place PagerDuty requests are retried: exponential backoff with jitter, at least the wait
  * the server asked for (Retry-After), and a deadline after which the event is given up.
  */
-import { backoffDelay } from '../../lifecycle/retry.ts';
+import { backoffDelay } from '../../base/retry.ts';
 import type { Clock } from './clock.ts';
 import type { AttemptResult, RetryableAttempt } from './response.ts';
 

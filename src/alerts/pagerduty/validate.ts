@@ -1,4 +1,4 @@
-import type { PagerDutyEvent } from './event.ts';
+import type { PagerDutyEvent } from './wire.ts';
 
 export const ROUTING_KEY_LENGTH = 32;
 export const DEDUP_KEY_MAX_LENGTH = 255;

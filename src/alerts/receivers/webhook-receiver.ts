@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { retry, type RetryOptions } from '../../lifecycle/retry.ts';
+import { FailureLog, retry, type RetryOptions } from '../../base/retry.ts';
 import type { DeliveryReport, Notification } from '../notify/receiver.ts';
 import type { ManagedReceiver } from './managed-receiver.ts';
 import { toWebhookPayload } from './webhook-payload.ts';
@@ -38,7 +38,6 @@ export class WebhookReceiver implements ManagedReceiver {
   private readonly logger: Logger;
   /** Aborted by shutdown: ends requests and backoff waits in flight. */
   private readonly abandon = new AbortController();
-  private lastRetryReason: string | undefined;
 
   constructor(options: WebhookReceiverOptions) {
     this.name = options.name;
@@ -56,6 +55,7 @@ export class WebhookReceiver implements ManagedReceiver {
     const alerts = [...notification.firing, ...notification.resolved];
     const body = JSON.stringify(toWebhookPayload(notification, this.options.externalUrl));
     const context = { groupKey: notification.groupKey, firing: notification.firing.length, resolved: notification.resolved.length };
+    const failures = new FailureLog((_error, attempt, waitMs, reason) => this.logger.warn({ ...context, reason, attempt, waitMs }, 'webhook delivery failed: retrying'));
     try {
       await retry(() => this.post(body), {
         baseMs: this.options.retry?.baseMs ?? 500,
@@ -63,14 +63,8 @@ export class WebhookReceiver implements ManagedReceiver {
         deadlineMs: this.options.retry?.deadlineMs ?? 60_000,
         isRetryable: (error) => error instanceof WebhookPostError && error.retryable,
         signal: this.abandon.signal,
-        onRetry: (error, attempt, waitMs) => {
-          const reason = (error as Error).message;
-          if (reason === this.lastRetryReason) return;
-          this.lastRetryReason = reason;
-          this.logger.warn({ ...context, reason, attempt, waitMs }, 'webhook delivery failed: retrying');
-        },
+        onRetry: failures.onRetry,
       });
-      this.lastRetryReason = undefined;
       return { failed: [] };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../../config/duration.ts';
+import { durationSchema } from '../../domain/duration.ts';
 import { LABEL_NAME } from './labels.ts';
 import { LabelMatcher, MatcherError } from './matcher.ts';
 import { parseMatchers } from './parse-matchers.ts';
@@ -23,18 +23,7 @@ import { parseMatchers } from './parse-matchers.ts';
 const DURATION_HINT = 'use e.g. 30s, 5m, 4h';
 
 function duration(options: { positive: boolean }) {
-  return z.union([z.string(), z.number()], { error: `not a duration (${DURATION_HINT})` }).transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined || ms < 0 || !Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (${DURATION_HINT})` });
-      return z.NEVER;
-    }
-    if (options.positive && ms === 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  return durationSchema({ ...options, hint: DURATION_HINT });
 }
 
 function compileMatchers(texts: readonly string[], ctx: z.RefinementCtx, path: (index: number) => PropertyKey[]): LabelMatcher[] {

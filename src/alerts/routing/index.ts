@@ -6,5 +6,5 @@ export { routeSchema, routingTreeSchema, matchersField, labelNamesField, type Ro
 export { routingReferenceProblems } from './references.ts';
 export { buildRoutingTree, matchRoutes, DEFAULT_ROUTE_OPTIONS, type Route, type RouteOptions, type RoutingTree } from './tree.ts';
 export { stepGroup, type AggregationGroup, type FlushReason, type GroupNotification, type GroupStep, type GroupTimers } from './aggregation-group.ts';
-export { dispatch, requeueUndelivered, groupKeyFor, groupLabelsFor, EMPTY_DISPATCH, type DispatchState, type DispatchStep, type GroupEntry, type GroupFlush } from './dispatch.ts';
-// validate.ts (validateAlertRouting) is imported directly: it uses config/load.ts, which will import this folder's schemas.
+export { dispatch, requeueUndelivered, groupKeyFor, groupLabelsFor, EMPTY_DISPATCH, type DispatchState, type DispatchStep, type GroupEntry, type GroupFlush } from './grouping.ts';
+export { validateAlertRouting } from './validate.ts';

@@ -1,5 +1,5 @@
-import { asArray, asObject, asString } from '../../config/raw.ts';
-import type { ReferenceProblem } from '../../config/references.ts';
+import { asArray, asObject, asString } from '../../base/raw-config.ts';
+import type { ReferenceProblem } from '../../base/raw-config.ts';
 
 /**
  * What the routing schemas cannot check alone: receivers that routes name must exist, time

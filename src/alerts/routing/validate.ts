@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import { formatPath } from '../../config/load.ts';
+import { formatPath } from '../../base/raw-config.ts';
 import { inhibitRulesSchema } from '../inhibit/config.ts';
 import type { InhibitRule } from '../inhibit/inhibit.ts';
-import { timeIntervalsSchema } from '../silences/time-interval-config.ts';
-import type { MaintenanceWindow } from '../silences/time-interval.ts';
+import { timeIntervalsSchema } from '../time-intervals/config.ts';
+import type { MaintenanceWindow } from '../time-intervals/time-interval.ts';
 import { routingTreeSchema } from './config.ts';
 import { routingReferenceProblems } from './references.ts';
 import { buildRoutingTree, type RoutingTree } from './tree.ts';
 
 /**
- * The alert-routing part of the config: `routes:` (the root route), `inhibit_rules:` and
- * `time_intervals:`. These are the keys to add to config/schema.ts, with
- * `routingReferenceProblems` beside config/references.ts; until then this validates them alone,
- * reporting every problem with its key path as `seamwatch validate` does.
+ * The alert-routing part of the config alone: `routes:` (the root route), `inhibit_rules:` and
+ * `time_intervals:`, checked with their cross-references and every problem reported with its key
+ * path, as `seamwatch validate` does for the whole file (the root schema holds the same keys).
  */
 export const alertRoutingSchema = z.object({
   routes: routingTreeSchema,

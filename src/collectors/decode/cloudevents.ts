@@ -1,4 +1,4 @@
-import type { EventError } from '../../stitch/event.ts';
+import type { EventError } from '../../domain/event.ts';
 import { isObject, parseJson, parseTime, reject, type DecodeResult, type RawMessage } from './message.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { SourceConfig } from '../../config/schema.ts';
+import type { SourceConfig } from '../config.ts';
 import { decodeCloudEvent } from './cloudevents.ts';
 import { compileMappedDecoder } from './mapped.ts';
 import type { Decoder } from './message.ts';

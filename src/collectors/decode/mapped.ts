@@ -1,6 +1,6 @@
-import type { MappingConfig } from '../../config/schema.ts';
-import type { EventError } from '../../stitch/event.ts';
-import { parseFieldPath, readFieldPath, type FieldPath } from './field-path.ts';
+import type { MappingConfig } from '../config.ts';
+import type { EventError } from '../../domain/event.ts';
+import { parseFieldPath, readFieldPath, type FieldPath } from '../../domain/field-path.ts';
 import { isObject, parseJson, parseTime, reject, type Decoder, type DecodeResult } from './message.ts';
 
 type CompiledField = { path: FieldPath; text: string } | { value: string };

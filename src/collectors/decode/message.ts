@@ -1,5 +1,5 @@
-import type { DeadLetterReason } from '../dead-letter.ts';
-import type { EventOrigin, WorkflowEvent } from '../../stitch/event.ts';
+import type { DeadLetterReason } from '../../domain/dead-letter.ts';
+import type { EventOrigin, WorkflowEvent } from '../../domain/event.ts';
 
 /** A message as any collector hands it over: Kafka, HTTP ingest or a replay file. */
 export interface RawMessage {

@@ -1,6 +1,5 @@
 import type { Producer } from 'kafkajs';
-import type { DeadLetter } from '../dead-letter.ts';
-import type { DeadLetterSink } from '../../pipeline/ingest.ts';
+import type { DeadLetter, DeadLetterSink } from '../../domain/dead-letter.ts';
 
 /**
  * Writes dead letters to `<topic>.dlq` (or the configured topic): the original key, value and

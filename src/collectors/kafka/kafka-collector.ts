@@ -1,23 +1,25 @@
 import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { SeamwatchConfig } from '../../config/schema.ts';
-import type { IngestPipeline, OffsetCommitter } from '../../pipeline/ingest.ts';
-import type { Store } from '../../store/store.ts';
+import { FailureLog, retry } from '../../base/retry.ts';
+import type { DeadLetterSink } from '../../domain/dead-letter.ts';
+import type { LogLevel } from '../../telemetry/config.ts';
+import type { SourceConfig } from '../config.ts';
 import type { RawMessage } from '../decode/index.ts';
-import { retry } from '../../lifecycle/retry.ts';
+import type { Intake, OffsetCommitter, PartitionPosition } from '../intake.ts';
+import type { KafkaConfig } from './config.ts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
-import { recoverPartitions } from './recovery.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
 
 export type CollectorState = 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export interface KafkaCollectorOptions {
-  config: SeamwatchConfig;
-  store: Store;
+  kafka: KafkaConfig;
+  sources: readonly SourceConfig[];
+  logLevel: LogLevel;
   logger: Logger;
-  /** Builds the pipeline once the collector can hand it a dead-letter sink and a committer. */
-  pipeline: (parts: { deadLetterSink: KafkaDeadLetterSink; commit: OffsetCommitter }) => IngestPipeline;
+  /** Builds what messages are fed to (the pipeline) once the collector can hand it a dead-letter sink and a committer. */
+  intake: (parts: { deadLetterSink: DeadLetterSink; commit: OffsetCommitter }) => Intake;
   now?: () => number;
   onBackpressure?: () => void;
   /** How long a stop waits for the last flush before it gives up on it (ms). */
@@ -52,8 +54,8 @@ function toRaw(message: KafkaMessage, topic: string, partition: number): RawMess
 
 /**
  * Kafka source: one consumer group over every configured topic. Offsets are committed only
- * after the store acknowledged the rows behind them. When partitions are assigned, the open
- * runs they own are rebuilt from the store before their first message is processed.
+ * after the store acknowledged the rows behind them. When partitions are assigned, the intake
+ * rebuilds what they own before their first message is processed.
  */
 export class KafkaCollector {
   private state: CollectorState = 'initialized';
@@ -62,7 +64,7 @@ export class KafkaCollector {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  readonly pipeline: IngestPipeline;
+  readonly intake: Intake;
   private readonly logger: Logger;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -78,19 +80,19 @@ export class KafkaCollector {
   constructor(options: KafkaCollectorOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
-    const { config, logger } = options;
+    const { kafka, sources, logger } = options;
     this.logger = logger.child({ component: 'kafka-collector' });
     this.kafka = new Kafka({
-      clientId: config.kafka.clientId,
-      brokers: config.kafka.brokers,
-      logLevel: kafkajsLevel(config.log.level),
+      clientId: kafka.clientId,
+      brokers: kafka.brokers,
+      logLevel: kafkajsLevel(options.logLevel),
       logCreator: kafkajsLogCreator(logger),
       retry: { retries: 8, initialRetryTime: 300 },
     });
     this.consumer = this.kafka.consumer({
-      groupId: config.kafka.groupId,
-      sessionTimeout: config.kafka.sessionTimeout,
-      heartbeatInterval: Math.min(3_000, Math.floor(config.kafka.sessionTimeout / 3)),
+      groupId: kafka.groupId,
+      sessionTimeout: kafka.sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeout / 3)),
       partitionAssigners: [CoPartitionedAssigner],
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
@@ -98,9 +100,9 @@ export class KafkaCollector {
     });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
-    const dlqTopics = new Map(config.sources.map((s) => [s.topic, s.deadLetterTopic]));
+    const dlqTopics = new Map(sources.map((s) => [s.topic, s.deadLetterTopic]));
     const deadLetterSink = new KafkaDeadLetterSink(this.producer, (topic) => dlqTopics.get(topic) ?? `${topic}.dlq`);
-    this.pipeline = options.pipeline({
+    this.intake = options.intake({
       deadLetterSink,
       commit: (offsets) => this.consumer.commitOffsets([...offsets]),
     });
@@ -127,18 +129,18 @@ export class KafkaCollector {
   async start(): Promise<void> {
     if (this.state !== 'initialized') throw new Error(`cannot start a collector that is ${this.state}`);
     this.state = 'starting';
-    const { config } = this.options;
-    const topics = config.sources.map((s) => s.topic);
+    const { kafka, sources } = this.options;
+    const topics = sources.map((s) => s.topic);
     await this.admin.connect();
     const existing = new Set(await this.admin.listTopics());
-    const missing = [...new Set([...topics, ...config.sources.map((s) => s.deadLetterTopic)])].filter((t) => !existing.has(t));
+    const missing = [...new Set([...topics, ...sources.map((s) => s.deadLetterTopic)])].filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
       this.logger.info({ topics: missing }, 'created missing topics');
     }
     await this.producer.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: config.kafka.fromBeginning });
+    await this.consumer.subscribe({ topics, fromBeginning: kafka.fromBeginning });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -148,19 +150,16 @@ export class KafkaCollector {
     this.timer = setInterval(() => this.onTick(), TICK_MS);
     this.timer.unref();
     this.state = 'running';
-    this.logger.info({ topics, groupId: config.kafka.groupId }, 'consuming');
+    this.logger.info({ topics, groupId: kafka.groupId }, 'consuming');
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
     const partitions = new Set(Object.values(assignment).flat());
-    for (const p of this.recovered) {
-      if (partitions.has(p)) continue;
-      this.recovered.delete(p);
-      const dropped = this.pipeline.stitcher.dropPartitions((partition) => partition !== p);
-      this.logger.info({ partition: p, runsDropped: dropped }, 'partition moved away');
-    }
+    const movedAway = [...this.recovered].filter((p) => !partitions.has(p));
+    for (const p of movedAway) this.recovered.delete(p);
+    const dropped = this.intake.retainPartitions(assignment);
+    if (movedAway.length > 0) this.logger.info({ partitions: movedAway, runsDropped: dropped }, 'partitions moved away');
     this.assigned = partitions;
-    this.pipeline.retainOffsets((topic, partition) => (assignment[topic] ?? []).includes(partition));
     this.joined = true;
     this.logger.info({ assignment }, 'partitions assigned');
   }
@@ -174,66 +173,69 @@ export class KafkaCollector {
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (this.state !== 'running' && this.state !== 'starting') return;
     await this.waitWithHeartbeat(this.ensureRecovered(), heartbeat);
-    const { pipeline } = this;
+    const { intake } = this;
     let last: string | undefined;
     for (const message of batch.messages) {
       if (this.stopRequested() || !isRunning() || isStale()) break;
-      pipeline.process(toRaw(message, batch.topic, batch.partition));
+      intake.process(toRaw(message, batch.topic, batch.partition));
       last = message.offset;
     }
     if (last !== undefined) {
       // Resolving once per batch is enough for the next fetch; commits are ours, after the store.
       resolveOffset(last);
       const caughtUp = BigInt(last) + 1n >= BigInt(batch.highWatermark);
-      pipeline.stitcher.partitionBacklog(batch.topic, batch.partition, !caughtUp, this.now());
+      intake.partitionBacklog(batch.topic, batch.partition, !caughtUp);
     }
-    if (pipeline.flushDue()) this.flushInBackground();
-    if (pipeline.overloaded()) {
+    if (intake.flushDue()) this.flushInBackground();
+    if (intake.overloaded()) {
       // Back-pressure: stop taking messages until the store has caught up. Heartbeats go on so
       // that a slow store does not look like a dead consumer and cause a rebalance.
-      pipeline.updateGauges();
+      intake.updateGauges();
       this.options.onBackpressure?.();
-      while (pipeline.overloaded() && this.state === 'running') {
+      while (intake.overloaded() && this.state === 'running') {
         await this.waitWithHeartbeat(this.flushQuietly(), heartbeat);
       }
     }
   }
 
-  /** Rebuilds the runs of newly assigned partitions, once per assignment. */
+  /** Has the intake rebuild what newly assigned partitions own, once per assignment. */
   private ensureRecovered(): Promise<void> {
     const pending = [...this.assigned].filter((p) => !this.recovered.has(p));
     if (pending.length === 0) return this.recovering ?? Promise.resolve();
     if (this.recovering) return this.recovering.then(() => this.ensureRecovered());
-    const { config, store } = this.options;
-    const started = this.now();
-    let lastError = '';
-    this.recovering = retry(
-      () => recoverPartitions(this.admin, store, config, this.pipeline.stitcher, pending, this.now, this.pipeline.alerts),
-      {
-        baseMs: 500,
-        maxMs: 10_000,
-        deadlineMs: Number.POSITIVE_INFINITY,
-        isRetryable: () => !this.stopRequested(),
-        onRetry: (error, attempt, waitMs) => {
-          const message = error instanceof Error ? error.message : String(error);
-          if (message !== lastError) this.logger.warn({ err: error, attempt, waitMs, partitions: pending }, 'cannot rebuild open runs from the store yet; retrying');
-          lastError = message;
-        },
-      },
-    )
-      .then((recovery) => {
-        this.pipeline.stitcher.restore(recovery, this.now());
-        this.pipeline.alerts?.rebuild(recovery.detectorEvents);
+    const failures = new FailureLog((error, attempt, waitMs) =>
+      this.logger.warn({ err: error, attempt, waitMs, partitions: pending }, 'cannot rebuild open runs from the store yet; retrying'),
+    );
+    this.recovering = retry(async () => this.intake.recover(await this.positions(pending)), {
+      baseMs: 500,
+      maxMs: 10_000,
+      deadlineMs: Number.POSITIVE_INFINITY,
+      isRetryable: () => !this.stopRequested(),
+      onRetry: failures.onRetry,
+    })
+      .then(() => {
         for (const p of pending) this.recovered.add(p);
-        this.logger.info(
-          { partitions: pending, events: recovery.events.length, runs: recovery.runs.length, detectorEvents: recovery.detectorEvents.length, ms: this.now() - started },
-          'recovered open runs from the store',
-        );
       })
       .finally(() => {
         this.recovering = undefined;
       });
     return this.recovering;
+  }
+
+  /** Where the group resumes reading these partitions of every topic, and how far they go. */
+  private async positions(partitions: readonly number[]): Promise<PartitionPosition[]> {
+    const topics = this.options.sources.map((s) => s.topic);
+    const committed = await this.admin.fetchOffsets({ groupId: this.options.kafka.groupId, topics });
+    const out: PartitionPosition[] = [];
+    for (const topic of topics) {
+      const resume = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const end of await this.admin.fetchTopicOffsets(topic)) {
+        if (!partitions.includes(end.partition)) continue;
+        const from = resume.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        out.push({ topic, partition: end.partition, committed: from, low: end.low, high: end.high });
+      }
+    }
+    return out;
   }
 
   private async waitWithHeartbeat(work: Promise<unknown>, heartbeat: () => Promise<void>): Promise<void> {
@@ -249,7 +251,7 @@ export class KafkaCollector {
   }
 
   private flushQuietly(): Promise<void> {
-    return this.pipeline.flush().catch((error: unknown) => {
+    return this.intake.flush().catch((error: unknown) => {
       this.logger.error({ err: error }, 'flush failed');
     });
   }
@@ -260,12 +262,12 @@ export class KafkaCollector {
 
   private onTick(): void {
     if (this.state !== 'running') return;
-    this.pipeline.tick();
+    this.intake.tick();
     if (this.now() - this.lastGauges >= GAUGES_EVERY_MS) {
       this.lastGauges = this.now();
-      this.pipeline.updateGauges();
+      this.intake.updateGauges();
     }
-    if (this.pipeline.flushDue()) this.flushInBackground();
+    if (this.intake.flushDue()) this.flushInBackground();
   }
 
   /**
@@ -282,9 +284,9 @@ export class KafkaCollector {
     this.state = 'stopping';
     if (this.timer) clearInterval(this.timer);
     if (wasRunning) {
-      this.consumer.pause(this.options.config.sources.map((s) => ({ topic: s.topic })));
+      this.consumer.pause(this.options.sources.map((s) => ({ topic: s.topic })));
       await Promise.allSettled([...this.activeBatches]);
-      this.pipeline.tick();
+      this.intake.tick();
       // A store that is down must not hold the stop forever: after the deadline, give up the
       // last flush. Nothing is lost: its offsets are not committed and will be read again.
       let timer: NodeJS.Timeout | undefined;
@@ -294,8 +296,8 @@ export class KafkaCollector {
       ]);
       clearTimeout(timer);
       if (gaveUp) {
-        this.pipeline.abortRetries();
-        this.logger.warn({ bufferedRows: this.pipeline.bufferedRows }, 'gave up the last flush: the store did not answer; these messages will be read again after a restart');
+        this.intake.abortRetries();
+        this.logger.warn({ bufferedRows: this.intake.bufferedRows }, 'gave up the last flush: the store did not answer; these messages will be read again after a restart');
       }
     }
     const results = await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect(), this.admin.disconnect()]);

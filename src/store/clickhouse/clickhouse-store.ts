@@ -1,11 +1,11 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../store.ts';
+import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
 import { Readable } from 'node:stream';
 import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, spanFromRow, spanLine } from './rows.ts';
-import type { Counts, MinuteCounts } from '../../slo/types.ts';
-import type { WorkflowEvent } from '../../stitch/event.ts';
+import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
+import type { WorkflowEvent } from '../../domain/event.ts';
 import { ident, int, list, quote } from './sql.ts';
 
 export interface ClickHouseStoreOptions {

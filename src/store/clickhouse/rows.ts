@@ -1,6 +1,6 @@
-import type { DeadLetter } from '../../collectors/dead-letter.ts';
-import type { WorkflowEvent } from '../../stitch/event.ts';
-import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord } from '../../stitch/records.ts';
+import type { DeadLetter } from '../../domain/dead-letter.ts';
+import type { WorkflowEvent } from '../../domain/event.ts';
+import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord } from '../../domain/records.ts';
 
 /** Records to JSONEachRow rows and back. Column names are the table's. */
 

@@ -51,3 +51,30 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * The memory of a retry loop's failures, so that a failure is logged once per kind (its message)
+ * rather than once per attempt, and a recovery once after failures. Pass `onRetry` to retry().
+ */
+export class FailureLog {
+  private last: string | undefined;
+  private readonly log: (error: unknown, attempt: number, waitMs: number, message: string) => void;
+
+  constructor(log: (error: unknown, attempt: number, waitMs: number, message: string) => void) {
+    this.log = log;
+  }
+
+  readonly onRetry = (error: unknown, attempt: number, waitMs: number): void => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === this.last) return;
+    this.last = message;
+    this.log(error, attempt, waitMs, message);
+  };
+
+  /** Call after a success: true when failures were logged since the last one. */
+  recovered(): boolean {
+    const failed = this.last !== undefined;
+    this.last = undefined;
+    return failed;
+  }
+}

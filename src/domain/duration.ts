@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Durations in config are strings like "500ms", "30s", "5m", "4h", "35d", "1w". */
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -25,4 +27,24 @@ export function formatDuration(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
+}
+
+/**
+ * A config duration ("5m", or milliseconds) parsed to milliseconds, for every section's schema.
+ * `hint` is the examples the messages give; `positive` refuses zero (a zero window means nothing).
+ */
+export function durationSchema(options: { positive?: boolean; hint?: string } = {}) {
+  const hint = options.hint ?? 'use e.g. 500ms, 30s, 5m, 4h, 7d';
+  return z.union([z.string(), z.number()], { error: `not a duration (${hint})` }).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || ms < 0 || !Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (${hint})` });
+      return z.NEVER;
+    }
+    if (options.positive && ms === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }

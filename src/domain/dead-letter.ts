@@ -1,4 +1,4 @@
-import type { EventOrigin } from '../stitch/event.ts';
+import type { EventOrigin } from './event.ts';
 
 /** Why a message could not become a workflow event. A short fixed list, used as a metric label. */
 export type DeadLetterReason =
@@ -19,4 +19,9 @@ export interface DeadLetter {
   key: string | null;
   /** Wall-clock ms when it was dead-lettered. */
   at: number;
+}
+
+/** Where dead letters go besides the store (the Kafka dead-letter topic). */
+export interface DeadLetterSink {
+  send(letters: readonly DeadLetter[]): Promise<void>;
 }

@@ -1,7 +1,7 @@
-import type { DeadLetter } from '../collectors/dead-letter.ts';
-import type { WorkflowEvent } from '../stitch/event.ts';
-import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from '../stitch/records.ts';
-import type { Counts, MinuteCounts } from '../slo/types.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import type { WorkflowEvent } from './event.ts';
+import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
+import type { Counts, MinuteCounts } from './slo-counts.ts';
 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
@@ -47,7 +47,7 @@ export interface SloRange {
   toMinute: number;
 }
 
-/** The store of record. ClickHouse now; an embedded store answers the same calls later. */
+/** The store of record, as the pipeline, the SLO engine and the faces use it; store/ implements it. */
 export interface Store {
   readonly kind: string;
   /** Connects and applies migrations. */

@@ -9,8 +9,12 @@ export function touch<K, V>(map: Map<K, V>, key: K, value: V): void {
   map.set(key, value);
 }
 
+const NOTHING: readonly never[] = Object.freeze([]);
+
 /** Removes the least recently touched entries beyond `max` and returns them, oldest first. */
-export function evictOver<K, V>(map: Map<K, V>, max: number): [K, V][] {
+export function evictOver<K, V>(map: Map<K, V>, max: number): readonly [K, V][] {
+  // Called once per event on hot paths: nothing is allocated while under the limit.
+  if (map.size <= max) return NOTHING as readonly [K, V][];
   const evicted: [K, V][] = [];
   while (map.size > max) {
     const first = map.entries().next().value as [K, V];

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** The `http:` section: where /metrics, the API and the web view listen. */
+export const httpSchema = z
+  .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9470) })
+  .strict();
+
+/** The `api:` section: the HTTP API's write access (silence mutations need `Authorization: Bearer <token>`). */
+export const apiSchema = z
+  .object({
+    /** The environment variable holding the token (never the file); unset: silences are read-only. */
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').default('SEAMWATCH_API_TOKEN'),
+  })
+  .strict();

@@ -1,0 +1,233 @@
+import type { Logger } from 'pino';
+import type { DeadLetter, DeadLetterSink } from '../domain/dead-letter.ts';
+import type { Store } from '../domain/store.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
+import type { SourceConfig } from '../collectors/config.ts';
+import { decoderFor, type Decoder, type RawMessage } from '../collectors/decode/index.ts';
+import type { Intake, OffsetCommitter, PartitionPosition } from '../collectors/intake.ts';
+import { Stitcher } from '../stitch/stitcher.ts';
+import { SloJudge } from '../slo/outcome.ts';
+import type { SloDefinition } from '../slo/types.ts';
+import type { AlertEngine } from '../alerts/engine.ts';
+import { compileClassifier, type ErrorClassificationConfig } from '../alerts/detectors/error-class.ts';
+import type { PipelineMetrics } from '../telemetry/pipeline-metrics.ts';
+import type { PipelineConfig } from './config.ts';
+import { OffsetTracker } from './offsets.ts';
+import { readRecovery } from './recovery.ts';
+import { CommitFailedError, Flush, type Stage } from './stage.ts';
+import { CountStage } from './stages/count-stage.ts';
+import { DetectStage } from './stages/detect-stage.ts';
+import { StitchStage } from './stages/stitch-stage.ts';
+import { CommitStage, DeadLetterStage, StoreStage } from './stages/write-stages.ts';
+
+export interface IngestOptions {
+  sources: readonly SourceConfig[];
+  workflows: readonly WorkflowDefinition[];
+  slos: readonly SloDefinition[];
+  pipeline: PipelineConfig;
+  /** How reported errors are classified for `seamwatch_event_errors_total`. */
+  errors?: ErrorClassificationConfig;
+  store: Store;
+  deadLetterSink: DeadLetterSink;
+  commit: OffsetCommitter;
+  metrics: PipelineMetrics;
+  logger: Logger;
+  /** Business-alert detectors, fed each new event and each run change. */
+  alerts?: AlertEngine;
+  now?: () => number;
+}
+
+/**
+ * The ingest chain, independent of where messages come from: decode, then the stages in order
+ * (stitch, which dedupes first and judges SLOs; count; detect; store; dead letters; commit).
+ * Rows are buffered and written in batches; offsets are committed only after the store (and
+ * the dead-letter topic) acknowledged everything before them: at-least-once, and replay-safe
+ * because every row is idempotent. Recovery of newly owned partitions is orchestrated here too.
+ */
+export class IngestPipeline implements Intake {
+  readonly stitcher: Stitcher;
+  readonly stages: readonly Stage[];
+  private readonly decoders: Map<string, Decoder>;
+  private readonly options: IngestOptions;
+  private readonly offsets = new OffsetTracker();
+  private deadLetters: DeadLetter[] = [];
+  private flushChain: Promise<void> = Promise.resolve();
+  private queuedFlush: Promise<void> | undefined;
+  private inflightRows = 0;
+  private lastFlush: number;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  /**
+   * The event-time watermark as of the last flush the store acknowledged: every run verdict and
+   * SLO outcome decided by then is in the store. SLO evaluation reads up to here, not further.
+   */
+  storedWatermark = Number.NEGATIVE_INFINITY;
+
+  constructor(options: IngestOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.lastFlush = this.now();
+    const { pipeline, metrics, logger } = options;
+    this.stitcher = new Stitcher(options.workflows, pipeline, new SloJudge(options.slos, pipeline.allowedLateness));
+    this.decoders = new Map(options.sources.map((s) => [s.topic, decoderFor(s)]));
+    const write = { metrics, logger, signal: this.abort.signal };
+    this.stages = [
+      new StitchStage(this.stitcher, metrics),
+      new CountStage(metrics, compileClassifier(options.errors)),
+      ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
+      new StoreStage(options.store, write),
+      new DeadLetterStage(options.deadLetterSink, write),
+      new CommitStage(options.commit, metrics),
+    ];
+  }
+
+  get topics(): string[] {
+    return [...this.decoders.keys()];
+  }
+
+  process(message: RawMessage): void {
+    const decoder = this.decoders.get(message.origin.topic);
+    const result = decoder
+      ? decoder(message)
+      : ({ ok: false, reason: 'not-cloudevent', detail: `no source configured for topic "${message.origin.topic}"` } as const);
+    if (result.ok) {
+      const now = this.now();
+      for (const stage of this.stages) if (stage.onEvent?.(result.event, now) === false) break;
+    } else {
+      this.deadLetters.push({
+        reason: result.reason,
+        detail: result.detail,
+        origin: message.origin,
+        raw: message.value,
+        headers: message.headers,
+        key: message.key,
+        at: this.now(),
+      });
+      this.options.metrics.deadLetter(message.origin.topic, result.reason);
+    }
+    this.offsets.processed(message.origin.topic, message.origin.partition, message.origin.offset);
+  }
+
+  partitionBacklog(topic: string, partition: number, hasBacklog: boolean): void {
+    this.stitcher.partitionBacklog(topic, partition, hasBacklog, this.now());
+  }
+
+  /**
+   * Rebuilds what newly owned partitions hold: a partition that still has messages to read
+   * holds event time back; then the store's runs and detector memory are read and handed to
+   * every stage.
+   */
+  async recover(positions: readonly PartitionPosition[]): Promise<void> {
+    const started = this.now();
+    for (const p of positions) {
+      const start = BigInt(p.committed) < 0n ? BigInt(p.low) : BigInt(p.committed);
+      if (start < BigInt(p.high)) this.stitcher.partitionBacklog(p.topic, p.partition, true, this.now());
+    }
+    const { alerts, pipeline } = this.options;
+    const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined);
+    const now = this.now();
+    for (const stage of this.stages) stage.onRecover?.(recovered, now);
+    this.options.logger.info(
+      { partitions: [...new Set(positions.map((p) => p.partition))], events: recovered.events.length, runs: recovered.runs.length, detectorEvents: recovered.detectorEvents.length, ms: this.now() - started },
+      'recovered open runs from the store',
+    );
+  }
+
+  retainPartitions(assignment: Readonly<Record<string, readonly number[]>>): number {
+    const owned = new Set(Object.values(assignment).flat());
+    this.offsets.retain((topic, partition) => (assignment[topic] ?? []).includes(partition));
+    return this.stitcher.dropPartitions((partition) => owned.has(partition));
+  }
+
+  /** Rows processed but not yet acknowledged by the store. */
+  get bufferedRows(): number {
+    return this.stitcher.pendingRows + this.deadLetters.length + this.inflightRows;
+  }
+
+  /** True when a flush is due by size or by time. */
+  flushDue(): boolean {
+    const { flushRows, flushInterval } = this.options.pipeline;
+    const pending = this.stitcher.pendingRows + this.deadLetters.length;
+    if (pending >= flushRows) return true;
+    if (this.now() - this.lastFlush < flushInterval) return false;
+    // Also when only event time moved on (sources quiet): deadlines and SLO verdicts may be due.
+    return this.offsets.size > 0 || pending > 0 || this.stitcher.watermarkAt(this.now()) - this.storedWatermark >= 60_000;
+  }
+
+  overloaded(): boolean {
+    return this.bufferedRows >= this.options.pipeline.maxBufferedRows;
+  }
+
+  tick(): void {
+    const now = this.now();
+    for (const stage of this.stages) stage.onTick?.(now);
+  }
+
+  /**
+   * Writes everything buffered and commits the offsets behind it. Flushes run one after
+   * another; each takes a consistent snapshot of the stages' output and the offsets.
+   */
+  flush(): Promise<void> {
+    // One flush waits behind the running one at most: while the store is down, timers keep
+    // asking for flushes, and each would otherwise queue up for nothing.
+    if (this.queuedFlush) return this.queuedFlush;
+    const next = this.flushChain.then(() => {
+      this.queuedFlush = undefined;
+      return this.flushOnce();
+    });
+    this.queuedFlush = next;
+    this.flushChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async flushOnce(): Promise<void> {
+    this.lastFlush = this.now();
+    const flush = new Flush(this.now(), this.deadLetters, this.offsets.take());
+    this.deadLetters = [];
+    // Everything due at this watermark is judged first, so the flush holds every verdict up to it.
+    for (const stage of this.stages) stage.collect?.(flush);
+    const rows = flush.rows;
+    if (rows === 0 && flush.offsets.length === 0) {
+      // Nothing was decided that is not stored already: event time is stored up to here.
+      this.noteStored(flush.watermark);
+      return;
+    }
+    const { metrics, logger } = this.options;
+    const timer = metrics.flushSeconds.startTimer();
+    this.inflightRows = rows;
+    metrics.bufferedRows.set(this.bufferedRows);
+    try {
+      for (const stage of this.stages) {
+        await stage.deliver?.(flush);
+        if (flush.stored) this.noteStored(flush.watermark);
+      }
+    } catch (error) {
+      // Nothing was committed: the messages will be read again and their rows replace these.
+      this.offsets.restore(flush.offsets);
+      // The rows are stored; only the commit failed (a rebalance, usually). Whoever reads
+      // these messages again writes the same rows, so this is safe to leave for later.
+      if (error instanceof CommitFailedError) logger.warn({ err: error.cause, partitions: flush.offsets.length }, 'offset commit failed; will retry with the next flush');
+      else throw error;
+    } finally {
+      this.inflightRows = 0;
+      timer();
+      metrics.bufferedRows.set(this.bufferedRows);
+    }
+  }
+
+  private noteStored(watermark: number): void {
+    if (watermark > this.storedWatermark) this.storedWatermark = watermark;
+  }
+
+  /** Stops retrying store writes: used on shutdown deadline. */
+  abortRetries(): void {
+    this.abort.abort();
+  }
+
+  updateGauges(): void {
+    const { metrics } = this.options;
+    for (const [state, count] of Object.entries(this.stitcher.stateCounts())) metrics.runsInMemory.set({ state }, count);
+    metrics.heldEvents.set(this.stitcher.heldCount());
+    metrics.bufferedRows.set(this.bufferedRows);
+  }
+}

@@ -1,0 +1,34 @@
+import type { Store } from '../domain/store.ts';
+import type { PartitionPosition } from '../collectors/intake.ts';
+import type { PipelineConfig } from './config.ts';
+import type { RecoveredPartitions } from './stage.ts';
+
+/** Which stored events the detectors rebuild their memory from. */
+export interface DetectorInputs {
+  matchers: { source: string; type: string }[];
+  horizonMs: number;
+}
+
+/**
+ * Reads back what newly assigned partitions hold: every stored event at or past the committed
+ * offsets (they will be read again, so each run they touch is rebuilt, finished or not), open
+ * runs within the horizon, and the events the detectors keep memory of.
+ */
+export async function readRecovery(
+  store: Store,
+  positions: readonly PartitionPosition[],
+  pipeline: Pick<PipelineConfig, 'runHorizon' | 'holdUnmatchedFor'>,
+  detectors: DetectorInputs | undefined,
+): Promise<RecoveredPartitions> {
+  const partitions = [...new Set(positions.map((p) => p.partition))];
+  const recovery = await store.recover({
+    partitions,
+    runHorizon: pipeline.runHorizon,
+    holdHorizon: pipeline.holdUnmatchedFor,
+    replayFrom: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committed })),
+  });
+  // The alert detectors' memory (first invoices, open tickets) is rebuilt from the same store.
+  const detectorEvents =
+    detectors && recovery.maxEventTime !== null ? await store.eventsOfTypes(detectors.matchers, partitions, recovery.maxEventTime - detectors.horizonMs) : [];
+  return { ...recovery, detectorEvents };
+}

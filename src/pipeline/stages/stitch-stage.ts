@@ -1,0 +1,44 @@
+import type { WorkflowEvent } from '../../domain/event.ts';
+import type { Stitcher } from '../../stitch/stitcher.ts';
+import type { PipelineMetrics } from '../../telemetry/pipeline-metrics.ts';
+import type { Flush, RecoveredPartitions, Stage } from '../stage.ts';
+
+/**
+ * Dedupe and stitch: a redelivery stops here; a new event joins its run. At a flush it judges
+ * everything due at the watermark (the run verdicts, and through the stitcher's judge, SLOs) and
+ * hands out the changed events, runs, spans and SLO outcomes.
+ */
+export class StitchStage implements Stage {
+  readonly name = 'stitch';
+  private readonly stitcher: Stitcher;
+  private readonly metrics: PipelineMetrics;
+
+  constructor(stitcher: Stitcher, metrics: PipelineMetrics) {
+    this.stitcher = stitcher;
+    this.metrics = metrics;
+  }
+
+  onEvent(event: WorkflowEvent, now: number): boolean {
+    if (this.stitcher.apply(event, now)) return true;
+    this.metrics.duplicates.inc();
+    return false;
+  }
+
+  onTick(now: number): void {
+    this.stitcher.tick(now);
+  }
+
+  collect(flush: Flush): void {
+    this.stitcher.tick(flush.now);
+    flush.watermark = this.stitcher.watermarkAt(flush.now);
+    const output = this.stitcher.drain(flush.now);
+    flush.batch.events.push(...output.events);
+    flush.batch.runs.push(...output.runs);
+    flush.batch.spans.push(...output.spans);
+    flush.batch.sloOutcomes.push(...output.sloOutcomes);
+  }
+
+  onRecover(recovered: RecoveredPartitions, now: number): void {
+    this.stitcher.restore(recovered, now);
+  }
+}

@@ -50,6 +50,8 @@ export class Seamwatch {
   readonly alertState: AlertStatePersistence;
   /** Silences made through the API; the dispatcher reads them at each flush; saved with the alert state. */
   readonly silences = new SilenceRegistry();
+  /** What each receiver was told; saved with the alert state. */
+  readonly notificationLog = new InMemoryNotificationLog();
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
 
@@ -64,7 +66,7 @@ export class Seamwatch {
     this.store =
       options.store ??
       new ClickHouseStore({ ...ch, logger: logger.child({ component: 'clickhouse' }) });
-    const notificationLog = new InMemoryNotificationLog();
+    const notificationLog = this.notificationLog;
     this.dispatcher = config.routes
       ? new AlertDispatcher({
           log: notificationLog,
@@ -118,6 +120,7 @@ export class Seamwatch {
           commit,
           metrics,
           alerts: this.alerts,
+          saveState: () => this.alertState.save(),
           logger: logger.child({ component: 'pipeline' }),
         })),
       onBackpressure: () => metrics.backpressureWaits.inc(),
@@ -153,6 +156,7 @@ export class Seamwatch {
   async start(): Promise<void> {
     await this.store.start();
     await this.alertState.load();
+    this.dispatcher?.reconcile(this.alerts.alerts(), (fingerprint) => this.notificationLog.isOpenAnywhere(fingerprint));
     await this.http.start();
     await this.dispatcher?.start();
     await this.collector.start();

@@ -126,13 +126,17 @@ export class AlertEngine implements SloAlertSink {
 
   /**
    * Rebuilds the event detectors' memory from stored events (after a restart or a partition
-   * assignment). Their signals are dropped: the restored alert state already says what fired.
+   * assignment). `remembered` are events behind the committed offsets: the alert state saved
+   * with their flush already says what they raised, so their signals are dropped. `replayed`
+   * are stored events at or past the committed offsets: a crash may have come before the alert
+   * state that they changed was saved, so they go through the lifecycle again, as they did live
+   * (an alert already in the book stays one alert).
    */
-  rebuild(events: readonly WorkflowEvent[]): void {
-    const sorted = [...events].sort((a, b) => a.time - b.time);
-    for (const event of sorted) {
+  rebuild(remembered: readonly WorkflowEvent[], replayed: readonly WorkflowEvent[] = []): void {
+    for (const event of [...remembered].sort((a, b) => a.time - b.time)) {
       for (let i = 0; i < this.onEvents.length; i++) this.eventStates[i] = this.onEvents[i]!.apply(this.eventStates[i], event, event.time).state;
     }
+    for (const event of [...replayed].sort((a, b) => a.time - b.time)) this.onEvent(event, event.time);
   }
 
   /** The lifecycle's state, for the store. */

@@ -41,6 +41,7 @@ export class AlertStatePersistence {
   private timer: NodeJS.Timeout | undefined;
   private lastSaved = '';
   private saving: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
   private soon = false;
 
   constructor(options: { store: Store; source: AlertStateSource; key: string; logger: Logger; everyMs?: number }) {
@@ -77,23 +78,30 @@ export class AlertStatePersistence {
     this.soon = true;
     queueMicrotask(() => {
       this.soon = false;
-      void (this.saving ?? Promise.resolve())
-        .then(() => this.save())
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not save alert state; will try again'));
+      this.save().catch((error: unknown) => this.logger.warn({ err: error }, 'could not save alert state; will try again'));
     });
   }
 
-  /** Saves the state when it changed since the last save. Calls share a save in progress. */
+  /**
+   * Saves the state when it changed since the last save. A save in progress holds a snapshot
+   * taken before this call, so this one waits for it and then snapshots again: when the promise
+   * resolves, the state as of the call is stored (the pipeline counts on that before it commits).
+   * At most one save waits behind the running one, and callers share it.
+   */
   save(): Promise<void> {
-    this.saving ??= (async () => {
-      const text = encodeState(this.source.snapshot());
-      if (text === this.lastSaved) return;
-      await this.store.saveDocuments([{ key: this.key, doc: text }]);
-      this.lastSaved = text;
-    })().finally(() => {
-      this.saving = undefined;
-    });
-    return this.saving;
+    if (this.queued) return this.queued;
+    const next = (this.saving ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        this.queued = undefined;
+        const text = encodeState(this.source.snapshot());
+        if (text === this.lastSaved) return;
+        await this.store.saveDocuments([{ key: this.key, doc: text }]);
+        this.lastSaved = text;
+      });
+    this.queued = next;
+    this.saving = next;
+    return next;
   }
 
   /**

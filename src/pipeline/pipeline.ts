@@ -18,7 +18,7 @@ import { CommitFailedError, Flush, type Stage } from './stage.ts';
 import { CountStage } from './stages/count-stage.ts';
 import { DetectStage } from './stages/detect-stage.ts';
 import { StitchStage } from './stages/stitch-stage.ts';
-import { CommitStage, DeadLetterStage, StoreStage } from './stages/write-stages.ts';
+import { CommitStage, DeadLetterStage, StateStage, StoreStage } from './stages/write-stages.ts';
 
 export interface IngestOptions {
   sources: readonly SourceConfig[];
@@ -34,12 +34,15 @@ export interface IngestOptions {
   logger: Logger;
   /** Business-alert detectors, fed each new event and each run change. */
   alerts?: AlertEngine;
+  /** Saves the alert state; called before each commit, so committed messages never lose an alert. */
+  saveState?: () => Promise<void>;
   now?: () => number;
 }
 
 /**
  * The ingest chain, independent of where messages come from: decode, then the stages in order
- * (stitch, which dedupes first and judges SLOs; count; detect; store; dead letters; commit).
+ * (stitch, which dedupes first and judges SLOs; count; detect; store; dead letters; alert
+ * state; commit).
  * Rows are buffered and written in batches; offsets are committed only after the store (and
  * the dead-letter topic) acknowledged everything before them: at-least-once, and replay-safe
  * because every row is idempotent. Recovery of newly owned partitions is orchestrated here too.
@@ -77,6 +80,7 @@ export class IngestPipeline implements Intake {
       ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
       new StoreStage(options.store, write),
       new DeadLetterStage(options.deadLetterSink, write),
+      ...(options.saveState ? [new StateStage(options.saveState, write)] : []),
       new CommitStage(options.commit, metrics),
     ];
   }
@@ -128,7 +132,7 @@ export class IngestPipeline implements Intake {
     const now = this.now();
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
     this.options.logger.info(
-      { partitions: [...new Set(positions.map((p) => p.partition))], events: recovered.events.length, runs: recovered.runs.length, detectorEvents: recovered.detectorEvents.length, ms: this.now() - started },
+      { partitions: [...new Set(positions.map((p) => p.partition))], events: recovered.events.length, runs: recovered.runs.length, detectorEvents: recovered.detectorEvents.length + recovered.uncommittedDetectorEvents.length, ms: this.now() - started },
       'recovered open runs from the store',
     );
   }

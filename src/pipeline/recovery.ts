@@ -1,3 +1,4 @@
+import type { WorkflowEvent } from '../domain/event.ts';
 import type { Store } from '../domain/store.ts';
 import type { PartitionPosition } from '../collectors/intake.ts';
 import type { PipelineConfig } from './config.ts';
@@ -28,7 +29,16 @@ export async function readRecovery(
     replayFrom: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committed })),
   });
   // The alert detectors' memory (first invoices, open tickets) is rebuilt from the same store.
-  const detectorEvents =
+  const stored =
     detectors && recovery.maxEventTime !== null ? await store.eventsOfTypes(detectors.matchers, partitions, recovery.maxEventTime - detectors.horizonMs) : [];
-  return { ...recovery, detectorEvents };
+  const committed = new Map(positions.map((p) => [`${p.topic}\u0000${p.partition}`, BigInt(p.committed)]));
+  const detectorEvents: WorkflowEvent[] = [];
+  const uncommittedDetectorEvents: WorkflowEvent[] = [];
+  for (const event of stored) {
+    const from = committed.get(`${event.origin.topic}\u0000${event.origin.partition}`);
+    // Nothing committed (-1), or at/past the committed offset: the commit after it may never have happened.
+    const uncommitted = from === undefined || from < 0n || BigInt(event.origin.offset) >= from;
+    (uncommitted ? uncommittedDetectorEvents : detectorEvents).push(event);
+  }
+  return { ...recovery, detectorEvents, uncommittedDetectorEvents };
 }

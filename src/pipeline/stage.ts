@@ -25,8 +25,10 @@ export interface Stage {
 
 /** What a rebuild of newly owned partitions read from the store. */
 export interface RecoveredPartitions extends Recovery {
-  /** Stored events of the types the detectors keep memory of, oldest first. */
+  /** Stored events of the types the detectors keep memory of, behind the committed offsets. */
   detectorEvents: WorkflowEvent[];
+  /** Those at or past the committed offsets: stored by a flush whose commit may not have happened. */
+  uncommittedDetectorEvents: WorkflowEvent[];
 }
 
 /** One flush as it passes down the chain. */

@@ -30,12 +30,12 @@ export class SeamwatchProcess {
   readonly port: number;
   output = '';
 
-  constructor(configFile: string, port: number) {
+  constructor(configFile: string, port: number, env: Record<string, string> = {}) {
     this.port = port;
     this.child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'run', '--config', configFile], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SEAMWATCH_HTTP_PORT: String(port), SEAMWATCH_LOG_LEVEL: 'info' },
+      env: { ...process.env, ...env, SEAMWATCH_HTTP_PORT: String(port), SEAMWATCH_LOG_LEVEL: 'info' },
     });
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-500_000);

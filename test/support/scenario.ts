@@ -31,7 +31,7 @@ export interface Scenario {
   malformed: { topic: string; reason: string }[];
 }
 
-export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; httpPort?: number; pipeline?: string; slos?: string }): string {
+export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; httpPort?: number; pipeline?: string; slos?: string; upgradeDeadline?: string }): string {
   return `
 sources:
   - { name: crm, topic: ${topics.crm} }
@@ -58,7 +58,7 @@ workflows:
       - { name: ticket-tagged, source: ticketing, type: ticket.tagged, required: false }
     compensation:
       - { name: upgrade-reverted, source: crm, type: subscription.upgrade_reverted }
-    deadline: 5m
+    deadline: ${extra.upgradeDeadline ?? '5m'}
   - name: support-ticket
     owner: support-ops
     trigger: { source: ticketing, type: ticket.opened }

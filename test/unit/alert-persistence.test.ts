@@ -42,4 +42,29 @@ describe('AlertStatePersistence', () => {
     await new AlertStatePersistence({ store: documentStore(saved), key: 'k', logger: silentLogger(), source: { snapshot: () => ({ alerts: [], notificationLog: restarted.state }), restore: (s) => s.notificationLog && restarted.replace(s.notificationLog) } }).load();
     expect(restarted.isOpen('pd', 'f1')).toBe(true);
   });
+
+  it('a save asked for while another is writing stores what changed since, not the older snapshot', async () => {
+    const saved: string[] = [];
+    let release: () => void = () => undefined;
+    const slow = {
+      saveDocuments: async (docs: readonly { key: string; doc: string }[]) => {
+        if (saved.length === 0) await new Promise<void>((resolve) => (release = resolve));
+        saved.push(...docs.map((d) => d.doc));
+      },
+    } as unknown as Store;
+    let alerts = 0;
+    const persistence = new AlertStatePersistence({
+      store: slow,
+      key: 'k',
+      logger: silentLogger(),
+      source: { snapshot: (): AlertState => ({ alerts: Array.from({ length: alerts }, () => ({}) as AlertState['alerts'][number]), notificationLog: undefined }), restore: () => undefined },
+    });
+    const periodic = persistence.save(); // snapshot with no alert, held by the slow store
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    alerts = 1; // an alert fires; the pipeline saves before it commits
+    const beforeCommit = persistence.save();
+    release();
+    await Promise.all([periodic, beforeCommit]);
+    expect(saved.map((doc) => decodeState<AlertState>(doc).alerts.length)).toEqual([0, 1]);
+  });
 });

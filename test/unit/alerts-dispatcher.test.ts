@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
+import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
 import type { DeliveryReport, Notification } from '../../src/alerts/notify/receiver.ts';
 import type { ManagedReceiver } from '../../src/alerts/receivers/managed-receiver.ts';
 import { toWebhookPayload } from '../../src/alerts/receivers/webhook-payload.ts';
@@ -49,15 +50,32 @@ const until = async (what: string, ok: () => boolean) => {
   }
 };
 
-function setUp() {
+function setUp(log?: InMemoryNotificationLog) {
   const receiver = new ScriptedReceiver();
   const silences = new SilenceRegistry();
   const tree = buildRoutingTree(routingTreeSchema.parse({ receiver: 'pager', group_by: ['team'], group_wait: '0s', group_interval: '50ms' }));
-  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], silences: () => silences.list(), registry: new Registry(), logger: silentLogger() });
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], silences: () => silences.list(), registry: new Registry(), logger: silentLogger(), ...(log ? { log } : {}) });
   return { receiver, dispatcher, silences };
 }
 
 describe('AlertDispatcher', () => {
+  it('after a restart, routes restored firing alerts again and owes a resolve only to alerts a receiver still has open', async () => {
+    // What the restored notification log says: the pager was sent one trigger, never its resolve.
+    const log = new InMemoryNotificationLog();
+    log.record('pager', 'before-the-restart', { firing: ['paged-then-over'], resolved: [] }, 0);
+    const { receiver, dispatcher } = setUp(log);
+    const handed = dispatcher.reconcile(
+      [alert('firing-unsent', 'firing'), alert('paged-then-over', 'resolved'), alert('never-paged-over', 'resolved'), { ...alert('not-yet', 'firing'), state: 'pending' }],
+      (fingerprint) => log.isOpenAnywhere(fingerprint),
+    );
+    expect(handed).toEqual({ firing: 1, resolves: 1 });
+    await dispatcher.start();
+    await until('the notification', () => receiver.told.length === 1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(receiver.told).toEqual(['firing=[firing-unsent] resolved=[paged-then-over]']);
+    await dispatcher.shutdown();
+  });
+
   it('notifies firing and resolved alerts, and tells nothing twice', async () => {
     const { receiver, dispatcher } = setUp();
     await dispatcher.start();

@@ -80,6 +80,11 @@ export class InMemoryNotificationLog implements NotificationLog {
     return Object.hasOwn(this.current.open[receiver] ?? {}, fingerprint);
   }
 
+  /** True when some receiver was sent this alert's trigger and not yet its resolve. */
+  isOpenAnywhere(fingerprint: string): boolean {
+    return Object.values(this.current.open).some((open) => Object.hasOwn(open, fingerprint));
+  }
+
   /** Told after every recorded delivery (the store saves the log then). */
   onRecord: (() => void) | undefined;
 

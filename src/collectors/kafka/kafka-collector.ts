@@ -162,6 +162,9 @@ export class KafkaCollector {
     this.assigned = partitions;
     this.joined = true;
     this.logger.info({ assignment }, 'partitions assigned');
+    // Rebuild at once, not at the first message: after a restart with no new traffic, deadlines,
+    // detector timers and SLO evaluation must still move on from what the store holds.
+    this.ensureRecovered().catch((error: unknown) => this.logger.warn({ err: error }, 'rebuilding assigned partitions failed; retried at the next batch'));
   }
 
   private trackBatch(payload: EachBatchPayload): Promise<void> {

@@ -29,6 +29,6 @@ export class DetectStage implements Stage {
   }
 
   onRecover(recovered: RecoveredPartitions): void {
-    this.alerts.rebuild(recovered.detectorEvents);
+    this.alerts.rebuild(recovered.detectorEvents, recovered.uncommittedDetectorEvents);
   }
 }

@@ -105,6 +105,26 @@ export class DeadLetterStage implements Stage {
   }
 }
 
+/**
+ * Saves state that must be as new as the committed offsets (the alert book and notification
+ * log) before they are committed: a crash after the commit can then never lose an alert those
+ * messages raised, since they will not be read again.
+ */
+export class StateStage implements Stage {
+  readonly name = 'state';
+  private readonly save: () => Promise<void>;
+  private readonly writer: RetryingWriter;
+
+  constructor(save: () => Promise<void>, ctx: WriteContext) {
+    this.save = save;
+    this.writer = new RetryingWriter('alert state', ctx);
+  }
+
+  async deliver(flush: Flush): Promise<void> {
+    if (flush.offsets.length > 0) await this.writer.write(1, this.save);
+  }
+}
+
 /** Commits the offsets behind the flush, only after everything before it was written. */
 export class CommitStage implements Stage {
   readonly name = 'commit';

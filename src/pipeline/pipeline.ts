@@ -232,5 +232,10 @@ export class IngestPipeline implements Intake {
     for (const [state, count] of Object.entries(this.stitcher.stateCounts())) metrics.runsInMemory.set({ state }, count);
     metrics.heldEvents.set(this.stitcher.heldCount());
     metrics.bufferedRows.set(this.bufferedRows);
+    metrics.stitchTotals(this.stitcher.counters);
+    const now = this.now();
+    // Asked first: asking is also what lets a partition that caught up rejoin.
+    metrics.watermarkLag(now, this.stitcher.watermarkAt(now));
+    metrics.partitionsCatchingUp.set(this.stitcher.partitionsCatchingUp);
   }
 }

@@ -295,6 +295,11 @@ export class Stitcher {
     return this.watermark.low(now);
   }
 
+  /** Partitions handed over with a backlog, judged on their own event time until they catch up. */
+  get partitionsCatchingUp(): number {
+    return this.watermark.joiningCount;
+  }
+
   /** Tells event time whether a partition still has a backlog to read (see Watermark). */
   partitionBacklog(topic: string, partition: number, hasBacklog: boolean, now: number): void {
     this.watermark.backlog(topic, partition, hasBacklog, now);

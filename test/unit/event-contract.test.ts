@@ -187,3 +187,16 @@ describe('IngestPipeline: the event contract', () => {
     expect(store.batches[0]!.runs).toEqual([]);
   });
 });
+
+describe('IngestPipeline: gauges', () => {
+  it('exports the watermark lag and the stitcher totals, untouched by an event from the future', async () => {
+    const { ingest, registry } = pipeline(() => NOW);
+    ingest.process(cloudEvent('crm.events', { id: 'up-9', source: 'crm', type: 'subscription.upgraded', correlationid: 'c-9', time: at(NOW - MIN) }));
+    ingest.process(cloudEvent('crm.events', { id: 'lead-9', source: 'crm', type: 'lead.created', correlationid: 'c-9', time: at(NOW - MIN) }));
+    ingest.process(cloudEvent('crm.events', { id: 'x-9', source: 'crm', type: 'lead.created', correlationid: 'c-x', time: at(NOW + 3 * YEAR) }));
+    ingest.updateGauges();
+    expect(await registry.getSingleMetricAsString('seamwatch_watermark_lag_seconds')).toContain('seamwatch_watermark_lag_seconds 60');
+    expect(await registry.getSingleMetricAsString('seamwatch_stitch_events_total')).toContain('seamwatch_stitch_events_total{outcome="unmatched"} 1');
+    expect(await registry.getSingleMetricAsString('seamwatch_runs_total')).toContain('seamwatch_runs_total{change="started"} 1');
+  });
+});

@@ -127,7 +127,7 @@ export class IngestPipeline implements Intake {
       if (start < BigInt(p.high)) this.stitcher.partitionBacklog(p.topic, p.partition, true, this.now());
     }
     const { alerts, pipeline } = this.options;
-    const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined);
+    const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined, this.now());
     const now = this.now();
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
     this.options.logger.info(

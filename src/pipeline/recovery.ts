@@ -19,14 +19,19 @@ export async function readRecovery(
   positions: readonly PartitionPosition[],
   pipeline: Pick<PipelineConfig, 'runHorizon' | 'holdUnmatchedFor'>,
   detectors: DetectorInputs | undefined,
+  now: number,
 ): Promise<RecoveredPartitions> {
   const partitions = [...new Set(positions.map((p) => p.partition))];
-  const recovery = await store.recover({
+  const stored = await store.recover({
     partitions,
     runHorizon: pipeline.runHorizon,
     holdHorizon: pipeline.holdUnmatchedFor,
     replayFrom: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committed })),
   });
+  // The store may hold an event from the future, written before such events were refused (or by
+  // an older instance): event time must not be seeded from it. Where stored time has reached is
+  // never past the wall clock; a seed held back to it only waits for live events to move it on.
+  const recovery = stored.maxEventTime === null ? stored : { ...stored, maxEventTime: Math.min(stored.maxEventTime, now) };
   // The alert detectors' memory (first invoices, open tickets) is rebuilt from the same store.
   const detectorEvents =
     detectors && recovery.maxEventTime !== null ? await store.eventsOfTypes(detectors.matchers, partitions, recovery.maxEventTime - detectors.horizonMs) : [];

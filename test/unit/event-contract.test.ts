@@ -94,11 +94,13 @@ describe('checkContract', () => {
 });
 
 /** A store that keeps what it is given; the pipeline needs nothing else of it here. */
-function memoryStore(): Store & { batches: StoreBatch[] } {
+function memoryStore(maxEventTime: number | null = null): Store & { batches: StoreBatch[] } {
   const batches: StoreBatch[] = [];
   return {
     batches,
     write: async (batch: StoreBatch) => void batches.push(structuredClone(batch)),
+    recover: async () => ({ events: [], runs: [], maxEventTime }),
+    eventsOfTypes: async () => [],
   } as unknown as Store & { batches: StoreBatch[] };
 }
 
@@ -120,9 +122,9 @@ store: { clickhouse: { url: 'http://127.0.0.1:9', database: unused } }
   'test',
 );
 
-function pipeline(now: () => number) {
+function pipeline(now: () => number, storedMaxEventTime: number | null = null) {
   const registry = new Registry();
-  const store = memoryStore();
+  const store = memoryStore(storedMaxEventTime);
   const sent: unknown[] = [];
   const ingest = new IngestPipeline({
     sources: CONFIG.sources,
@@ -198,5 +200,13 @@ describe('IngestPipeline: gauges', () => {
     expect(await registry.getSingleMetricAsString('seamwatch_watermark_lag_seconds')).toContain('seamwatch_watermark_lag_seconds 60');
     expect(await registry.getSingleMetricAsString('seamwatch_stitch_events_total')).toContain('seamwatch_stitch_events_total{outcome="unmatched"} 1');
     expect(await registry.getSingleMetricAsString('seamwatch_runs_total')).toContain('seamwatch_runs_total{change="started"} 1');
+  });
+});
+
+describe('IngestPipeline: recovery', () => {
+  it('does not seed event time from a future event the store already holds (written before such events were refused)', async () => {
+    const { ingest } = pipeline(() => NOW, NOW + 3 * YEAR);
+    await ingest.recover([{ topic: 'crm.events', partition: 0, committed: '5', low: '0', high: '5' }]);
+    expect(ingest.stitcher.watermarkAt(NOW)).toBe(NOW);
   });
 });

@@ -8,7 +8,7 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, store, unique } from './se
  * Fresh topics, database and consumer group for one test, and a way to start seamwatch on
  * them as real processes. `cleanup` kills the processes and drops what the test made.
  */
-export async function processHarness(admin: Admin, prefix: string, options: { partitions?: number; slos?: string } = {}) {
+export async function processHarness(admin: Admin, prefix: string, options: { partitions?: number; slos?: string; pipeline?: string } = {}) {
   const id = unique(prefix);
   const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
   const all = Object.values(topics);
@@ -16,7 +16,7 @@ export async function processHarness(admin: Admin, prefix: string, options: { pa
   const ch: ClickHouseStore = store(id);
   const groupId = `${id}-group`;
   const configFile = writeConfig(
-    scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, ...(options.slos ? { slos: options.slos } : {}) }),
+    scenarioConfig(topics, { database: id, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, ...(options.slos ? { slos: options.slos } : {}), ...(options.pipeline ? { pipeline: options.pipeline } : {}) }),
   );
   const processes: SeamwatchProcess[] = [];
   const start = async () => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { CounterDeltas } from '../base/counter-deltas.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SloAlertSignal, SloAlertSink } from '../slo/types.ts';
 import type { WorkflowEvent } from '../domain/event.ts';
@@ -24,6 +25,18 @@ export interface AlertEngineOptions {
 
 /** The detector name SLO burn alerts carry. */
 export const SLO_BURN = 'slo-burn';
+
+/** Detectors' running totals that become `seamwatch_detector_drops_total`, and the reason label of each. */
+const DROP_REASONS: Readonly<Record<string, string>> = {
+  tooOld: 'too_old',
+  withoutKey: 'without_key',
+  withoutBusinessKey: 'without_key',
+  afterEnd: 'after_end',
+  stale: 'stale',
+  transientFailures: 'transient_failure',
+  evicted: 'evicted',
+  expired: 'expired',
+};
 
 /**
  * Detectors and SLO burn signals in, alerts out: feeds each detector, turns signals into
@@ -59,6 +72,27 @@ export class AlertEngine implements SloAlertSink {
       help: 'Alert lifecycle changes: pending, firing, resolved, dropped (over before it fired, recorded not paged).',
       labelNames: ['detector', 'change'],
       registers,
+    });
+    const dropDeltas = new CounterDeltas();
+    const detectors = () => [
+      ...this.onEvents.map((d, i) => [d, this.eventStates[i]] as const),
+      ...this.onRuns.map((d, i) => [d, this.runStates[i]] as const),
+    ];
+    new Counter({
+      name: 'seamwatch_detector_drops_total',
+      help: 'What detectors set aside or stopped watching, by reason: too_old (older than the window at the watermark), without_key (no business key), after_end, stale (an older run verdict), transient_failure (not a partial failure), evicted (pushed out by maxKeys), expired (forgotten past the window).',
+      labelNames: ['detector', 'reason'],
+      registers,
+      collect() {
+        // The totals live in the detectors' own (pure) state; read them as /metrics is scraped.
+        for (const [detector, state] of detectors()) {
+          for (const [name, total] of Object.entries(detector.counters(state))) {
+            const reason = DROP_REASONS[name];
+            const delta = reason ? dropDeltas.delta(`${detector.name}\u0000${name}`, total) : 0;
+            if (delta > 0) this.inc({ detector: detector.name, reason: reason! }, delta);
+          }
+        }
+      },
     });
     const book = this.book;
     const names = this.names;

@@ -17,12 +17,18 @@ export function referenceProblems(raw: unknown): ReferenceProblem[] {
   const problems: ReferenceProblem[] = [];
   const config = asObject(raw);
   const sourceNames = new Set<string>();
+  const topics = new Map<string, string>();
   asArray(config['sources']).forEach((entry, i) => {
     const source = asObject(entry);
     const name = asString(source['name']);
     if (name !== undefined) {
       if (sourceNames.has(name)) problems.push({ path: ['sources', i, 'name'], message: `duplicate source "${name}"` });
       sourceNames.add(name);
+      // A topic belongs to one source: events on it that name another source are dead-lettered.
+      const topic = asString(source['topic']) ?? `${name}.events`;
+      const owner = topics.get(topic);
+      if (owner !== undefined && owner !== name) problems.push({ path: ['sources', i, 'topic'], message: `topic "${topic}" is already source "${owner}"'s` });
+      else topics.set(topic, name);
     }
     const mapping = asObject(source['mapping']);
     for (const [field, spec] of Object.entries(mapping)) {

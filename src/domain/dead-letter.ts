@@ -6,9 +6,15 @@ export type DeadLetterReason =
   | 'not-cloudevent'
   | 'missing-field'
   | 'invalid-field'
-  | 'mapping-failed';
+  | 'mapping-failed'
+  /** Event time further ahead of the wall clock than `pipeline.maxTimeAhead`: it would drag the watermark with it. */
+  | 'time-in-future'
+  /** A correlation ID, id, source or type longer than `pipeline.maxFieldLength`. */
+  | 'field-too-long'
+  /** The event names a source other than the one configured for the topic it came on. */
+  | 'source-mismatch';
 
-/** A message that could not be decoded or mapped, kept with enough context to replay it. */
+/** A message that could not be decoded or mapped, or broke the event contract, kept with enough context to replay it. */
 export interface DeadLetter {
   reason: DeadLetterReason;
   detail: string;

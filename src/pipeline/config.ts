@@ -13,6 +13,14 @@ export const pipelineSchema = z
     dedupeMaxKeys: z.number().int().positive().default(500_000),
     holdUnmatchedFor: duration.default(3_600_000),
     allowedLateness: duration.default(30_000),
+    /**
+     * An event stamped further ahead of the wall clock than this (a unix-ms value read as
+     * seconds, a producer with a bad clock) is dead-lettered as time-in-future: one such event
+     * would otherwise carry the watermark, and every deadline and detector window, with it.
+     */
+    maxTimeAhead: duration.default(300_000),
+    /** Longest correlation ID, id, source or type accepted; longer ones are dead-lettered as field-too-long. */
+    maxFieldLength: z.number().int().min(16).max(10_000).default(256),
     idleAdvanceAfter: duration.default(30_000),
     closedRunRetention: duration.default(900_000),
     /** A run not finished after this long (event time) is given up: kept as it is, no longer tracked. */

@@ -3,7 +3,7 @@ import type { DeadLetter, DeadLetterSink } from '../domain/dead-letter.ts';
 import type { Store } from '../domain/store.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SourceConfig } from '../collectors/config.ts';
-import { decoderFor, type Decoder, type RawMessage } from '../collectors/decode/index.ts';
+import { checkContract, decoderFor, type Decoder, type RawMessage } from '../collectors/decode/index.ts';
 import type { Intake, OffsetCommitter, PartitionPosition } from '../collectors/intake.ts';
 import { Stitcher } from '../stitch/stitcher.ts';
 import { SloJudge } from '../slo/outcome.ts';
@@ -50,7 +50,8 @@ export interface IngestOptions {
 export class IngestPipeline implements Intake {
   readonly stitcher: Stitcher;
   readonly stages: readonly Stage[];
-  private readonly decoders: Map<string, Decoder>;
+  /** Per topic: its decoder and the one source allowed to speak on it. */
+  private readonly decoders: Map<string, { decode: Decoder; source: string }>;
   private readonly options: IngestOptions;
   private readonly offsets = new OffsetTracker();
   private deadLetters: DeadLetter[] = [];
@@ -72,7 +73,7 @@ export class IngestPipeline implements Intake {
     this.lastFlush = this.now();
     const { pipeline, metrics, logger } = options;
     this.stitcher = new Stitcher(options.workflows, pipeline, new SloJudge(options.slos, pipeline.allowedLateness));
-    this.decoders = new Map(options.sources.map((s) => [s.topic, decoderFor(s)]));
+    this.decoders = new Map(options.sources.map((s) => [s.topic, { decode: decoderFor(s), source: s.name }]));
     const write = { metrics, logger, signal: this.abort.signal };
     this.stages = [
       new StitchStage(this.stitcher, metrics),
@@ -91,11 +92,13 @@ export class IngestPipeline implements Intake {
 
   process(message: RawMessage): void {
     const decoder = this.decoders.get(message.origin.topic);
+    const now = this.now();
+    const { maxFieldLength, maxTimeAhead } = this.options.pipeline;
+    // The contract is checked before any stage: a bad event must not reach event time or a run.
     const result = decoder
-      ? decoder(message)
+      ? checkContract(decoder.decode(message), { source: decoder.source, maxFieldLength, maxTimeAhead }, now)
       : ({ ok: false, reason: 'not-cloudevent', detail: `no source configured for topic "${message.origin.topic}"` } as const);
     if (result.ok) {
-      const now = this.now();
       for (const stage of this.stages) if (stage.onEvent?.(result.event, now) === false) break;
     } else {
       this.deadLetters.push({
@@ -105,7 +108,7 @@ export class IngestPipeline implements Intake {
         raw: message.value,
         headers: message.headers,
         key: message.key,
-        at: this.now(),
+        at: now,
       });
       this.options.metrics.deadLetter(message.origin.topic, result.reason);
     }
@@ -128,7 +131,7 @@ export class IngestPipeline implements Intake {
       if (start < BigInt(p.high)) this.stitcher.partitionBacklog(p.topic, p.partition, true, this.now());
     }
     const { alerts, pipeline } = this.options;
-    const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined);
+    const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined, this.now());
     const now = this.now();
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
     this.options.logger.info(
@@ -233,5 +236,10 @@ export class IngestPipeline implements Intake {
     for (const [state, count] of Object.entries(this.stitcher.stateCounts())) metrics.runsInMemory.set({ state }, count);
     metrics.heldEvents.set(this.stitcher.heldCount());
     metrics.bufferedRows.set(this.bufferedRows);
+    metrics.stitchTotals(this.stitcher.counters);
+    const now = this.now();
+    // Asked first: asking is also what lets a partition that caught up rejoin.
+    metrics.watermarkLag(now, this.stitcher.watermarkAt(now));
+    metrics.partitionsCatchingUp.set(this.stitcher.partitionsCatchingUp);
   }
 }

@@ -20,21 +20,26 @@ export async function readRecovery(
   positions: readonly PartitionPosition[],
   pipeline: Pick<PipelineConfig, 'runHorizon' | 'holdUnmatchedFor'>,
   detectors: DetectorInputs | undefined,
+  now: number,
 ): Promise<RecoveredPartitions> {
   const partitions = [...new Set(positions.map((p) => p.partition))];
-  const recovery = await store.recover({
+  const stored = await store.recover({
     partitions,
     runHorizon: pipeline.runHorizon,
     holdHorizon: pipeline.holdUnmatchedFor,
     replayFrom: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committed })),
   });
+  // The store may hold an event from the future, written before such events were refused (or by
+  // an older instance): event time must not be seeded from it. Where stored time has reached is
+  // never past the wall clock; a seed held back to it only waits for live events to move it on.
+  const recovery = stored.maxEventTime === null ? stored : { ...stored, maxEventTime: Math.min(stored.maxEventTime, now) };
   // The alert detectors' memory (first invoices, open tickets) is rebuilt from the same store.
-  const stored =
+  const remembered =
     detectors && recovery.maxEventTime !== null ? await store.eventsOfTypes(detectors.matchers, partitions, recovery.maxEventTime - detectors.horizonMs) : [];
   const committed = new Map(positions.map((p) => [`${p.topic}\u0000${p.partition}`, BigInt(p.committed)]));
   const detectorEvents: WorkflowEvent[] = [];
   const uncommittedDetectorEvents: WorkflowEvent[] = [];
-  for (const event of stored) {
+  for (const event of remembered) {
     const from = committed.get(`${event.origin.topic}\u0000${event.origin.partition}`);
     // Nothing committed (-1), or at/past the committed offset: the commit after it may never have happened.
     const uncommitted = from === undefined || from < 0n || BigInt(event.origin.offset) >= from;

@@ -180,8 +180,8 @@ export class Stitcher {
     });
   }
 
-  private touch(run: WorkflowRun, now: number): void {
-    const verdict = judge(run, this.watermark.at(now), this.options.allowedLateness);
+  private touch(run: WorkflowRun, now: number, watermark = this.watermark.of(run.partition, now)): void {
+    const verdict = judge(run, watermark, this.options.allowedLateness);
     run.state = verdict.state;
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
@@ -197,18 +197,21 @@ export class Stitcher {
    * their horizons. Call it on a timer; it is cheap when nothing is due.
    */
   tick(now: number): void {
-    const watermark = this.watermark.at(now);
-    if (watermark === Number.NEGATIVE_INFINITY) return;
+    // The instance's watermark is the newest any partition is judged at: nothing is due before it.
+    const newest = this.watermark.at(now);
+    if (newest === Number.NEGATIVE_INFINITY) return;
     // The full sweep is skipped while no deadline is due, except every few seconds for the
     // forgetting of old runs, held steps and dedupe keys.
-    if (watermark < this.nextDue && now - this.lastSweep < this.options.sweepEvery) return;
+    if (newest < this.nextDue && now - this.lastSweep < this.options.sweepEvery) return;
     this.lastSweep = now;
     const { allowedLateness, closedRunRetention, holdUnmatchedFor, runHorizon, closedRunMemory } = this.options;
+    const watermarkOf = this.watermark.partitionsAt(now);
     let nextDue = Number.POSITIVE_INFINITY;
     for (const run of this.runs.values()) {
+      const watermark = watermarkOf(run.partition);
       if (run.state === 'open' || run.state === 'failed') {
         const verdict = judge(run, watermark, allowedLateness);
-        if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now);
+        if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
         if (!run.deadlineMissed) nextDue = Math.min(nextDue, dueAt(run, allowedLateness));
       }
       if (run.sloDecideAt <= watermark) this.dirty.add(run);
@@ -224,8 +227,9 @@ export class Stitcher {
     }
     this.nextDue = nextDue;
     evictOver(this.closed, closedRunMemory);
-    this.counters.heldExpired += this.held.retain((e) => e.time >= watermark - holdUnmatchedFor);
-    this.dedupe.expire(watermark);
+    this.counters.heldExpired += this.held.retain((e) => e.time >= watermarkOf(e.origin.partition) - holdUnmatchedFor);
+    // Keys are not kept by partition: the oldest watermark keeps a joining partition's redeliveries known.
+    this.dedupe.expire(this.watermark.low(now));
   }
 
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
@@ -233,9 +237,9 @@ export class Stitcher {
     const runs: RunRecord[] = [];
     const spans = [];
     const sloOutcomes: SloOutcomeRecord[] = [];
-    const watermark = this.watermark.at(now);
+    const watermarkOf = this.watermark.partitionsAt(now);
     for (const run of this.dirty) {
-      this.judgeSlos(run, watermark, sloOutcomes);
+      this.judgeSlos(run, watermarkOf(run.partition), sloOutcomes);
       runs.push(toRunRecord(run));
       // Spans are written from a run's first verdict on: an open run's spans still move as steps
       // arrive, and writing each intermediate shape would double the rows for nothing.
@@ -283,9 +287,17 @@ export class Stitcher {
     }
   }
 
-  /** The event-time watermark now. */
+  /**
+   * The event-time watermark every verdict is decided up to: the oldest of the partitions'
+   * (see Watermark.low). What SLO evaluation and the detectors go by.
+   */
   watermarkAt(now: number): number {
-    return this.watermark.at(now);
+    return this.watermark.low(now);
+  }
+
+  /** Partitions handed over with a backlog, judged on their own event time until they catch up. */
+  get partitionsCatchingUp(): number {
+    return this.watermark.joiningCount;
   }
 
   /** Tells event time whether a partition still has a backlog to read (see Watermark). */

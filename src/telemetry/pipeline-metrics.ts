@@ -1,5 +1,15 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CounterDeltas } from '../base/counter-deltas.ts';
 import type { DeadLetterReason } from '../domain/dead-letter.ts';
+
+/** The stitcher's running totals that become metrics, and the label each one gets. */
+const STITCH_EVENT_OUTCOMES = {
+  unmatched: 'unmatched',
+  lateForClosedRun: 'late_for_closed_run',
+  extraTriggers: 'extra_trigger',
+  heldExpired: 'held_expired',
+} as const;
+const RUN_CHANGES = { runsStarted: 'started', runsEvicted: 'evicted' } as const;
 
 /**
  * The pipeline's metrics. Labels come from short fixed lists (configured source names,
@@ -19,7 +29,11 @@ export class PipelineMetrics {
   readonly heldEvents: Gauge;
   readonly committedOffset: Gauge<'topic' | 'partition'>;
   readonly eventErrors: Counter<'source' | 'class'>;
+  readonly stitchEvents: Counter<'outcome'>;
+  readonly runs: Counter<'change'>;
+  readonly partitionsCatchingUp: Gauge;
   private readonly knownSources: Set<string>;
+  private readonly stitchDeltas = new CounterDeltas();
 
   constructor(registry: Registry, sources: readonly string[]) {
     this.knownSources = new Set(sources);
@@ -33,7 +47,7 @@ export class PipelineMetrics {
     this.duplicates = new Counter({ name: 'seamwatch_events_duplicate_total', help: 'Redelivered events (same source and id) that changed nothing.', registers });
     this.deadLetters = new Counter({
       name: 'seamwatch_dead_letters_total',
-      help: 'Messages that could not be decoded or mapped, sent to the dead-letter topic.',
+      help: 'Messages that could not be decoded or mapped, or broke the event contract (source-mismatch, time-in-future, field-too-long), sent to the dead-letter topic.',
       labelNames: ['topic', 'reason'],
       registers,
     });
@@ -47,13 +61,30 @@ export class PipelineMetrics {
     this.storeErrors = new Counter({ name: 'seamwatch_store_errors_total', help: 'Failed store writes, by whether they are retried.', labelNames: ['retryable'], registers });
     this.backpressureWaits = new Counter({ name: 'seamwatch_backpressure_waits_total', help: 'Times the consumer waited for the store because the buffer was full.', registers });
     this.bufferedRows = new Gauge({ name: 'seamwatch_buffered_rows', help: 'Rows waiting to be written to the store.', registers });
-    this.watermarkLagSeconds = new Gauge({ name: 'seamwatch_watermark_lag_seconds', help: 'Wall clock minus the event-time watermark.', registers });
+    this.watermarkLagSeconds = new Gauge({ name: 'seamwatch_watermark_lag_seconds', help: 'Wall clock minus the event-time watermark that SLO evaluation and detectors go by (seconds); it grows while a source is behind or a handed-over partition catches up.', registers });
     this.runsInMemory = new Gauge({ name: 'seamwatch_runs_in_memory', help: 'Workflow runs held by the stitcher, by state.', labelNames: ['state'], registers });
     this.heldEvents = new Gauge({ name: 'seamwatch_held_events', help: 'Steps waiting for their trigger to arrive.', registers });
     this.eventErrors = new Counter({
       name: 'seamwatch_event_errors_total',
       help: 'Events that reported an error, by error class (transient errors that a retry healed alert nothing by themselves).',
       labelNames: ['source', 'class'],
+      registers,
+    });
+    this.stitchEvents = new Counter({
+      name: 'seamwatch_stitch_events_total',
+      help: 'Events the stitcher could not put in a run: unmatched (no workflow knows the type), late_for_closed_run (the run was closed and forgotten), extra_trigger (another trigger of an open run), held_expired (a step whose trigger never came within holdUnmatchedFor).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.runs = new Counter({
+      name: 'seamwatch_runs_total',
+      help: 'Workflow runs started, and evicted from memory (finished past closedRunRetention, or unfinished past runHorizon).',
+      labelNames: ['change'],
+      registers,
+    });
+    this.partitionsCatchingUp = new Gauge({
+      name: 'seamwatch_partitions_catching_up',
+      help: 'Partitions handed over with a backlog that are judged on their own event time until they catch up; SLO evaluation and detectors wait for them.',
       registers,
     });
     this.committedOffset = new Gauge({ name: 'seamwatch_committed_offset', help: 'Last committed offset per topic partition.', labelNames: ['topic', 'partition'], registers });
@@ -65,5 +96,22 @@ export class PipelineMetrics {
 
   deadLetter(topic: string, reason: DeadLetterReason): void {
     this.deadLetters.inc({ topic, reason });
+  }
+
+  /** Brings the stitcher's running totals (plain numbers, so it stays free of I/O) into the counters. */
+  stitchTotals(totals: Readonly<Record<keyof typeof STITCH_EVENT_OUTCOMES | keyof typeof RUN_CHANGES, number>>): void {
+    for (const [name, outcome] of Object.entries(STITCH_EVENT_OUTCOMES)) {
+      const delta = this.stitchDeltas.delta(name, totals[name as keyof typeof STITCH_EVENT_OUTCOMES]);
+      if (delta > 0) this.stitchEvents.inc({ outcome }, delta);
+    }
+    for (const [name, change] of Object.entries(RUN_CHANGES)) {
+      const delta = this.stitchDeltas.delta(name, totals[name as keyof typeof RUN_CHANGES]);
+      if (delta > 0) this.runs.inc({ change }, delta);
+    }
+  }
+
+  /** Wall clock minus the event-time watermark; left unset until event time has begun. */
+  watermarkLag(now: number, watermark: number): void {
+    if (Number.isFinite(watermark)) this.watermarkLagSeconds.set((now - watermark) / 1000);
   }
 }

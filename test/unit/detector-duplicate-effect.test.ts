@@ -176,7 +176,7 @@ describe('duplicate business effect: end of the window and memory', () => {
 
   it('counts events without a business key and events too old to compare', () => {
     const { state } = replay(detector, [live(invoice('evt_1', 0, null)), { input: invoice('evt_2', 0), watermark: at(36 * 24 * 60) }]);
-    expect(state.counters).toEqual({ withoutBusinessKey: 1, tooOld: 1, evicted: 0 });
+    expect(state.counters).toEqual({ withoutBusinessKey: 1, tooOld: 1, evicted: 0, expired: 0 });
   });
 });
 

@@ -49,6 +49,11 @@ describe('referenceProblems', () => {
       [{ path: ['sources', 2, 'name'], message: 'duplicate source "crm"' }],
     ],
     [
+      'two sources share a topic (a topic speaks for one source)',
+      { sources: [{ name: 'crm' }, { name: 'billing', topic: 'crm.events' }] },
+      [{ path: ['sources', 1, 'topic'], message: 'topic "crm.events" is already source "crm"\'s' }],
+    ],
+    [
       'two workflows share a name',
       { sources: [{ name: 'crm' }, { name: 'billing' }], workflows: [workflow(), workflow()] },
       [{ path: ['workflows', 1, 'name'], message: 'duplicate workflow "plan-upgrade"' }],

@@ -899,6 +899,77 @@ describe('Stitcher: restore after a restart or a partition assignment', () => {
   }
 });
 
+describe('Stitcher: a lagging partition handed over in a rebalance', () => {
+  /**
+   * This instance owns partition 0 and has read it up to an hour past T0. A rebalance hands it
+   * partition 1, which its previous owner had read only up to T0 + 30s: its run c-1 started at
+   * T0 and its steps, a minute later, are still in the backlog.
+   */
+  function handedOver(): { s: Stitcher; table: RunTable; now: number } {
+    const s = stitcher();
+    const table = new RunTable();
+    const now = T0 + HOUR + 2 * SEC;
+    s.apply(ev('trigger', HOUR, { correlationId: 'c-0', partition: 0 }), now);
+    s.tick(now);
+    table.add(s.drain(now));
+    // What IngestPipeline.recover does: the backlog first, then the rebuild from the store.
+    s.partitionBacklog('billing.events', 1, true, now);
+    s.restore({ events: [ev('trigger', 0, { correlationId: 'c-1', partition: 1 })], runs: [], maxEventTime: T0 + 30 * SEC }, now);
+    return { s, table, now };
+  }
+
+  it("judges the handed-over partition's runs on its own event time, not the instance's", () => {
+    const { s, table, now } = handedOver();
+    s.tick(now);
+    table.add(s.drain(now));
+    expect(table.get('plan-upgrade:c-1')).toMatchObject({ state: 'open', deadlineMissed: false });
+  });
+
+  it('a run whose steps are in the backlog completes in time: no deadline_missed row is ever written', () => {
+    const { s, now } = handedOver();
+    const written: RunRecord[] = [];
+    const step = (e: WorkflowEvent, at: number) => {
+      s.apply(e, at);
+      s.tick(at);
+      written.push(...s.drain(at).runs);
+    };
+    step(ev('invoice', MIN, { correlationId: 'c-1', partition: 1 }), now + 10);
+    step(ev('entitlement', 2 * MIN, { correlationId: 'c-1', partition: 1 }), now + 20);
+    const c1 = written.filter((r) => r.runId === 'plan-upgrade:c-1');
+    expect(c1.map((r) => [r.state, r.deadlineMissed])).toEqual([
+      ['open', false],
+      ['completed', false],
+    ]);
+  });
+
+  it('a run of the handed-over partition that really is late is still judged missed, by its own event time', () => {
+    const { s, now } = handedOver();
+    s.apply(ev('invoice', MIN, { correlationId: 'c-1', partition: 1 }), now + 10);
+    s.apply(ev('invoice', 10 * MIN, { correlationId: 'c-other', partition: 1 }), now + 20);
+    s.tick(now + 20);
+    expect(s.drain(now + 20).runs.find((r) => r.runId === 'plan-upgrade:c-1')).toMatchObject({ state: 'deadline_missed', deadlineMissed: true });
+  });
+
+  it("the instance's own partitions keep their event time while the handed-over one catches up", () => {
+    const { s, now } = handedOver();
+    // A run of partition 0 that started before the hour is due at the instance's watermark.
+    s.apply(ev('trigger', 50 * MIN, { correlationId: 'c-0-late', partition: 0 }), now + 10);
+    s.tick(now + 10);
+    expect(s.drain(now + 10).runs.find((r) => r.runId === 'plan-upgrade:c-0-late')).toMatchObject({ state: 'deadline_missed' });
+  });
+
+  it('the watermark handed to SLO evaluation and detectors waits for the handed-over partition', () => {
+    const { s, now } = handedOver();
+    expect(s.watermarkAt(now)).toBe(T0 + 30 * SEC);
+    s.apply(ev('invoice', MIN, { correlationId: 'c-1', partition: 1 }), now + 10);
+    expect(s.watermarkAt(now + 10)).toBe(T0 + MIN);
+    // Caught up with the instance: one watermark again.
+    s.apply(ev('invoice', HOUR + MIN, { correlationId: 'c-other', partition: 1 }), now + 20);
+    s.partitionBacklog('billing.events', 1, false, now + 20);
+    expect(s.watermarkAt(now + 20)).toBe(T0 + HOUR);
+  });
+});
+
 describe('Stitcher: drain', () => {
   it('coalesces many changes of a run into one run row with the latest state', () => {
     const s = stitcher();

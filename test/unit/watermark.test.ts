@@ -123,6 +123,85 @@ describe('Watermark', () => {
       expect(w.at(W0)).toBe(T0 + 10 * MIN);
     });
   });
+  describe('a partition that joins with a backlog after event time moved on (a rebalance)', () => {
+    /** Partition 0 is live at T0 + 1h; partition 1 is handed over, its store at T0 + 1m. */
+    function joined(): Watermark {
+      const w = new Watermark(IDLE);
+      w.observe('crm.events', 0, T0 + 60 * MIN, W0);
+      expect(w.at(W0)).toBe(T0 + 60 * MIN);
+      w.backlog('crm.events', 1, true, W0);
+      w.seed(T0 + MIN, W0);
+      return w;
+    }
+
+    it('has its own watermark, from its seed, not the instance one', () => {
+      const w = joined();
+      expect([w.of(1, W0), w.of(0, W0)]).toEqual([T0 + MIN, T0 + 60 * MIN]);
+    });
+
+    it('moves with the oldest of its topics as its backlog is read', () => {
+      const w = joined();
+      w.observe('crm.events', 1, T0 + 5 * MIN, W0 + SEC);
+      w.observe('billing.events', 1, T0 + 3 * MIN, W0 + SEC);
+      expect(w.of(1, W0 + SEC)).toBe(T0 + 3 * MIN);
+    });
+
+    it('does not hold the instance watermark back while it catches up', () => {
+      const w = joined();
+      w.observe('crm.events', 0, T0 + 61 * MIN, W0 + SEC);
+      expect(w.at(W0 + SEC)).toBe(T0 + 61 * MIN);
+    });
+
+    it('holds low() at its own watermark, and low() is never ahead of the instance one', () => {
+      const w = joined();
+      expect(w.low(W0)).toBe(T0 + MIN);
+      w.observe('crm.events', 1, T0 + 90 * MIN, W0 + SEC);
+      expect([w.low(W0 + SEC), w.of(1, W0 + SEC)]).toEqual([T0 + 60 * MIN, T0 + 60 * MIN]);
+    });
+
+    it('rejoins the instance watermark once it reaches it, and then follows it', () => {
+      const w = joined();
+      w.observe('crm.events', 1, T0 + 60 * MIN, W0 + SEC);
+      w.backlog('crm.events', 1, false, W0 + SEC);
+      expect(w.of(1, W0 + SEC)).toBe(T0 + 60 * MIN);
+      w.observe('crm.events', 0, T0 + 70 * MIN, W0 + 2 * SEC);
+      w.observe('crm.events', 1, T0 + 65 * MIN, W0 + 2 * SEC);
+      // An ordinary partition again: its slower topic holds every partition back, as before.
+      expect([w.of(1, W0 + 2 * SEC), w.at(W0 + 2 * SEC)]).toEqual([T0 + 65 * MIN, T0 + 65 * MIN]);
+    });
+
+    it('rejoins when caught up and quiet for the grace period, however far behind', () => {
+      const w = joined();
+      w.observe('crm.events', 1, T0 + 2 * MIN, W0);
+      w.backlog('crm.events', 1, false, W0);
+      expect(w.of(1, W0 + IDLE - 1)).toBe(T0 + 2 * MIN);
+      expect(w.of(1, W0 + IDLE)).toBe(w.at(W0 + IDLE));
+    });
+
+    it('never moves back on its own either', () => {
+      const w = joined();
+      w.observe('crm.events', 1, T0 + 5 * MIN, W0);
+      expect(w.of(1, W0)).toBe(T0 + 5 * MIN);
+      w.observe('billing.events', 1, T0 + 2 * MIN, W0);
+      expect(w.of(1, W0)).toBe(T0 + 5 * MIN);
+    });
+
+    it('is forgotten when it moves away again', () => {
+      const w = joined();
+      w.forgetPartitions((p) => p === 0);
+      expect(w.low(W0)).toBe(T0 + 60 * MIN);
+    });
+
+    it('does not apply at the first start: partitions recovered before any event time share one watermark', () => {
+      const w = new Watermark(IDLE);
+      w.backlog('crm.events', 0, true, W0);
+      w.backlog('crm.events', 1, true, W0);
+      w.seed(T0, W0);
+      w.observe('crm.events', 0, T0 + 60 * MIN, W0);
+      expect([w.of(0, W0), w.of(1, W0)]).toEqual([T0, T0]);
+    });
+  });
+
   describe('partitions with a backlog', () => {
     it('hold the watermark however long they wait for their turn', () => {
       const w = new Watermark(IDLE);

@@ -25,6 +25,11 @@ export interface Detector<S, I = WorkflowEvent> {
   tick(state: S, watermark: number): DetectorStep<S>;
   /** Keys held in memory, for a gauge; bounded by the detector's `maxKeys`. */
   size(state: S): number;
+  /**
+   * Running totals of what it set aside or stopped watching (`tooOld`, `evicted`, `expired`, …),
+   * for a counter: a watermark that jumped shows here as a burst of expired keys.
+   */
+  counters(state: S): Readonly<Record<string, number>>;
 }
 
 /** An event type from a source, as config names it. */

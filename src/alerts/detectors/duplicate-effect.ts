@@ -66,7 +66,7 @@ export interface DuplicateEffectState {
   keys: Map<string, KeyEpisode>;
   /** The earliest watermark at which tick has something to do, so that most ticks cost nothing. */
   nextDueAt: number;
-  counters: { withoutBusinessKey: number; tooOld: number; evicted: number };
+  counters: { withoutBusinessKey: number; tooOld: number; evicted: number; expired: number };
 }
 
 const byTimeThenId = (a: EffectEvent, b: EffectEvent) =>
@@ -156,7 +156,7 @@ export function createDuplicateEffectDetector(config: DuplicateEffectConfig): De
 
   return {
     name: config.name,
-    initial: () => ({ keys: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { withoutBusinessKey: 0, tooOld: 0, evicted: 0 } }),
+    initial: () => ({ keys: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { withoutBusinessKey: 0, tooOld: 0, evicted: 0, expired: 0 } }),
 
     apply(state, event: WorkflowEvent, watermark) {
       if (!matchesAny(config.match, event)) return { state, signals: [] };
@@ -199,6 +199,7 @@ export function createDuplicateEffectDetector(config: DuplicateEffectConfig): De
         signals.push(...decide(episode, watermark));
         if (watermark >= expiresAt(episode)) {
           state.keys.delete(key);
+          state.counters.expired++;
           signals.push(...forget(episode));
         } else {
           state.nextDueAt = Math.min(state.nextDueAt, dueAt(episode));
@@ -208,5 +209,6 @@ export function createDuplicateEffectDetector(config: DuplicateEffectConfig): De
     },
 
     size: (state) => state.keys.size,
+    counters: (state) => state.counters,
   };
 }

@@ -68,7 +68,7 @@ interface Thing {
 export interface ExclusiveOutcomesState {
   things: Map<string, Thing>;
   nextDueAt: number;
-  counters: { withoutKey: number; tooOld: number; evicted: number };
+  counters: { withoutKey: number; tooOld: number; evicted: number; expired: number };
 }
 
 const earlier = (a: OutcomeEvent, b: OutcomeEvent) => a.time < b.time || (a.time === b.time && (a.source < b.source || (a.source === b.source && a.id < b.id)));
@@ -123,7 +123,7 @@ export function createExclusiveOutcomesDetector(config: ExclusiveOutcomesConfig)
 
   return {
     name: config.name,
-    initial: () => ({ things: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { withoutKey: 0, tooOld: 0, evicted: 0 } }),
+    initial: () => ({ things: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { withoutKey: 0, tooOld: 0, evicted: 0, expired: 0 } }),
 
     apply(state, event, watermark) {
       const name = config.outcomes.find((o) => o.source === event.source && o.type === event.type)?.name;
@@ -167,6 +167,7 @@ export function createExclusiveOutcomesDetector(config: ExclusiveOutcomesConfig)
       for (const [key, thing] of state.things) {
         if (watermark >= thing.maxTime + config.window) {
           state.things.delete(key);
+          state.counters.expired++;
           signals.push(...forget(key, thing));
         } else {
           next = Math.min(next, thing.maxTime + config.window);
@@ -177,5 +178,6 @@ export function createExclusiveOutcomesDetector(config: ExclusiveOutcomesConfig)
     },
 
     size: (state) => state.things.size,
+    counters: (state) => state.counters,
   };
 }

@@ -57,7 +57,7 @@ export interface MissedDeadlineState {
   /** Only runs that missed their deadline: firing, or resolved and remembered so a stale verdict cannot fire again. */
   runs: Map<string, LateRun>;
   nextDueAt: number;
-  counters: { stale: number; evicted: number };
+  counters: { stale: number; evicted: number; expired: number };
 }
 
 export function createMissedDeadlineDetector(config: MissedDeadlineConfig, definition: WorkflowDefinition): Detector<MissedDeadlineState, RunVerdict> {
@@ -118,7 +118,7 @@ export function createMissedDeadlineDetector(config: MissedDeadlineConfig, defin
 
   return {
     name: config.name,
-    initial: () => ({ runs: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { stale: 0, evicted: 0 } }),
+    initial: () => ({ runs: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { stale: 0, evicted: 0, expired: 0 } }),
 
     apply(state, run, watermark) {
       if (run.workflow !== config.workflow) return { state, signals: [] };
@@ -170,6 +170,7 @@ export function createMissedDeadlineDetector(config: MissedDeadlineConfig, defin
       for (const [runId, late] of state.runs) {
         if (watermark >= late.forgetAt) {
           state.runs.delete(runId);
+          state.counters.expired++;
           if (late.firingSince !== undefined) signals.push(forgotten(late, late.forgetAt, 'forgotten'));
         } else {
           next = Math.min(next, late.forgetAt);
@@ -180,6 +181,7 @@ export function createMissedDeadlineDetector(config: MissedDeadlineConfig, defin
     },
 
     size: (state) => state.runs.size,
+    counters: (state) => state.counters,
   };
 
   /** A late run given up on: resolved, saying why, so that nothing stays firing forever. */

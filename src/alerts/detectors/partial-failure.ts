@@ -67,7 +67,7 @@ interface RunFacts {
 export interface PartialFailureState {
   runs: Map<string, RunFacts>;
   nextDueAt: number;
-  counters: { transientFailures: number; tooOld: number; evicted: number };
+  counters: { transientFailures: number; tooOld: number; evicted: number; expired: number };
 }
 
 type Role = { step: string; kind: 'done' | 'failed' | 'compensation' };
@@ -170,7 +170,7 @@ export function createPartialFailureDetector(config: PartialFailureConfig, defin
 
   return {
     name: config.name,
-    initial: () => ({ runs: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { transientFailures: 0, tooOld: 0, evicted: 0 } }),
+    initial: () => ({ runs: new Map(), nextDueAt: Number.POSITIVE_INFINITY, counters: { transientFailures: 0, tooOld: 0, evicted: 0, expired: 0 } }),
 
     apply(state, event, watermark) {
       const matched = roles.get(`${event.source}\u0000${event.type}`);
@@ -225,6 +225,7 @@ export function createPartialFailureDetector(config: PartialFailureConfig, defin
         const forgetAt = run.lastEventAt + config.forgetAfter;
         if (watermark >= forgetAt) {
           state.runs.delete(key);
+          state.counters.expired++;
           signals.push(...forget(run, forgetAt, 'forgotten'));
         } else {
           next = Math.min(next, forgetAt);
@@ -235,5 +236,6 @@ export function createPartialFailureDetector(config: PartialFailureConfig, defin
     },
 
     size: (state) => state.runs.size,
+    counters: (state) => state.counters,
   };
 }

@@ -98,5 +98,7 @@ export function createSourceSilenceDetector(config: SourceSilenceConfig): Detect
     },
 
     size: (state) => state.sources.size,
+    // It keeps one timer per configured source and sets nothing aside.
+    counters: () => ({}),
   };
 }

@@ -56,7 +56,7 @@ export interface StuckState {
   /** Ended things by key → end time, so that a late or redelivered event cannot start them again. */
   ended: Map<string, number>;
   nextDueAt: number;
-  counters: { withoutKey: number; tooOld: number; afterEnd: number; evicted: number };
+  counters: { withoutKey: number; tooOld: number; afterEnd: number; evicted: number; expired: number };
 }
 
 type Role = 'start' | 'progress' | 'end';
@@ -112,7 +112,7 @@ export function createStuckDetector(config: StuckConfig): Detector<StuckState> {
       tracked: new Map(),
       ended: new Map(),
       nextDueAt: Number.POSITIVE_INFINITY,
-      counters: { withoutKey: 0, tooOld: 0, afterEnd: 0, evicted: 0 },
+      counters: { withoutKey: 0, tooOld: 0, afterEnd: 0, evicted: 0, expired: 0 },
     }),
 
     apply(state, event, watermark) {
@@ -181,6 +181,7 @@ export function createStuckDetector(config: StuckConfig): Detector<StuckState> {
         const forgetAt = item.timer.lastActivityAt + config.forgetAfter;
         if (watermark >= forgetAt) {
           state.tracked.delete(key);
+          state.counters.expired++;
           // Firing until now (or due to fire before it is forgotten): say why it stops.
           const transitions = observeWatermark(item.timer, watermark, config.after);
           out.push(...transitions.map((t) => signal(key, item, t)));
@@ -205,5 +206,6 @@ export function createStuckDetector(config: StuckConfig): Detector<StuckState> {
     },
 
     size: (state) => state.tracked.size + state.ended.size,
+    counters: (state) => state.counters,
   };
 }

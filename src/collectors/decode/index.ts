@@ -4,6 +4,7 @@ import { compileMappedDecoder } from './mapped.ts';
 import type { Decoder } from './message.ts';
 
 export type { Decoder, DecodeResult, RawMessage } from './message.ts';
+export { checkContract, type EventContract } from './contract.ts';
 
 /** One decoder per source, chosen by its configured format. */
 export function decoderFor(source: SourceConfig): Decoder {

@@ -14,9 +14,8 @@ import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
 import { buildRoutingTree } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
-import { AlertStatePersistence } from './alerts/persistence.ts';
+import { PartitionedAlertState } from './alerts/partition-state.ts';
 import { SilenceRegistry } from './alerts/silences/silence-store.ts';
-import { silenceFromData, silenceToData } from './alerts/silences/silence.ts';
 import { SloMetrics } from './slo/metrics.ts';
 import type { SloAlertSink } from './slo/types.ts';
 
@@ -47,7 +46,7 @@ export class Seamwatch {
   readonly dispatcher: AlertDispatcher | undefined;
   readonly sloSink: SloAlertSink;
   /** Alerts and the notification log, saved to the store so a restart does not page again. */
-  readonly alertState: AlertStatePersistence;
+  readonly alertState: PartitionedAlertState;
   /** Silences made through the API; the dispatcher reads them at each flush; saved with the alert state. */
   readonly silences = new SilenceRegistry();
   /** What each receiver was told; saved with the alert state. */
@@ -87,21 +86,15 @@ export class Seamwatch {
       logger: logger.child({ component: 'alerts' }),
       ...(this.dispatcher ? { onChange: this.dispatcher.take } : {}),
     });
-    this.alertState = new AlertStatePersistence({
+    this.alertState = new PartitionedAlertState({
       store: this.store,
-      key: `alerts:${config.kafka.groupId}`,
+      base: `alerts:${config.kafka.groupId}`,
+      alerts: this.alerts,
+      log: notificationLog,
+      silences: this.silences,
+      dispatcher: this.dispatcher,
       logger: logger.child({ component: 'alert-state' }),
-      source: {
-        snapshot: () => ({ alerts: this.alerts.snapshot(), notificationLog: notificationLog.state, silences: this.silences.list().map(silenceToData) }),
-        restore: (state) => {
-          this.alerts.restore(state.alerts);
-          if (state.notificationLog) notificationLog.replace(state.notificationLog);
-          if (state.silences) this.silences.load(state.silences.map(silenceFromData));
-        },
-      },
     });
-    // A delivered page is saved at once, not at the next 2-second save.
-    notificationLog.onRecord = () => this.alertState.saveSoon();
     let pipeline: IngestPipeline | undefined;
     this.collector = new KafkaCollector({
       kafka: config.kafka,
@@ -120,7 +113,11 @@ export class Seamwatch {
           commit,
           metrics,
           alerts: this.alerts,
-          saveState: () => this.alertState.save(),
+          partitionState: {
+            adopt: (partitions) => this.alertState.adopt(partitions),
+            release: (partitions) => this.alertState.release(partitions),
+            save: () => this.alertState.persistence.save(),
+          },
           logger: logger.child({ component: 'pipeline' }),
         })),
       onBackpressure: () => metrics.backpressureWaits.inc(),
@@ -155,13 +152,12 @@ export class Seamwatch {
 
   async start(): Promise<void> {
     await this.store.start();
-    await this.alertState.load();
-    this.dispatcher?.reconcile(this.alerts.alerts(), (fingerprint) => this.notificationLog.isOpenAnywhere(fingerprint));
+    await this.alertState.loadShared();
     await this.http.start();
     await this.dispatcher?.start();
     await this.collector.start();
     this.slo.start();
-    this.alertState.start();
+    this.alertState.persistence.start();
   }
 
   shutdown(): Promise<void> {
@@ -171,7 +167,7 @@ export class Seamwatch {
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'kafka collector', run: () => this.collector.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
-          { name: 'alert state', run: () => this.alertState.shutdown() },
+          { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
         ],

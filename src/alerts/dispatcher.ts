@@ -7,7 +7,7 @@ import { notifyFlush } from './notify/chain.ts';
 import { InMemoryNotificationLog, type NotificationLog } from './notify/notification-log.ts';
 import type { NotifyStage } from './notify/stage.ts';
 import type { ManagedReceiver } from './receivers/managed-receiver.ts';
-import { dispatch, EMPTY_DISPATCH, requeueUndelivered, type DispatchState, type GroupFlush } from './routing/grouping.ts';
+import { dispatch, EMPTY_DISPATCH, requeueUndelivered, withoutAlerts, type DispatchState, type GroupFlush } from './routing/grouping.ts';
 import type { RoutingTree } from './routing/tree.ts';
 import type { Silence } from './silences/silence.ts';
 import type { MaintenanceWindow } from './time-intervals/time-interval.ts';
@@ -133,6 +133,19 @@ export class AlertDispatcher {
     }
     if (firing + resolves > 0) this.logger.info({ firing, resolves }, 'restored alerts handed back to their groups');
     return { firing, resolves };
+  }
+
+  /**
+   * Forgets alerts another instance owns now (their partition moved): they leave their groups
+   * and are no longer inhibition sources, so this instance never triggers or resolves them.
+   */
+  forget(fingerprints: ReadonlySet<string>): void {
+    if (fingerprints.size === 0) return;
+    for (const fingerprint of fingerprints) {
+      this.arrivals.delete(fingerprint);
+      this.firing.delete(fingerprint);
+    }
+    this.state = withoutAlerts(this.state, fingerprints);
   }
 
   /** Idempotent, safe before start(): stops intake and the timer, waits for notifications in flight (within the deadline), stops the receivers. */

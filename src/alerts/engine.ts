@@ -10,7 +10,7 @@ import { detectorInputs } from './detectors/inputs.ts';
 import type { EventMatcher } from './detectors/detector.ts';
 import type { DetectorsConfig } from './detectors/config.ts';
 import type { DetectorStep } from './detectors/detector.ts';
-import { AlertBook, type AlertChange, type AlertEntry, type LifecycleOptions } from './lifecycle/alert-book.ts';
+import { AlertBook, GLOBAL_PARTITION, type AlertChange, type AlertEntry, type LifecycleOptions } from './lifecycle/alert-book.ts';
 import type { Alert, DetectorSignal } from './types.ts';
 
 export interface AlertEngineOptions {
@@ -46,8 +46,14 @@ const DROP_REASONS: Readonly<Record<string, string>> = {
 export class AlertEngine implements SloAlertSink {
   private readonly onEvents;
   private readonly onRuns;
-  private eventStates: unknown[];
-  private runStates: unknown[];
+  /** Per event detector: whether its memory is owned per partition (keys of one run) or shared. */
+  private readonly partitionLocal: boolean[];
+  /** Memory of the shared event detectors (cross-run business keys, whole sources). */
+  private readonly shared: unknown[];
+  /** Memory of partition-local detectors, by partition: it moves with the partition. */
+  private readonly partitions = new Map<number, { events: unknown[]; runs: unknown[] }>();
+  /** Drop totals of partitions handed over, so the counters do not count down. */
+  private readonly handedOver = new Map<string, number>();
   private readonly book: AlertBook;
   private readonly options: AlertEngineOptions;
   private readonly changes: Counter<'detector' | 'change'>;
@@ -61,8 +67,8 @@ export class AlertEngine implements SloAlertSink {
     const set = createDetectors(options.detectors, options.workflows);
     this.onEvents = set.onEvents;
     this.onRuns = set.onRuns;
-    this.eventStates = this.onEvents.map((d) => d.initial());
-    this.runStates = this.onRuns.map((d) => d.initial());
+    this.partitionLocal = set.partitionLocal;
+    this.shared = this.onEvents.map((d) => d.initial());
     this.book = new AlertBook(options.lifecycle);
     this.inputs = detectorInputs(options.detectors, options.workflows);
     this.names = new Set([...this.onEvents, ...this.onRuns].map((d) => d.name).concat(SLO_BURN));
@@ -74,10 +80,7 @@ export class AlertEngine implements SloAlertSink {
       registers,
     });
     const dropDeltas = new CounterDeltas();
-    const detectors = () => [
-      ...this.onEvents.map((d, i) => [d, this.eventStates[i]] as const),
-      ...this.onRuns.map((d, i) => [d, this.runStates[i]] as const),
-    ];
+    const totals = () => this.dropTotals();
     new Counter({
       name: 'seamwatch_detector_drops_total',
       help: 'What detectors set aside or stopped watching, by reason: too_old (older than the window at the watermark), without_key (no business key), after_end, stale (an older run verdict), transient_failure (not a partial failure), evicted (pushed out by maxKeys), expired (forgotten past the window).',
@@ -85,12 +88,11 @@ export class AlertEngine implements SloAlertSink {
       registers,
       collect() {
         // The totals live in the detectors' own (pure) state; read them as /metrics is scraped.
-        for (const [detector, state] of detectors()) {
-          for (const [name, total] of Object.entries(detector.counters(state))) {
-            const reason = DROP_REASONS[name];
-            const delta = reason ? dropDeltas.delta(`${detector.name}\u0000${name}`, total) : 0;
-            if (delta > 0) this.inc({ detector: detector.name, reason: reason! }, delta);
-          }
+        for (const [key, total] of totals()) {
+          const [detector, name] = key.split('\u0000') as [string, string];
+          const reason = DROP_REASONS[name];
+          const delta = reason ? dropDeltas.delta(key, total) : 0;
+          if (delta > 0) this.inc({ detector, reason: reason! }, delta);
         }
       },
     });
@@ -113,10 +115,27 @@ export class AlertEngine implements SloAlertSink {
     return this.onEvents.length > 0;
   }
 
+  private slot(partition: number): { events: unknown[]; runs: unknown[] } {
+    let slot = this.partitions.get(partition);
+    if (!slot) {
+      slot = { events: this.onEvents.map((d, i) => (this.partitionLocal[i] ? d.initial() : undefined)), runs: this.onRuns.map((d) => d.initial()) };
+      this.partitions.set(partition, slot);
+    }
+    return slot;
+  }
+
   /** A new (not redelivered) workflow event. */
   onEvent(event: WorkflowEvent, watermark: number): void {
+    this.applyEvent(event, watermark, true);
+  }
+
+  private applyEvent(event: WorkflowEvent, watermark: number, signal: boolean): void {
+    const partition = event.origin.partition;
+    const slot = this.slot(partition);
     for (let i = 0; i < this.onEvents.length; i++) {
-      this.eventStates[i] = this.take(this.onEvents[i]!.apply(this.eventStates[i], event, watermark));
+      const states = this.partitionLocal[i] ? slot.events : this.shared;
+      const step = this.onEvents[i]!.apply(states[i], event, watermark);
+      states[i] = signal ? this.take(step, partition) : step.state;
     }
   }
 
@@ -124,23 +143,71 @@ export class AlertEngine implements SloAlertSink {
   onRunRecords(runs: readonly RunRecord[], watermark: number): void {
     if (this.onRuns.length === 0) return;
     for (const run of runs) {
-      for (let i = 0; i < this.onRuns.length; i++) this.runStates[i] = this.take(this.onRuns[i]!.apply(this.runStates[i], run, watermark));
+      const slot = this.slot(run.partition);
+      for (let i = 0; i < this.onRuns.length; i++) slot.runs[i] = this.take(this.onRuns[i]!.apply(slot.runs[i], run, watermark), run.partition);
     }
   }
 
   /** Moves event time on for every detector and the lifecycle. */
   tick(watermark: number): void {
     if (!Number.isFinite(watermark)) return;
-    for (let i = 0; i < this.onEvents.length; i++) this.eventStates[i] = this.take(this.onEvents[i]!.tick(this.eventStates[i], watermark));
-    for (let i = 0; i < this.onRuns.length; i++) this.runStates[i] = this.take(this.onRuns[i]!.tick(this.runStates[i], watermark));
+    for (let i = 0; i < this.onEvents.length; i++) {
+      if (!this.partitionLocal[i]) this.shared[i] = this.take(this.onEvents[i]!.tick(this.shared[i], watermark), GLOBAL_PARTITION);
+    }
+    for (const [partition, slot] of this.partitions) {
+      for (let i = 0; i < this.onEvents.length; i++) {
+        if (this.partitionLocal[i]) slot.events[i] = this.take(this.onEvents[i]!.tick(slot.events[i], watermark), partition);
+      }
+      for (let i = 0; i < this.onRuns.length; i++) slot.runs[i] = this.take(this.onRuns[i]!.tick(slot.runs[i], watermark), partition);
+    }
     this.publish(this.book.tick(watermark));
+  }
+
+  /**
+   * Partitions moved to another instance: their alerts and their detectors' memory go (the new
+   * owner loads the alerts saved before the last commit, and rebuilds the memory from the store).
+   * Returns the alerts handed over. Shared detectors keep what they remember.
+   */
+  release(partitions: readonly number[]): AlertEntry[] {
+    const moved = new Set(partitions);
+    for (const partition of moved) {
+      const slot = this.partitions.get(partition);
+      if (!slot) continue;
+      for (const [key, total] of this.slotTotals(slot)) this.handedOver.set(key, (this.handedOver.get(key) ?? 0) + total);
+      this.partitions.delete(partition);
+    }
+    return this.book.release((partition) => moved.has(partition));
+  }
+
+  /** Takes over the saved alerts of partitions this instance now owns. */
+  adopt(entries: readonly AlertEntry[]): void {
+    this.book.adopt(entries);
+  }
+
+  private *slotTotals(slot: { events: unknown[]; runs: unknown[] }): Generator<[string, number]> {
+    for (let i = 0; i < this.onEvents.length; i++) {
+      if (this.partitionLocal[i]) for (const [name, total] of Object.entries(this.onEvents[i]!.counters(slot.events[i]))) yield [`${this.onEvents[i]!.name}\u0000${name}`, total];
+    }
+    for (let i = 0; i < this.onRuns.length; i++) for (const [name, total] of Object.entries(this.onRuns[i]!.counters(slot.runs[i]))) yield [`${this.onRuns[i]!.name}\u0000${name}`, total];
+  }
+
+  /** Every detector's drop totals, summed over partitions (those handed over included). */
+  private dropTotals(): Map<string, number> {
+    const totals = new Map(this.handedOver);
+    const add = (key: string, total: number) => totals.set(key, (totals.get(key) ?? 0) + total);
+    for (let i = 0; i < this.onEvents.length; i++) {
+      if (!this.partitionLocal[i]) for (const [name, total] of Object.entries(this.onEvents[i]!.counters(this.shared[i]))) add(`${this.onEvents[i]!.name}\u0000${name}`, total);
+    }
+    for (const slot of this.partitions.values()) for (const [key, total] of this.slotTotals(slot)) add(key, total);
+    return totals;
   }
 
   /** SLO burn-rate signals, through the same lifecycle as detector signals. */
   signal(signal: SloAlertSignal): void {
     const windows = `${Math.round(signal.longWindowMs / 60_000)}m/${Math.round(signal.shortWindowMs / 60_000)}m`;
     this.publish(
-      this.book.apply({
+      this.book.apply(
+        {
         kind: signal.kind,
         detector: SLO_BURN,
         key: `${signal.slo}:${signal.tier}`,
@@ -150,7 +217,9 @@ export class AlertEngine implements SloAlertSink {
         summary: `SLO ${signal.slo} is burning its error budget at ${signal.burnRate.toFixed(1)}× (threshold ${signal.factor.toFixed(1)}× over ${windows}); ${(signal.budgetRemaining * 100).toFixed(1)}% of the budget left`,
         at: signal.at,
         details: { slo: signal.slo, tier: signal.tier, burnRate: Number(signal.burnRate.toFixed(3)), budgetRemaining: Number(signal.budgetRemaining.toFixed(4)) },
-      }),
+        },
+        GLOBAL_PARTITION,
+      ),
     );
   }
 
@@ -167,10 +236,8 @@ export class AlertEngine implements SloAlertSink {
    * (an alert already in the book stays one alert).
    */
   rebuild(remembered: readonly WorkflowEvent[], replayed: readonly WorkflowEvent[] = []): void {
-    for (const event of [...remembered].sort((a, b) => a.time - b.time)) {
-      for (let i = 0; i < this.onEvents.length; i++) this.eventStates[i] = this.onEvents[i]!.apply(this.eventStates[i], event, event.time).state;
-    }
-    for (const event of [...replayed].sort((a, b) => a.time - b.time)) this.onEvent(event, event.time);
+    for (const event of [...remembered].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, false);
+    for (const event of [...replayed].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, true);
   }
 
   /** The lifecycle's state, for the store. */
@@ -183,8 +250,8 @@ export class AlertEngine implements SloAlertSink {
     this.book.restore(entries);
   }
 
-  private take<S>(step: DetectorStep<S>): S {
-    if (step.signals.length > 0) this.publish(this.book.applyAll(step.signals as DetectorSignal[]));
+  private take<S>(step: DetectorStep<S>, partition: number): S {
+    if (step.signals.length > 0) this.publish(this.book.applyAll(step.signals as DetectorSignal[], partition));
     return step.state;
   }
 

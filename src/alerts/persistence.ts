@@ -19,8 +19,8 @@ export interface AlertState {
 }
 
 export interface AlertStateSource {
-  snapshot(): AlertState;
-  restore(state: AlertState): void;
+  /** Every document to keep now, by key (see state-documents.ts for how the state is cut). */
+  documents(): Map<string, AlertState>;
 }
 
 /** JSON that keeps Infinity (never) and -Infinity, which plain JSON turns into null. */
@@ -35,32 +35,34 @@ export function decodeState<T>(text: string): T {
 export class AlertStatePersistence {
   private readonly store: Store;
   private readonly source: AlertStateSource;
-  private readonly key: string;
   private readonly logger: Logger;
   private readonly everyMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private lastSaved = '';
+  /** What is in the store now, by key: only documents that changed are written. */
+  private readonly lastSaved = new Map<string, string>();
   private saving: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private soon = false;
 
-  constructor(options: { store: Store; source: AlertStateSource; key: string; logger: Logger; everyMs?: number }) {
+  constructor(options: { store: Store; source: AlertStateSource; logger: Logger; everyMs?: number }) {
     this.store = options.store;
     this.source = options.source;
-    this.key = options.key;
     this.logger = options.logger;
     this.everyMs = options.everyMs ?? 2_000;
   }
 
-  /** Loads the stored state, if any, into the source. */
-  async load(): Promise<void> {
-    const docs = await this.store.loadDocuments([this.key]);
-    const text = docs.get(this.key);
-    if (!text) return;
-    const state = decodeState<AlertState>(text);
-    this.source.restore(state);
-    this.lastSaved = text;
-    this.logger.info({ alerts: state.alerts.length, firing: state.alerts.filter((a) => a.alert.state === 'firing').length }, 'restored alert state');
+  /** Reads stored documents (those that exist) by key. */
+  async load(keys: readonly string[]): Promise<Map<string, AlertState>> {
+    const docs = await this.store.loadDocuments(keys);
+    const out = new Map<string, AlertState>();
+    for (const [key, text] of docs) {
+      const state = decodeState<AlertState>(text);
+      out.set(key, state);
+      this.lastSaved.set(key, text);
+    }
+    const alerts = [...out.values()].flatMap((state) => state.alerts);
+    if (alerts.length > 0) this.logger.info({ documents: [...out.keys()], alerts: alerts.length, firing: alerts.filter((a) => a.alert.state === 'firing').length }, 'restored alert state');
+    return out;
   }
 
   start(): void {
@@ -94,10 +96,10 @@ export class AlertStatePersistence {
       .catch(() => undefined)
       .then(async () => {
         this.queued = undefined;
-        const text = encodeState(this.source.snapshot());
-        if (text === this.lastSaved) return;
-        await this.store.saveDocuments([{ key: this.key, doc: text }]);
-        this.lastSaved = text;
+        const changed = [...this.source.documents()].map(([key, state]) => ({ key, doc: encodeState(state) })).filter((d) => this.lastSaved.get(d.key) !== d.doc);
+        if (changed.length === 0) return;
+        await this.store.saveDocuments(changed);
+        for (const d of changed) this.lastSaved.set(d.key, d.doc);
       });
     this.queued = next;
     this.saving = next;

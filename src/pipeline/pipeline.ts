@@ -20,6 +20,14 @@ import { DetectStage } from './stages/detect-stage.ts';
 import { StitchStage } from './stages/stitch-stage.ts';
 import { CommitStage, DeadLetterStage, StateStage, StoreStage } from './stages/write-stages.ts';
 
+/** State that moves with a partition: loaded when it is assigned, forgotten when it moves away. */
+export interface PartitionState {
+  adopt(partitions: readonly number[]): Promise<void>;
+  release(partitions: readonly number[]): void;
+  /** Called before each commit, so committed messages never lose what they changed. */
+  save(): Promise<void>;
+}
+
 export interface IngestOptions {
   sources: readonly SourceConfig[];
   workflows: readonly WorkflowDefinition[];
@@ -34,8 +42,8 @@ export interface IngestOptions {
   logger: Logger;
   /** Business-alert detectors, fed each new event and each run change. */
   alerts?: AlertEngine;
-  /** Saves the alert state; called before each commit, so committed messages never lose an alert. */
-  saveState?: () => Promise<void>;
+  /** State owned per partition beside the runs (the alerts): taken over, handed over and saved with them. */
+  partitionState?: PartitionState;
   now?: () => number;
 }
 
@@ -54,6 +62,8 @@ export class IngestPipeline implements Intake {
   private readonly decoders: Map<string, { decode: Decoder; source: string }>;
   private readonly options: IngestOptions;
   private readonly offsets = new OffsetTracker();
+  /** Partitions owned as of the last assignment. */
+  private owned = new Set<number>();
   private deadLetters: DeadLetter[] = [];
   private flushChain: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | undefined;
@@ -81,7 +91,7 @@ export class IngestPipeline implements Intake {
       ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
       new StoreStage(options.store, write),
       new DeadLetterStage(options.deadLetterSink, write),
-      ...(options.saveState ? [new StateStage(options.saveState, write)] : []),
+      ...(options.partitionState ? [new StateStage(() => options.partitionState!.save(), write)] : []),
       new CommitStage(options.commit, metrics),
     ];
   }
@@ -130,7 +140,9 @@ export class IngestPipeline implements Intake {
       const start = BigInt(p.committed) < 0n ? BigInt(p.low) : BigInt(p.committed);
       if (start < BigInt(p.high)) this.stitcher.partitionBacklog(p.topic, p.partition, true, this.now());
     }
-    const { alerts, pipeline } = this.options;
+    const { alerts, pipeline, partitionState } = this.options;
+    // The alerts saved with these partitions come first: replayed input then lands on them.
+    await partitionState?.adopt([...new Set(positions.map((p) => p.partition))]);
     const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined, this.now());
     const now = this.now();
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
@@ -143,6 +155,9 @@ export class IngestPipeline implements Intake {
   retainPartitions(assignment: Readonly<Record<string, readonly number[]>>): number {
     const owned = new Set(Object.values(assignment).flat());
     this.offsets.retain((topic, partition) => (assignment[topic] ?? []).includes(partition));
+    const moved = [...this.owned].filter((p) => !owned.has(p));
+    this.owned = owned;
+    if (moved.length > 0) this.options.partitionState?.release(moved);
     return this.stitcher.dropPartitions((partition) => owned.has(partition));
   }
 

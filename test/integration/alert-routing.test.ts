@@ -186,14 +186,22 @@ describe('alert routing to PagerDuty and a webhook on real Kafka and ClickHouse'
     });
     expect(created.status).toBe(201);
     const silenceId = ((await created.json()) as { id: string }).id;
-    await app.alertState.save();
+    await app.alertState.persistence.save();
 
     await app.shutdown();
     app = new Seamwatch({ config: parseConfigText(configText, 'test', ENV), logger: silentLogger() });
     await app.start();
     const silences = (await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/silences`)).json()) as { silences: { id: string; comment: string }[] };
     expect(silences.silences.map((x) => [x.id, x.comment])).toEqual([[silenceId, 'maintenance']]);
-    // The restored alerts are the ones that were firing.
+    // The restored alerts are the ones that were firing: each comes back with its partition.
+    const restored = [
+      'charged-not-entitled up-fail firing',
+      'duplicate-invoice bill-2 firing',
+      'stuck-ticket tk-two firing',
+      'upgrade-late up-fail firing',
+      'upgrade-late up-missing firing',
+    ];
+    await waitFor('the restored alerts', async () => JSON.stringify((await describeAlerts()).filter((a) => a.endsWith('firing'))) === JSON.stringify(restored), 20_000).catch(() => undefined);
     expect((await describeAlerts()).filter((a) => a.endsWith('firing'))).toEqual([
       'charged-not-entitled up-fail firing',
       'duplicate-invoice bill-2 firing',

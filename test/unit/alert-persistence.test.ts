@@ -25,10 +25,9 @@ describe('AlertStatePersistence', () => {
     const log = new InMemoryNotificationLog();
     const persistence = new AlertStatePersistence({
       store: documentStore(saved),
-      key: 'k',
       logger: silentLogger(),
       everyMs: 60_000,
-      source: { snapshot: (): AlertState => ({ alerts: [], notificationLog: log.state }), restore: (s) => s.notificationLog && log.replace(s.notificationLog) },
+      source: { documents: () => new Map<string, AlertState>([['k', { alerts: [], notificationLog: log.state }]]) },
     });
     log.onRecord = () => persistence.saveSoon();
     log.record('pd', 'group', { firing: ['f1'], resolved: [] }, 1_000);
@@ -39,7 +38,8 @@ describe('AlertStatePersistence', () => {
     expect(saved).toHaveLength(1);
 
     const restarted = new InMemoryNotificationLog();
-    await new AlertStatePersistence({ store: documentStore(saved), key: 'k', logger: silentLogger(), source: { snapshot: () => ({ alerts: [], notificationLog: restarted.state }), restore: (s) => s.notificationLog && restarted.replace(s.notificationLog) } }).load();
+    const loaded = await new AlertStatePersistence({ store: documentStore(saved), logger: silentLogger(), source: { documents: () => new Map() } }).load(['k']);
+    restarted.replace(loaded.get('k')!.notificationLog!);
     expect(restarted.isOpen('pd', 'f1')).toBe(true);
   });
 
@@ -55,9 +55,8 @@ describe('AlertStatePersistence', () => {
     let alerts = 0;
     const persistence = new AlertStatePersistence({
       store: slow,
-      key: 'k',
       logger: silentLogger(),
-      source: { snapshot: (): AlertState => ({ alerts: Array.from({ length: alerts }, () => ({}) as AlertState['alerts'][number]), notificationLog: undefined }), restore: () => undefined },
+      source: { documents: () => new Map<string, AlertState>([['k', { alerts: Array.from({ length: alerts }, () => ({}) as AlertState['alerts'][number]), notificationLog: undefined }]]) },
     });
     const periodic = persistence.save(); // snapshot with no alert, held by the slow store
     await new Promise((resolve) => setTimeout(resolve, 5));

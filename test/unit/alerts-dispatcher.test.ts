@@ -59,6 +59,21 @@ function setUp(log?: InMemoryNotificationLog) {
 }
 
 describe('AlertDispatcher', () => {
+  it('forgets alerts whose partition moved to another instance: it neither triggers nor resolves them', async () => {
+    const { receiver, dispatcher } = setUp();
+    dispatcher.take({ kind: 'firing', alert: alert('moved', 'firing') });
+    dispatcher.take({ kind: 'firing', alert: alert('kept', 'firing') });
+    dispatcher.forget(new Set(['moved']));
+    await dispatcher.start();
+    await until('the notification', () => receiver.told.length === 1);
+    dispatcher.forget(new Set(['kept']));
+    dispatcher.take({ kind: 'firing', alert: alert('later', 'firing') });
+    await until('the second', () => receiver.told.length === 2);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(receiver.told).toEqual(['firing=[kept] resolved=[]', 'firing=[later] resolved=[]']);
+    await dispatcher.shutdown();
+  });
+
   it('after a restart, routes restored firing alerts again and owes a resolve only to alerts a receiver still has open', async () => {
     // What the restored notification log says: the pager was sent one trigger, never its resolve.
     const log = new InMemoryNotificationLog();

@@ -13,6 +13,13 @@ import { createStuckDetector } from './stuck.ts';
 /** Every configured detector, by what it consumes; each keeps its own (opaque) state. */
 export interface DetectorSet {
   onEvents: Detector<unknown, WorkflowEvent>[];
+  /**
+   * Per event detector: true when what it remembers belongs to one run's partition (a stuck
+   * ticket, a partial failure, exclusive outcomes), so its memory moves with the partition;
+   * false when it looks across runs (a business key's duplicates, a whole source's silence).
+   * Run detectors are always partition-local.
+   */
+  partitionLocal: boolean[];
   onRuns: Detector<unknown, RunVerdict>[];
 }
 
@@ -32,6 +39,13 @@ export function createDetectors(config: DetectorsConfig, workflows: readonly Wor
       ...config.exclusiveOutcomes.map((c) => createExclusiveOutcomesDetector(c)),
       ...config.sourceSilence.map((c) => createSourceSilenceDetector(c)),
     ] as Detector<unknown, WorkflowEvent>[],
+    partitionLocal: [
+      ...config.duplicateEffects.map(() => false),
+      ...config.stuck.map(() => true),
+      ...config.partialFailures.map(() => true),
+      ...config.exclusiveOutcomes.map(() => true),
+      ...config.sourceSilence.map(() => false),
+    ],
     onRuns: config.missedDeadlines.map((c) => createMissedDeadlineDetector(c, workflow(c.workflow))) as Detector<unknown, RunVerdict>[],
   };
 }

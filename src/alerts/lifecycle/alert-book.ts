@@ -23,7 +23,16 @@ export interface AlertEntry {
   resolvesAt: number;
   /** True once the alert has been firing (left pending): only those are ever notified. */
   fired: boolean;
+  /**
+   * The Kafka partition whose input raised it: its state moves with that partition to whichever
+   * instance owns it. GLOBAL_PARTITION for alerts of no one partition (SLO burn, source silence).
+   * Absent in state saved before alerts were owned per partition.
+   */
+  partition?: number;
 }
+
+/** The owner of alerts that no single partition raises. */
+export const GLOBAL_PARTITION = -1;
 
 /** What changed, for the notification path and the persisted alert log. */
 export interface AlertChange {
@@ -72,7 +81,7 @@ export class AlertBook {
     for (const entry of restored) this.entries.set(entry.alert.fingerprint, entry);
   }
 
-  apply(signal: DetectorSignal): AlertChange[] {
+  apply(signal: DetectorSignal, partition: number = GLOBAL_PARTITION): AlertChange[] {
     const fresh = toAlert(signal, this.options);
     const entry = this.entries.get(fresh.fingerprint);
     if (signal.kind === 'firing') {
@@ -83,7 +92,7 @@ export class AlertBook {
         return [];
       }
       const firesAt = signal.at + this.options.pendingFor;
-      const created: AlertEntry = { alert: fresh, firesAt, resolvesAt: NEVER, fired: false };
+      const created: AlertEntry = { alert: fresh, firesAt, resolvesAt: NEVER, fired: false, partition };
       this.entries.set(fresh.fingerprint, created);
       return [{ kind: 'pending', alert: fresh }, ...this.promote(created, signal.at)];
     }
@@ -102,7 +111,7 @@ export class AlertBook {
    * Applies the signals of one detector step. A problem that both begins and ends within it,
    * and was not known before, is historic: recorded as dropped, never paged.
    */
-  applyAll(signals: readonly DetectorSignal[]): AlertChange[] {
+  applyAll(signals: readonly DetectorSignal[], partition: number = GLOBAL_PARTITION): AlertChange[] {
     const changes: AlertChange[] = [];
     const endedHere = new Set(signals.filter((s) => s.kind === 'resolved').map((s) => `${s.detector}\u0000${s.workflow ?? ''}\u0000${s.key}`));
     for (const signal of signals) {
@@ -115,7 +124,7 @@ export class AlertBook {
         continue;
       }
       if (signal.kind === 'resolved' && !known && endedHere.has(id) && changes.some((c) => c.kind === 'dropped' && c.alert.fingerprint === toAlert(signal, this.options).fingerprint)) continue;
-      changes.push(...this.apply(signal));
+      changes.push(...this.apply(signal, partition));
     }
     return changes;
   }
@@ -155,6 +164,22 @@ export class AlertBook {
   /** Replaces what the book holds with entries loaded from the store (a restart). */
   restore(entries: readonly AlertEntry[]): void {
     this.entries.clear();
+    for (const entry of entries) this.entries.set(entry.alert.fingerprint, entry);
+  }
+
+  /** Hands over (and forgets) the alerts of partitions this instance no longer owns. */
+  release(moved: (partition: number) => boolean): AlertEntry[] {
+    const released: AlertEntry[] = [];
+    for (const [key, entry] of this.entries) {
+      if (!moved(entry.partition ?? GLOBAL_PARTITION)) continue;
+      this.entries.delete(key);
+      released.push(entry);
+    }
+    return released;
+  }
+
+  /** Takes over the saved alerts of partitions this instance now owns. */
+  adopt(entries: readonly AlertEntry[]): void {
     for (const entry of entries) this.entries.set(entry.alert.fingerprint, entry);
   }
 

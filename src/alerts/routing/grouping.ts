@@ -109,3 +109,13 @@ export function requeueUndelivered(state: DispatchState, flush: GroupFlush, unde
     : { alerts, createdAt: now, flushAt: now + flush.route.options.groupIntervalMs, flushed: true };
   return { groups: { ...state.groups, [flush.groupKey]: { routeId: flush.route.id, groupKey: flush.groupKey, groupLabels: flush.groupLabels, group } } };
 }
+
+/** The groups without these alerts (another instance owns them now); groups left empty end. */
+export function withoutAlerts(state: DispatchState, fingerprints: ReadonlySet<string>): DispatchState {
+  const groups: Record<string, GroupEntry> = {};
+  for (const [key, entry] of Object.entries(state.groups)) {
+    const alerts = Object.fromEntries(Object.entries(entry.group.alerts).filter(([fingerprint]) => !fingerprints.has(fingerprint)));
+    if (Object.keys(alerts).length > 0) groups[key] = { ...entry, group: { ...entry.group, alerts } };
+  }
+  return { groups };
+}

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { Store } from '../domain/store.ts';
+import type { AlertDispatcher } from './dispatcher.ts';
+import type { AlertEngine } from './engine.ts';
+import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
+import type { InMemoryNotificationLog } from './notify/notification-log.ts';
+import { AlertStatePersistence, type AlertState } from './persistence.ts';
+import { silenceFromData, silenceToData } from './silences/silence.ts';
+import type { SilenceRegistry } from './silences/silence-store.ts';
+import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, withoutAlerts } from './state-documents.ts';
+
+export interface PartitionedAlertStateOptions {
+  store: Store;
+  /** Documents are `<base>:p<partition>` and `<base>:global`; `<base>` alone is the pre-partition document. */
+  base: string;
+  alerts: AlertEngine;
+  log: InMemoryNotificationLog;
+  silences: SilenceRegistry;
+  dispatcher: AlertDispatcher | undefined;
+  logger: Logger;
+  everyMs?: number;
+}
+
+/**
+ * Alert state owned per Kafka partition, so several instances in one consumer group are as
+ * correct as one: an instance saves the alerts (and what receivers were told of them) of the
+ * partitions it owns, each in its own document; when a partition moves, the old owner forgets
+ * its alerts and the new owner loads them and hands them to its dispatcher. Alerts of no one
+ * partition (SLO burn) and the silences live in one shared document.
+ */
+export class PartitionedAlertState {
+  readonly persistence: AlertStatePersistence;
+  private readonly options: PartitionedAlertStateOptions;
+  private readonly owned = new Set<number>();
+
+  constructor(options: PartitionedAlertStateOptions) {
+    this.options = options;
+    this.persistence = new AlertStatePersistence({
+      store: options.store,
+      logger: options.logger,
+      ...(options.everyMs ? { everyMs: options.everyMs } : {}),
+      source: { documents: () => this.documents() },
+    });
+    // A delivered page is saved at once, not at the next periodic save.
+    options.log.onRecord = () => this.persistence.saveSoon();
+  }
+
+  get partitions(): ReadonlySet<number> {
+    return this.owned;
+  }
+
+  private documents(): Map<string, AlertState> {
+    const { base, alerts, log, silences } = this.options;
+    return splitAlertState(base, alerts.snapshot(), log.state, silences.list().map(silenceToData), this.owned);
+  }
+
+  /** At start: the shared document (or, from an older version, the one document of the group). */
+  async loadShared(): Promise<void> {
+    const { base } = this.options;
+    const docs = await this.persistence.load([globalKey(base), base]);
+    const state = docs.get(globalKey(base)) ?? docs.get(base);
+    if (!state) return;
+    if (state.silences) this.options.silences.load(state.silences.map(silenceFromData));
+    this.take(state);
+  }
+
+  /** Partitions this instance now owns: their saved alerts come back, and what is owed of them is sent. */
+  async adopt(partitions: readonly number[]): Promise<void> {
+    const fresh = partitions.filter((p) => !this.owned.has(p));
+    if (fresh.length === 0) return;
+    const docs = await this.persistence.load(fresh.map((p) => partitionKey(this.options.base, p)));
+    for (const p of fresh) this.owned.add(p);
+    for (const state of docs.values()) this.take(state);
+  }
+
+  private take(state: AlertState): void {
+    const { alerts, log, dispatcher } = this.options;
+    alerts.adopt(state.alerts);
+    log.replace(mergeNotificationLogs(log.state, state.notificationLog));
+    dispatcher?.reconcile(
+      state.alerts.map((entry) => entry.alert),
+      (fingerprint) => log.isOpenAnywhere(fingerprint),
+    );
+  }
+
+  /** Partitions moved to another instance: their alerts are no longer this one's to page or resolve. */
+  release(partitions: readonly number[]): void {
+    const moved = partitions.filter((p) => this.owned.has(p) && p !== GLOBAL_PARTITION);
+    if (moved.length === 0) return;
+    for (const p of moved) this.owned.delete(p);
+    const { alerts, log, dispatcher, logger } = this.options;
+    const released = new Set(alerts.release(moved).map((entry) => entry.alert.fingerprint));
+    log.replace(withoutAlerts(log.state, released));
+    dispatcher?.forget(released);
+    logger.info({ partitions: moved, alerts: released.size }, 'alert state of partitions handed over');
+  }
+}

@@ -1,0 +1,73 @@
+import { GLOBAL_PARTITION, type AlertEntry } from './lifecycle/alert-book.ts';
+import { EMPTY_NOTIFICATION_LOG, type NotificationLogState } from './notify/notification-log.ts';
+import type { AlertState } from './persistence.ts';
+import type { SilenceData } from './silences/silence.ts';
+
+/**
+ * How the alert state is cut into store documents so that several instances in one consumer
+ * group never overwrite each other: one document per owned Kafka partition (its alerts, and
+ * what receivers were told about them), and one for the rest (alerts of no one partition, such
+ * as SLO burn, and the silences). A partition's document moves with the partition.
+ */
+export const partitionKey = (base: string, partition: number) => `${base}:p${partition}`;
+export const globalKey = (base: string) => `${base}:global`;
+
+/** The documents to save now, by key. */
+export function splitAlertState(
+  base: string,
+  entries: readonly AlertEntry[],
+  log: NotificationLogState,
+  silences: readonly SilenceData[],
+  owned: ReadonlySet<number>,
+): Map<string, AlertState> {
+  const partitionOf = new Map<string, number>();
+  for (const entry of entries) {
+    const partition = entry.partition ?? GLOBAL_PARTITION;
+    partitionOf.set(entry.alert.fingerprint, owned.has(partition) ? partition : GLOBAL_PARTITION);
+  }
+  const docs = new Map<number, { alerts: AlertEntry[]; log: { entries: Record<string, NotificationLogState['entries'][string]>; open: Record<string, Record<string, number>> } }>();
+  const doc = (partition: number) => {
+    let found = docs.get(partition);
+    if (!found) docs.set(partition, (found = { alerts: [], log: { entries: {}, open: {} } }));
+    return found;
+  };
+  doc(GLOBAL_PARTITION);
+  for (const partition of owned) doc(partition);
+  for (const entry of entries) doc(partitionOf.get(entry.alert.fingerprint)!).alerts.push(entry);
+  for (const [receiver, open] of Object.entries(log.open)) {
+    for (const [fingerprint, at] of Object.entries(open)) {
+      const target = doc(partitionOf.get(fingerprint) ?? GLOBAL_PARTITION).log.open;
+      (target[receiver] ??= {})[fingerprint] = at;
+    }
+  }
+  // A group's entry goes with every partition one of its alerts belongs to.
+  for (const [key, entry] of Object.entries(log.entries)) {
+    const partitions = new Set([...entry.firing, ...entry.resolved].map((fingerprint) => partitionOf.get(fingerprint) ?? GLOBAL_PARTITION));
+    if (partitions.size === 0) partitions.add(GLOBAL_PARTITION);
+    for (const partition of partitions) doc(partition).log.entries[key] = entry;
+  }
+  const out = new Map<string, AlertState>();
+  for (const [partition, { alerts, log: part }] of docs) {
+    const key = partition === GLOBAL_PARTITION ? globalKey(base) : partitionKey(base, partition);
+    out.set(key, { alerts, notificationLog: part, ...(partition === GLOBAL_PARTITION ? { silences: [...silences] } : {}) });
+  }
+  return out;
+}
+
+/** Two notification logs as one: every open alert of both, and the newer entry of each group. */
+export function mergeNotificationLogs(a: NotificationLogState, b: NotificationLogState | undefined = EMPTY_NOTIFICATION_LOG): NotificationLogState {
+  const entries = { ...a.entries };
+  for (const [key, entry] of Object.entries(b.entries)) {
+    const current = entries[key];
+    if (!current || current.sentAt < entry.sentAt) entries[key] = entry;
+  }
+  const open: Record<string, Record<string, number>> = {};
+  for (const [receiver, alerts] of [...Object.entries(a.open), ...Object.entries(b.open)]) open[receiver] = { ...(open[receiver] ?? {}), ...alerts };
+  return { entries, open };
+}
+
+/** The log without these alerts: another instance owns them now. */
+export function withoutAlerts(log: NotificationLogState, fingerprints: ReadonlySet<string>): NotificationLogState {
+  const open = Object.fromEntries(Object.entries(log.open).map(([receiver, alerts]) => [receiver, Object.fromEntries(Object.entries(alerts).filter(([fingerprint]) => !fingerprints.has(fingerprint)))]));
+  return { entries: log.entries, open };
+}

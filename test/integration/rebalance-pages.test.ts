@@ -1,0 +1,130 @@
+/**
+ * Two seamwatch processes in one consumer group on the real broker: partitions move from one to
+ * the other under load, and every problem is still triggered once and resolved once, by
+ * whichever instance owns it by then.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Message, Producer } from 'kafkajs';
+import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
+import { processHarness } from '../support/processes.ts';
+import { cloudEvent, T0 } from '../support/scenario.ts';
+import { SCENARIO_DETECTORS, heartbeats, webhook } from '../support/alert-scenario.ts';
+import { groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
+import type { SeamwatchProcess } from '../support/child.ts';
+
+const M = 60_000;
+const H = 60 * M;
+const KEY = 'r'.repeat(32);
+const TICKETS = Array.from({ length: 12 }, (_, i) => `tk-${i}`);
+
+const routing = (url: string) => `
+${SCENARIO_DETECTORS}receivers:
+  - name: pager
+    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}" }
+routes:
+  receiver: pager
+  group_by: [team, detector]
+  group_wait: 100ms
+  group_interval: 300ms
+`;
+
+interface ApiAlert {
+  fingerprint: string;
+  state: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+describe('two instances in one consumer group', () => {
+  const pagerDuty = new PagerDutyContractServer();
+  let admin: Admin;
+  let producer: Producer;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    await requireServices();
+    await pagerDuty.start();
+    admin = kafka().admin();
+    await admin.connect();
+    producer = kafka().producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await producer?.disconnect();
+    await admin?.disconnect();
+    await pagerDuty.close();
+  });
+
+  const stuckAlerts = async (p: SeamwatchProcess): Promise<ApiAlert[]> =>
+    ((await (await fetch(`http://127.0.0.1:${p.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts.filter((a) => a.labels['detector'] === 'stuck-ticket');
+  const actions = (fingerprint: string) =>
+    pagerDuty
+      .accepted()
+      .map((r) => r.body as { dedup_key: string; event_action: string; routing_key: string })
+      .filter((b) => b.routing_key === KEY && b.dedup_key === fingerprint)
+      .map((b) => b.event_action);
+
+  it('a stuck ticket paged by one instance is resolved by the other after its partition moved: one trigger, one resolve', async () => {
+    const harness = await processHarness(admin, 'rb', { slos: routing(pagerDuty.url), env: { SEAMWATCH_PD_KEY: KEY } });
+    cleanups.push(harness.cleanup);
+    const { topics, all, groupId, start } = harness;
+    const send = async (byTopic: Map<string, Message[]>) => {
+      for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
+    };
+    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(admin, groupId, all)) === 0, 60_000);
+
+    // Instance A alone: a dozen tickets opened, none moves for five hours — all stuck, all paged.
+    const a = await start();
+    await send(new Map([[topics.ticketing, TICKETS.map((t) => cloudEvent('ticketing', 'ticket.opened', `${t}-open`, t, T0, false))]]));
+    await send(heartbeats(topics, T0 + 5 * H));
+    await waitFor('every ticket stuck and paged', async () => pagerDuty.accepted().filter((r) => (r.body as { routing_key: string }).routing_key === KEY).length === TICKETS.length, 30_000);
+    const paged = (await stuckAlerts(a)).filter((x) => x.state === 'firing');
+    expect(paged).toHaveLength(TICKETS.length);
+
+    // Instance B joins while upgrades keep arriving: the group rebalances under load.
+    const load = (async () => {
+      for (let batch = 0; batch < 20; batch++) {
+        const ids = Array.from({ length: 200 }, (_, i) => `load-${batch}-${i}`);
+        await send(
+          new Map([
+            [topics.crm, ids.map((c, i) => cloudEvent('crm', 'subscription.upgraded', `crm-${c}`, c, T0 + 5 * H + i, false))],
+            [topics.billing, ids.map((c, i) => webhook('invoice.updated', `inv-${c}`, c, T0 + 5 * H + i + 1_000))],
+          ]),
+        );
+      }
+    })();
+    const b = await start();
+    await load;
+    await committed();
+    const onB = await waitFor('some paged tickets to be owned by B', async () => {
+      const alerts = (await stuckAlerts(b)).filter((x) => x.state === 'firing');
+      return alerts.length > 0 && alerts.length < TICKETS.length ? alerts : undefined;
+    }, 30_000);
+    // Each alert is owned by exactly one instance: A let go of what B took over.
+    await waitFor('A to let go of the moved alerts', async () => {
+      const onA = new Set((await stuckAlerts(a)).map((x) => x.fingerprint));
+      return onB.every((x) => !onA.has(x.fingerprint)) && onA.size + onB.length === TICKETS.length;
+    }, 10_000);
+
+    // Every ticket moves on: the problems are over, wherever their partition is now.
+    await send(new Map([[topics.ticketing, TICKETS.map((t) => cloudEvent('ticketing', 'ticket.resolved', `${t}-res`, t, T0 + 5 * H + M, false))]]));
+    await committed();
+    await waitFor('every ticket resolved on PagerDuty', async () => paged.every((x) => actions(x.fingerprint).includes('resolve')), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const alert of paged) expect(actions(alert.fingerprint)).toEqual(['trigger', 'resolve']);
+    // Neither instance still believes in a problem that is over.
+    for (const p of [a, b]) expect((await stuckAlerts(p)).filter((x) => x.state === 'firing')).toEqual([]);
+
+    // What is saved agrees: one instance started on the same group after both are gone sees every
+    // ticket resolved and pages nothing.
+    await a.kill();
+    await b.kill();
+    const c = await start();
+    await waitFor('every alert restored', async () => (await stuckAlerts(c)).length === TICKETS.length, 30_000);
+    expect((await stuckAlerts(c)).filter((x) => x.state !== 'resolved')).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const alert of paged) expect(actions(alert.fingerprint)).toEqual(['trigger', 'resolve']);
+  });
+});

@@ -84,7 +84,11 @@ export class Seamwatch {
       lifecycle: config.alerting,
       registry: this.registry,
       logger: logger.child({ component: 'alerts' }),
-      ...(this.dispatcher ? { onChange: this.dispatcher.take } : {}),
+      onChange: (change) => {
+        this.dispatcher?.take(change);
+        // A page owed or a resolve owed is saved at once, not at the next commit or periodic save.
+        if (change.kind === 'firing' || change.kind === 'resolved') this.alertState?.persistence.saveSoon();
+      },
     });
     this.alertState = new PartitionedAlertState({
       store: this.store,

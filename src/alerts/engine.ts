@@ -126,16 +126,23 @@ export class AlertEngine implements SloAlertSink {
 
   /** A new (not redelivered) workflow event. */
   onEvent(event: WorkflowEvent, watermark: number): void {
-    this.applyEvent(event, watermark, true);
+    this.applyEvent(event, watermark, 'live');
   }
 
-  private applyEvent(event: WorkflowEvent, watermark: number, signal: boolean): void {
+  /**
+   * `live`: every signal goes to the lifecycle. `remembered`: only signals of alerts the book
+   * does not know — one raised live after its input was committed (by event time passing) and
+   * killed before the book was saved; what the book knows, it knows better. (A problem that began
+   * and ended in one step stays recorded-not-paged, as it was live.)
+   */
+  private applyEvent(event: WorkflowEvent, watermark: number, mode: 'live' | 'remembered'): void {
     const partition = event.origin.partition;
     const slot = this.slot(partition);
     for (let i = 0; i < this.onEvents.length; i++) {
       const states = this.partitionLocal[i] ? slot.events : this.shared;
-      const step = this.onEvents[i]!.apply(states[i], event, watermark);
-      states[i] = signal ? this.take(step, partition) : step.state;
+      let step = this.onEvents[i]!.apply(states[i], event, watermark);
+      if (mode === 'remembered') step = { ...step, signals: step.signals.filter((s) => !this.book.knows(s as DetectorSignal)) };
+      states[i] = this.take(step, partition);
     }
   }
 
@@ -230,14 +237,15 @@ export class AlertEngine implements SloAlertSink {
   /**
    * Rebuilds the event detectors' memory from stored events (after a restart or a partition
    * assignment). `remembered` are events behind the committed offsets: the alert state saved
-   * with their flush already says what they raised, so their signals are dropped. `replayed`
+   * with their flush says what they raised, so only signals of alerts it does not know go on
+   * (raised later by event time passing, and lost with a kill before the next save). `replayed`
    * are stored events at or past the committed offsets: a crash may have come before the alert
    * state that they changed was saved, so they go through the lifecycle again, as they did live
    * (an alert already in the book stays one alert).
    */
   rebuild(remembered: readonly WorkflowEvent[], replayed: readonly WorkflowEvent[] = []): void {
-    for (const event of [...remembered].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, false);
-    for (const event of [...replayed].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, true);
+    for (const event of [...remembered].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, 'remembered');
+    for (const event of [...replayed].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, 'live');
   }
 
   /** The lifecycle's state, for the store. */

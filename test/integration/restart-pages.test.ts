@@ -103,8 +103,11 @@ describe('seamwatch killed with SIGKILL never loses a page or a resolve', () => 
     // Still inside group_wait: nothing went out before the kill.
     expect(sent(alert.fingerprint, 'trigger')).toBe(0);
 
-    await start();
-    await waitFor('the trigger after the restart', async () => sent(alert.fingerprint, 'trigger') === 1, 30_000);
+    const second = await start();
+    await waitFor('the trigger after the restart', async () => sent(alert.fingerprint, 'trigger') === 1, 30_000).catch((error: unknown) => {
+      // What the two processes said is the only way to tell why, when this fails in CI.
+      throw new Error(`${String(error)}\n--- before the kill:\n${first.output.slice(-4_000)}\n--- after the restart:\n${second.output.slice(-4_000)}`);
+    });
     await new Promise((resolve) => setTimeout(resolve, GROUP_WAIT_MS + 2 * S));
     expect(sent(alert.fingerprint, 'trigger')).toBe(1);
   });

@@ -167,6 +167,11 @@ export class AlertBook {
     for (const entry of entries) this.entries.set(entry.alert.fingerprint, entry);
   }
 
+  /** Whether the book already holds the alert this signal is about, in any state. */
+  knows(signal: DetectorSignal): boolean {
+    return this.entries.has(fingerprint(signal.detector, signal.workflow ?? '', signal.key));
+  }
+
   /** Hands over (and forgets) the alerts of partitions this instance no longer owns. */
   release(moved: (partition: number) => boolean): AlertEntry[] {
     const released: AlertEntry[] = [];

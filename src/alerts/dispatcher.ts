@@ -32,7 +32,7 @@ export interface AlertDispatcherOptions {
 
 export type DispatcherState = 'initialized' | 'running' | 'stopping' | 'stopped';
 
-const OUTCOMES = ['delivered', 'failed', 'muted'] as const;
+const OUTCOMES = ['delivered', 'failed', 'refused', 'muted'] as const;
 
 /**
  * The notification path, driven: takes alert changes from the alert engine, routes them into
@@ -77,7 +77,7 @@ export class AlertDispatcher {
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
-      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), muted (inhibited, silenced, in maintenance or nothing new).',
+      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced, in maintenance or nothing new).',
       labelNames: ['receiver', 'outcome'],
       registers: [options.registry],
     });
@@ -217,9 +217,14 @@ export class AlertDispatcher {
       const delivery = result.ctx.delivery;
       failed = delivery?.failed.map((f) => f.alert) ?? [];
       const delivered = delivery?.delivered.length ?? 0;
+      const refused = delivery?.refused ?? [];
       this.notifications.inc({ receiver: flush.receiver, outcome: 'delivered' }, delivered);
       this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, refused.length);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length - refused.length);
+      if (refused.length > 0) {
+        this.logger.error({ ...context, refused: refused.length, reasons: [...new Set(refused.map((f) => f.reason))] }, 'receiver refused the notification: not sent again');
+      }
       if (failed.length > 0) {
         this.logger.warn({ ...context, failed: failed.length, reasons: [...new Set(delivery!.failed.map((f) => f.reason))] }, 'notification not delivered: sent again at the next flush');
       } else if (delivered > 0) {

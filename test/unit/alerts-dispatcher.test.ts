@@ -16,6 +16,8 @@ class ScriptedReceiver implements ManagedReceiver {
   readonly name = 'pager';
   readonly told: string[] = [];
   failures = 0;
+  /** Answers like a receiver that rejects the body (a 4xx): refused, not failed. */
+  refuses = false;
   started = 0;
   stopped = 0;
   async start() {
@@ -27,8 +29,10 @@ class ScriptedReceiver implements ManagedReceiver {
   async notify(n: Notification): Promise<DeliveryReport> {
     const failing = this.failures > 0;
     if (failing) this.failures--;
-    this.told.push(`firing=[${n.firing.map((a) => a.fingerprint)}] resolved=[${n.resolved.map((a) => a.fingerprint)}]${failing ? ' FAILED' : ''}`);
-    return { failed: failing ? [...n.firing, ...n.resolved].map((a) => ({ fingerprint: a.fingerprint, reason: '503' })) : [] };
+    this.told.push(`firing=[${n.firing.map((a) => a.fingerprint)}] resolved=[${n.resolved.map((a) => a.fingerprint)}]${failing ? ' FAILED' : ''}${this.refuses ? ' REFUSED' : ''}`);
+    const all = [...n.firing, ...n.resolved];
+    if (this.refuses) return { failed: [], refused: all.map((a) => ({ fingerprint: a.fingerprint, reason: '400' })) };
+    return { failed: failing ? all.map((a) => ({ fingerprint: a.fingerprint, reason: '503' })) : [] };
   }
 }
 
@@ -59,6 +63,24 @@ function setUp(log?: InMemoryNotificationLog) {
 }
 
 describe('AlertDispatcher', () => {
+  it('counts a refused notification (a 4xx) as refused, not delivered: no resolve is owed and it is not sent again as it is', async () => {
+    const log = new InMemoryNotificationLog();
+    const registry = new Registry();
+    const receiver = new ScriptedReceiver();
+    receiver.refuses = true;
+    const tree = buildRoutingTree(routingTreeSchema.parse({ receiver: 'pager', group_by: ['team'], group_wait: '0s', group_interval: '50ms' }));
+    const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry, logger: silentLogger(), log });
+    await dispatcher.start();
+    dispatcher.take({ kind: 'firing', alert: alert('a', 'firing') });
+    await until('the refusal', () => receiver.told.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.told).toEqual(['firing=[a] resolved=[] REFUSED']);
+    expect(log.isOpen('pager', 'a')).toBe(false);
+    const outcomes = (await registry.getSingleMetric('seamwatch_notifications_total')!.get()).values.map((v) => `${v.labels.outcome}=${v.value}`);
+    expect(outcomes).toEqual(expect.arrayContaining(['delivered=0', 'refused=1', 'failed=0']));
+    await dispatcher.shutdown();
+  });
+
   it('forgets alerts whose partition moved to another instance: it neither triggers nor resolves them', async () => {
     const { receiver, dispatcher } = setUp();
     dispatcher.take({ kind: 'firing', alert: alert('moved', 'firing') });

@@ -34,7 +34,7 @@ describe('PagerDutyReceiver', () => {
     const receiver = new PagerDutyReceiver('pd', recordingNotifier(sent), 'k'.repeat(32), (_r, fp) => open.has(fp));
     const report = await receiver.notify(notification([alert('a', 'firing'), alert('b', 'firing'), alert('c', 'firing')], [alert('d', 'resolved')]));
     expect(sent).toEqual(['trigger c', 'resolve d']);
-    expect(report).toEqual({ failed: [] });
+    expect(report).toEqual({ failed: [], refused: [] });
   });
 
   it('reports a trigger that may succeed later as failed, so the next flush sends it again', async () => {

@@ -25,7 +25,14 @@ export interface NotificationLogView {
 
 /** What the record stage writes: a delivery that a receiver accepted. */
 export interface NotificationLog extends NotificationLogView {
-  record(receiver: string, groupKey: string, sent: { firing: readonly string[]; resolved: readonly string[] }, at: number): void;
+  record(receiver: string, groupKey: string, sent: Sent, at: number): void;
+}
+
+/** What one notification told a receiver; `refused` firing alerts were rejected by it (told, never opened). */
+export interface Sent {
+  firing: readonly string[];
+  resolved: readonly string[];
+  refused?: readonly string[];
 }
 
 /** Records a delivered notification: the group's entry, and the receiver's open alerts. */
@@ -33,14 +40,14 @@ export function recordSent(
   state: NotificationLogState,
   receiver: string,
   groupKey: string,
-  sent: { firing: readonly string[]; resolved: readonly string[] },
+  sent: Sent,
   at: number,
 ): NotificationLogState {
   const open: Record<string, number> = { ...(state.open[receiver] ?? {}) };
   for (const fingerprint of sent.firing) open[fingerprint] ??= at;
   for (const fingerprint of sent.resolved) delete open[fingerprint];
   return {
-    entries: { ...state.entries, [logKey(receiver, groupKey)]: { firing: [...sent.firing].sort(), resolved: [...sent.resolved].sort(), sentAt: at } },
+    entries: { ...state.entries, [logKey(receiver, groupKey)]: { firing: [...sent.firing, ...(sent.refused ?? [])].sort(), resolved: [...sent.resolved].sort(), sentAt: at } },
     open: { ...state.open, [receiver]: open },
   };
 }
@@ -88,7 +95,7 @@ export class InMemoryNotificationLog implements NotificationLog {
   /** Told after every recorded delivery (the store saves the log then). */
   onRecord: (() => void) | undefined;
 
-  record(receiver: string, groupKey: string, sent: { firing: readonly string[]; resolved: readonly string[] }, at: number): void {
+  record(receiver: string, groupKey: string, sent: Sent, at: number): void {
     this.current = recordSent(this.current, receiver, groupKey, sent, at);
     this.onRecord?.();
   }

@@ -19,6 +19,7 @@ export class ReceiverStage implements NotifyStage {
     const receiver = this.receivers.get(ctx.receiver);
     const reason = ctx.dedup?.send ? ctx.dedup.reason : undefined;
     let failed: Map<string, string>;
+    let refused = new Map<string, string>();
     if (!receiver) {
       failed = new Map(alerts.map((a) => [a.fingerprint, `no receiver "${ctx.receiver}"`]));
     } else if (reason === undefined) {
@@ -35,16 +36,19 @@ export class ReceiverStage implements NotifyStage {
           at: ctx.now,
         });
         failed = new Map(report.failed.map((f) => [f.fingerprint, f.reason]));
+        refused = new Map((report.refused ?? []).map((f) => [f.fingerprint, f.reason]));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         failed = new Map(alerts.map((a) => [a.fingerprint, message]));
       }
     }
-    const delivery: DeliveryOutcome = {
-      delivered: alerts.filter((a) => !failed.has(a.fingerprint)),
-      failed: alerts.flatMap((alert) => (failed.has(alert.fingerprint) ? [{ alert, reason: failed.get(alert.fingerprint)! }] : [])),
-    };
-    const note = delivery.failed.length > 0 ? `${delivery.failed.length} not delivered` : undefined;
-    return { ctx: { ...ctx, delivery }, alerts: delivery.delivered, ...(note ? { note } : {}) };
+    const notDelivered = (a: Alert) => failed.has(a.fingerprint) || refused.has(a.fingerprint);
+    const listed = (reasons: Map<string, string>) => alerts.flatMap((alert) => (reasons.has(alert.fingerprint) ? [{ alert, reason: reasons.get(alert.fingerprint)! }] : []));
+    const delivery: DeliveryOutcome = { delivered: alerts.filter((a) => !notDelivered(a)), failed: listed(failed), refused: listed(refused) };
+    const missed = delivery.failed.length + delivery.refused.length;
+    const note = missed > 0 ? `${missed} not delivered` : undefined;
+    // Refused alerts go on to the record stage too: told (never sent again as they are), not opened.
+    const told = [...delivery.delivered, ...delivery.refused.map((r) => r.alert)];
+    return { ctx: { ...ctx, delivery }, alerts: told, ...(note ? { note } : {}) };
   }
 }

@@ -13,9 +13,14 @@ export interface Notification {
   at: number;
 }
 
-/** Alerts a receiver could not deliver (after its own retries), each with why. */
+/**
+ * What a receiver could not deliver, each with why: `failed` may succeed later (sent again at
+ * the next flush); `refused` never will (a 400 or another 4xx: the receiver rejected the body),
+ * so it is not sent again, and no resolve is owed for it.
+ */
 export interface DeliveryReport {
   failed: readonly { fingerprint: string; reason: string }[];
+  refused?: readonly { fingerprint: string; reason: string }[];
 }
 
 /**
@@ -32,4 +37,5 @@ export interface Receiver {
 export interface DeliveryOutcome {
   delivered: readonly Alert[];
   failed: readonly { alert: Alert; reason: string }[];
+  refused: readonly { alert: Alert; reason: string }[];
 }

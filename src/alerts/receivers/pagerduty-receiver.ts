@@ -46,6 +46,7 @@ export class PagerDutyReceiver implements ManagedReceiver {
     ]);
     return {
       failed: results.flatMap((r) => (r.status === 'failure' && r.retryLater ? [{ fingerprint: r.dedupKey, reason: `PagerDuty ${r.action}: ${r.reason}` }] : [])),
+      refused: results.flatMap((r) => (r.status === 'failure' && !r.retryLater ? [{ fingerprint: r.dedupKey, reason: `PagerDuty ${r.action}: ${r.reason}` }] : [])),
     };
   }
 }

@@ -30,7 +30,8 @@ class WebhookPostError extends Error {
  * Posts each notification in Alertmanager's webhook shape. Retries 5xx, 429 and network errors
  * with backoff and jitter within a deadline; past it, every alert of the notification is
  * reported failed so the next flush sends it again. Any other 4xx is the receiver refusing the
- * body: logged, not retried, and not reported failed (it would be refused again).
+ * body: not retried, and reported refused (logged and counted by the dispatcher; it would be
+ * refused again, and no resolve is owed for it).
  */
 export class WebhookReceiver implements ManagedReceiver {
   readonly name: string;
@@ -70,8 +71,8 @@ export class WebhookReceiver implements ManagedReceiver {
       const reason = error instanceof Error ? error.message : String(error);
       if (this.abandon.signal.aborted) return { failed: alerts.map((a) => ({ fingerprint: a.fingerprint, reason: 'webhook: abandoned at shutdown' })) };
       if (error instanceof WebhookPostError && !error.retryable) {
-        this.logger.error({ ...context, reason }, 'webhook refused the notification: not retried');
-        return { failed: [] };
+        // Refused, not delivered: recorded as such (and counted), never sent again as it is.
+        return { failed: [], refused: alerts.map((a) => ({ fingerprint: a.fingerprint, reason: `webhook: ${reason}` })) };
       }
       this.logger.error({ ...context, reason }, 'webhook delivery gave up: the next flush tries again');
       return { failed: alerts.map((a) => ({ fingerprint: a.fingerprint, reason: `webhook: ${reason}` })) };

@@ -236,14 +236,19 @@ export class ClickHouseStore implements Store {
     });
   }
 
-  async recover(query: RecoveryQuery): Promise<Recovery> {
-    const partitionFilter = query.partitions ? `partition IN ${list(query.partitions)}` : '1';
+  async eventTimeReached(partitions: number[] | null): Promise<number | null> {
+    const partitionFilter = partitions ? `partition IN ${list(partitions)}` : '1';
     const [reached] = await this.rows<{ t: string; n: string }>(
       `SELECT min(t) AS t, count() AS n FROM (
          SELECT topic, partition, max(event_time_ms) AS t FROM ${this.table('events')} WHERE ${partitionFilter} GROUP BY topic, partition
        )`,
     );
-    const maxEventTime = reached && Number(reached.n) > 0 ? Number(reached.t) : null;
+    return reached && Number(reached.n) > 0 ? Number(reached.t) : null;
+  }
+
+  async recover(query: RecoveryQuery): Promise<Recovery> {
+    const partitionFilter = query.partitions ? `partition IN ${list(query.partitions)}` : '1';
+    const maxEventTime = await this.eventTimeReached(query.partitions);
     if (maxEventTime === null) return { events: [], runs: [], maxEventTime: null };
 
     const unfinished = await this.rows<{ correlation_id: string }>(

@@ -131,10 +131,12 @@ export class SloEngine {
     await this.resume(at);
     const { slos, store, metrics, sink } = this.options;
     const maxCatchUp = this.options.maxCatchUpMs ?? 86_400_000;
+    // An SLO with no status yet gets one where it stands, even when event time has not passed
+    // that point again (a restart whose saved progress is ahead of what the store reaches).
     const due = slos
       .map((slo) => ({ slo, position: this.positions.get(slo.name)! }))
-      .filter(({ position }) => at > position.lastAt)
-      .map(({ slo, position }) => ({ slo, position, from: position.lastAt, to: cycleEnd(position.lastAt, at, maxCatchUp) }));
+      .filter(({ slo, position }) => at > position.lastAt || !this.statuses.has(slo.name))
+      .map(({ slo, position }) => ({ slo, position, from: position.lastAt, to: at > position.lastAt ? cycleEnd(position.lastAt, at, maxCatchUp) : position.lastAt }));
     if (due.length === 0) return;
     const timer = metrics.evaluationSeconds.startTimer();
     const seriesRanges: SloRange[] = due.map(({ slo, from, to }) => ({

@@ -158,4 +158,16 @@ describe('SLO engine: restarts', () => {
     await e.shutdown();
     expect(store.saves).toBe(3);
   });
+
+  it('shows where a restarted SLO stands while event time has not yet come back to it', async () => {
+    const store = new MemorySloStore();
+    store.minutes.set(SLO.name, history());
+    store.documents.set(KEY, JSON.stringify({ slos: { [SLO.name]: { lastAt: T0 + 85 * MINUTE, firing: ['page-1h'] } } }));
+    const sink = new RecordingSink();
+    const restarted = engine(store, sink, () => T0 + 80 * MINUTE, { stateKey: KEY });
+    await restarted.cycle();
+    expect(restarted.status()[0]!.at).toBe(T0 + 85 * MINUTE);
+    expect(restarted.status()[0]!.burns.find((b) => b.tier.name === 'page-1h')!.firing).toBe(true);
+    expect(sink.signals).toEqual([]);
+  });
 });

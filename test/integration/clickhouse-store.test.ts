@@ -172,4 +172,21 @@ describe('ClickHouse store on the real server (18.16)', () => {
       await legacy.shutdown();
     }
   });
+
+  it('repairs, on the next write of a run, the minute a write that died before its recount left counting it', async () => {
+    const slo = 'died-half-way';
+    const m1 = Math.floor(Date.UTC(2026, 10, 4, 9, 0) / 60_000);
+    const m2 = m1 + 3;
+    const outcome = (minute: number, version: number) => ({ slo, workflow: 'w', runId: 'w:r', correlationId: 'r', due: minute * 60_000, good: true, version });
+    await ch.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [outcome(m1, 1)] });
+    // The write that moved the run to m2 stored the verdict, then died before the recount.
+    const moved = outcome(m2, 2);
+    await ch.command(`INSERT INTO ${database}.slo_outcomes (slo, minute, run_id, workflow, correlation_id, due_ms, good, version) VALUES (${quote(slo)}, ${m2}, 'w:r', 'w', 'r', ${moved.due}, 1, 2)`);
+    await ch.command(`INSERT INTO ${database}.slo_run_outcomes (slo, run_id, workflow, correlation_id, minute, due_ms, good, counted_minutes, version) VALUES (${quote(slo)}, 'w:r', 'w', 'r', ${m2}, ${moved.due}, 1, [${m1}, ${m2}], 2)`);
+    const range = { slo, fromMinute: m1, toMinute: m2 + 1 };
+    expect((await ch.sloMinutes([range])).get(slo)).toEqual([{ minute: m1, good: 1, total: 1 }]);
+    // The batch is written again (its offsets were never committed).
+    await ch.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [moved] });
+    expect((await ch.sloMinutes([range])).get(slo)).toEqual([{ minute: m2, good: 1, total: 1 }]);
+  });
 });

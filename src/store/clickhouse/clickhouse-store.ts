@@ -143,7 +143,11 @@ export class ClickHouseStore implements Store {
   /** Every minute these runs were counted at, over all stored versions, by SLO and run. */
   private async countedMinutes(records: readonly SloOutcomeRecord[]): Promise<Map<string, number[]>> {
     const bySlo = new Map<string, string[]>();
-    for (const o of records) bySlo.set(o.slo, [...(bySlo.get(o.slo) ?? []), o.runId]);
+    for (const o of records) {
+      const runIds = bySlo.get(o.slo);
+      if (runIds) runIds.push(o.runId);
+      else bySlo.set(o.slo, [o.runId]);
+    }
     const out = new Map<string, number[]>();
     for (const [slo, runIds] of bySlo) {
       for (let i = 0; i < runIds.length; i += IN_SLICE) {

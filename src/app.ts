@@ -139,6 +139,9 @@ export class Seamwatch {
       metrics: sloMetrics,
       logger: logger.child({ component: 'slo' }),
       evaluateEvery: config.pipeline.sloEvaluateEvery,
+      // Where each SLO's evaluation got is saved beside the alert state, so a restart continues.
+      stateKey: `slo:${config.kafka.groupId}`,
+      allowedLateness: config.pipeline.allowedLateness,
     });
     this.http = new HttpServer({
       slo: this.slo,

@@ -230,6 +230,21 @@ export class AlertEngine implements SloAlertSink {
     );
   }
 
+  /**
+   * The burn tiers of an SLO whose last signal was firing: pending or firing alerts with no
+   * resolve under way (keep-firing-for). After a restore, what the SLO engine owes a resolve to.
+   */
+  firingTiers(slo: string): ReadonlySet<string> {
+    const tiers = new Set<string>();
+    for (const entry of this.book.snapshot()) {
+      const { alert } = entry;
+      if (alert.labels['detector'] !== SLO_BURN || alert.annotations['slo'] !== slo) continue;
+      const told = alert.state === 'pending' || (alert.state === 'firing' && entry.resolvesAt === Number.POSITIVE_INFINITY);
+      if (told && alert.annotations['tier']) tiers.add(alert.annotations['tier']);
+    }
+    return tiers;
+  }
+
   alerts(): Alert[] {
     return this.book.list();
   }

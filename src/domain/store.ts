@@ -54,6 +54,11 @@ export interface Store {
   start(): Promise<void>;
   write(batch: StoreBatch): Promise<void>;
   recover(query: RecoveryQuery): Promise<Recovery>;
+  /**
+   * The event time every stored partition (of these; null means all) had reached: the oldest of
+   * their newest event times; null when none is stored. What recovery seeds the watermark with.
+   */
+  eventTimeReached(partitions: number[] | null): Promise<number | null>;
   trace(correlationId: string): Promise<Trace>;
   /** Per-minute good/total counts of each SLO over its range (minutes with no runs are absent). */
   sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>>;

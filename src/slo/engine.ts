@@ -1,36 +1,62 @@
 import type { Logger } from 'pino';
 import type { SloRange, Store } from '../domain/store.ts';
+import { CumulativeCounts } from './burn-rate.ts';
 import { evaluateAt, evaluateRange } from './evaluate.ts';
 import type { SloMetrics } from './metrics.ts';
+import { catchUpSpan, cycleEnd, parseProgress, resumePoint, type SloProgress, type SloProgressState } from './progress.ts';
 import type { Counts, SloAlertSink, SloDefinition, SloStatus } from './types.ts';
 import { windowStart } from './window.ts';
 
 export interface SloEngineOptions {
   slos: readonly SloDefinition[];
   store: Store;
-  /** Event time to evaluate at: the pipeline's watermark. */
+  /** Event time to evaluate at: the pipeline's watermark (not finite before its first stored flush). */
   eventTime: () => number;
   sink: SloAlertSink;
   metrics: SloMetrics;
   logger: Logger;
   /** Wall ms between cycles. */
   evaluateEvery: number;
-  /** At most this much event time is caught up minute by minute in one cycle (a replay). */
+  /** At most this much event time is caught up minute by minute in one cycle; the rest in the next. */
   maxCatchUpMs?: number;
+  /**
+   * The store document the engine's progress is saved under (one per consumer group, like the
+   * alert state). Without it nothing is saved, and every start is a fresh one.
+   */
+  stateKey?: string;
+  /**
+   * Subtracted from where the stored events reach, to evaluate from the store before the
+   * pipeline stored its first flush (a restart without traffic): the pipeline's allowed lateness.
+   */
+  allowedLateness?: number;
+  /** Wall ms between saves of the progress while no tier changes (a change is saved at once). */
+  saveEvery?: number;
+  /** Wall clock, for the saves. */
+  now?: () => number;
 }
 
 const MINUTE = 60_000;
 
+interface Position {
+  lastAt: number;
+  firing: Set<string>;
+}
+
 /**
  * Evaluates every SLO on a timer, in event time: each cycle steps minute by minute from the
- * last evaluated minute to the watermark, so a replay raises the same burn alerts, in the
- * same order, as the live stream did. The counting is the store's; the judging is pure.
+ * last evaluated minute towards the watermark, so a replay raises the same burn alerts, in the
+ * same order, as the live stream did. Where each SLO got, and which of its tiers fire there,
+ * is saved to the store: a restart continues from there and owes no resolve. The counting is
+ * the store's; the judging is pure.
  */
 export class SloEngine {
   private readonly options: SloEngineOptions;
-  private readonly firing = new Map<string, Set<string>>();
+  private readonly positions = new Map<string, Position>();
   private readonly statuses = new Map<string, SloStatus>();
-  private lastAt: number | undefined;
+  private saved: Map<string, SloProgress> | undefined;
+  private storedEventTime: number | undefined;
+  private lastSavedText = '';
+  private lastSaveAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -65,51 +91,133 @@ export class SloEngine {
     return this.running;
   }
 
-  private async evaluate(): Promise<void> {
+  /**
+   * The event time to evaluate up to. Before the pipeline stored a flush (just after a restart,
+   * while no traffic comes), where the stored events reach: what was stored before the restart
+   * is evaluated without waiting for new traffic.
+   */
+  private async target(): Promise<number> {
     const watermark = this.options.eventTime();
-    if (!Number.isFinite(watermark)) return;
-    const at = Math.floor(watermark / MINUTE) * MINUTE;
-    if (this.lastAt !== undefined && at <= this.lastAt) return;
+    if (Number.isFinite(watermark)) return watermark;
+    if (this.storedEventTime === undefined) {
+      const reached = await this.options.store.eventTimeReached(null);
+      if (reached === null) return Number.NEGATIVE_INFINITY;
+      this.storedEventTime = reached - (this.options.allowedLateness ?? 0);
+    }
+    return this.storedEventTime;
+  }
+
+  /** Where each SLO starts: loaded once; a store that does not answer fails the cycle, which is retried. */
+  private async resume(at: number): Promise<void> {
+    const { slos, store, stateKey, sink } = this.options;
+    if (this.saved === undefined) {
+      this.saved = stateKey ? parseProgress((await store.loadDocuments([stateKey])).get(stateKey)) : new Map();
+    }
+    for (const slo of slos) {
+      if (this.positions.has(slo.name)) continue;
+      const start = resumePoint(slo, at, this.saved.get(slo.name), sink.firingTiers?.(slo.name));
+      this.positions.set(slo.name, { lastAt: start.fromExclusive, firing: start.firing });
+      this.options.logger.info(
+        { slo: slo.name, from: new Date(start.fromExclusive).toISOString(), firing: [...start.firing], resumed: this.saved.has(slo.name) },
+        'SLO evaluation starts',
+      );
+    }
+  }
+
+  private async evaluate(): Promise<void> {
+    const target = await this.target();
+    if (!Number.isFinite(target)) return;
+    const at = Math.floor(target / MINUTE) * MINUTE;
+    await this.resume(at);
     const { slos, store, metrics, sink } = this.options;
-    const timer = metrics.evaluationSeconds.startTimer();
     const maxCatchUp = this.options.maxCatchUpMs ?? 86_400_000;
-    const from = Math.max(this.lastAt ?? at - MINUTE, at - maxCatchUp);
-    const longest = (slo: SloDefinition) => Math.max(MINUTE, ...slo.alerting.tiers.map((t) => t.longWindowMs));
-    const seriesRanges: SloRange[] = slos.map((slo) => ({
+    // An SLO with no status yet gets one where it stands, even when event time has not passed
+    // that point again (a restart whose saved progress is ahead of what the store reaches).
+    const due = slos
+      .map((slo) => ({ slo, position: this.positions.get(slo.name)! }))
+      .filter(({ slo, position }) => at > position.lastAt || !this.statuses.has(slo.name))
+      .map(({ slo, position }) => ({ slo, position, from: position.lastAt, to: at > position.lastAt ? cycleEnd(position.lastAt, at, maxCatchUp) : position.lastAt }));
+    if (due.length === 0) return;
+    const timer = metrics.evaluationSeconds.startTimer();
+    const seriesRanges: SloRange[] = due.map(({ slo, from, to }) => ({
       slo: slo.name,
-      fromMinute: Math.floor((from - longest(slo)) / MINUTE),
-      toMinute: at / MINUTE,
+      fromMinute: Math.floor((from - catchUpSpan(slo)) / MINUTE),
+      toMinute: to / MINUTE,
     }));
-    const budgetRanges: SloRange[] = slos.map((slo) => ({
+    const budgetRanges: SloRange[] = due.map(({ slo, to }) => ({
       slo: slo.name,
-      fromMinute: Math.ceil(windowStart(slo.window, at) / MINUTE),
-      toMinute: at / MINUTE,
+      fromMinute: Math.ceil(windowStart(slo.window, to) / MINUTE),
+      toMinute: to / MINUTE,
     }));
     const [series, budgets] = await Promise.all([store.sloMinutes(seriesRanges), store.sloCounts(budgetRanges)]);
-    for (const slo of slos) {
-      const wasFiring = this.firing.get(slo.name) ?? new Set<string>();
+    let changed = false;
+    for (const { slo, position, from, to } of due) {
       const budget: Counts = budgets.get(slo.name) ?? { good: 0, total: 0 };
-      const result = evaluateRange(slo, series.get(slo.name) ?? [], () => budget, from, at, wasFiring);
+      const minutes = series.get(slo.name) ?? [];
+      // A signal carries the budget left at its own minute, not at the end of the cycle, so a
+      // catch-up says what the live engine said. Signals are rare: their budgets are read after.
+      const first = evaluateRange(slo, minutes, () => budget, from, to, position.firing);
+      const budgetAt = first.signals.length === 0 ? undefined : await this.budgetsAt(slo, first.signals.map((s) => s.at));
+      const result = budgetAt ? evaluateRange(slo, minutes, (t) => (t === to ? budget : budgetAt(t)), from, to, position.firing) : first;
       for (const signal of result.signals) {
-        if (signal.kind === 'firing') wasFiring.add(signal.tier);
-        else wasFiring.delete(signal.tier);
         metrics.alerts.inc({ slo: signal.slo, tier: signal.tier, kind: signal.kind });
         sink.signal(signal);
+        changed = true;
       }
-      this.firing.set(slo.name, wasFiring);
-      const status = result.status ?? evaluateAt(slo, series.get(slo.name) ?? [], budget, at, wasFiring).status;
+      position.firing = result.firing;
+      position.lastAt = to;
+      const status = result.status ?? evaluateAt(slo, minutes, budget, to, position.firing).status;
       this.statuses.set(slo.name, status);
       metrics.publish(status);
     }
-    this.lastAt = at;
     timer();
+    await this.save(changed);
   }
 
-  /** Stops the timer and waits for a cycle in progress. Safe twice and before start(). */
+  /**
+   * The runs counted in the SLO window ending at each of these minute boundaries, from one read
+   * of the minutes they span: a catch-up through a flapping burn raises many signals.
+   */
+  private async budgetsAt(slo: SloDefinition, ats: readonly number[]): Promise<(at: number) => Counts> {
+    const first = Math.min(...ats);
+    const last = Math.max(...ats);
+    const fromMinute = Math.ceil(windowStart(slo.window, first) / MINUTE);
+    const minutes = (await this.options.store.sloMinutes([{ slo: slo.name, fromMinute, toMinute: last / MINUTE }])).get(slo.name) ?? [];
+    const counts = new CumulativeCounts(minutes);
+    return (at) => {
+      const end = Math.floor(at / MINUTE);
+      return counts.windowCounts(end, (end - Math.ceil(windowStart(slo.window, at) / MINUTE)) * MINUTE);
+    };
+  }
+
+  /**
+   * Saves where each SLO got. A tier change is saved at once; plain progress every `saveEvery`.
+   * A failed save is logged and tried again: the evaluation itself already happened.
+   */
+  private async save(force: boolean): Promise<void> {
+    const { stateKey, store, logger } = this.options;
+    if (!stateKey) return;
+    const now = (this.options.now ?? Date.now)();
+    if (!force && now - this.lastSaveAt < (this.options.saveEvery ?? 2_000)) return;
+    const state: SloProgressState = { slos: {} };
+    for (const [name, p] of this.positions) state.slos[name] = { lastAt: p.lastAt, firing: [...p.firing].sort() };
+    const text = JSON.stringify(state);
+    if (text === this.lastSavedText) return;
+    try {
+      await store.saveDocuments([{ key: stateKey, doc: text }]);
+      this.lastSavedText = text;
+      this.lastSaveAt = now;
+    } catch (error) {
+      logger.warn({ err: error }, 'could not save SLO evaluation progress; will try again');
+    }
+  }
+
+  /** Stops the timer, waits for a cycle in progress and saves the progress. Safe twice and before start(). */
   async shutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    if (this.positions.size > 0) await this.save(true);
   }
 }

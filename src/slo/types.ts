@@ -106,4 +106,9 @@ export interface SloAlertSignal {
 /** The one interface SLO alert signals go through; the alert engine implements it. */
 export interface SloAlertSink {
   signal(signal: SloAlertSignal): void;
+  /**
+   * The tiers of this SLO the sink was last told are firing (and not told resolved since), when
+   * it keeps that across restarts: what a starting engine owes a resolve to.
+   */
+  firingTiers?(slo: string): ReadonlySet<string>;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quote, list } from '../../src/store/clickhouse/sql.ts';
-import { MIGRATIONS } from '../../src/store/clickhouse/migrations.ts';
+import { MIGRATIONS, migrationTable } from '../../src/store/clickhouse/migrations.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { requireServices, store, unique } from '../support/services.ts';
 import type { RunRecord } from '../../src/domain/records.ts';
@@ -56,7 +56,7 @@ describe('ClickHouse store on the real server (18.16)', () => {
     const applied = await ch.rows<{ version: number }>(`SELECT version FROM ${database}.schema_migrations FINAL ORDER BY version`);
     expect(applied.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = await ch.rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
-    expect(tables.map((t) => t.name)).toEqual(['dead_letters', 'events', 'runs', 'schema_migrations', 'slo_minutes', 'slo_outcomes', 'spans', 'state_documents']);
+    expect(tables.map((t) => t.name)).toEqual(['dead_letters', 'events', 'runs', 'schema_migrations', 'slo_minutes', 'slo_outcomes', 'slo_run_outcomes', 'spans', 'state_documents']);
   });
 
   it('keeps the newest version of a run however often it is written, and a trace finds it', async () => {
@@ -113,5 +113,80 @@ describe('ClickHouse store on the real server (18.16)', () => {
     // An hourly series whose range ends inside the second hour counts only the minutes before the end.
     const hourStart = Math.floor(m0 / 60) * 60;
     expect(await ch.sloSeries({ slo, fromMinute: m0, toMinute: m0 + 61 }, 60)).toEqual([{ minute: hourStart, good: 4, total: 4 }]);
+  });
+
+  it('counts a run once when its due time moves to another minute, also across a month: the minute it left loses it', async () => {
+    const slo = 'moved-due';
+    // Nov 30 23:58 and Dec 1 00:02: a trigger that arrives late moves the run's due time back.
+    const later = Math.floor(Date.UTC(2026, 11, 1, 0, 2) / 60_000);
+    const earlier = Math.floor(Date.UTC(2026, 10, 30, 23, 58) / 60_000);
+    const outcome = (minute: number, good: boolean, version: number) => ({
+      slo, workflow: 'plan-upgrade', runId: 'plan-upgrade:moved', correlationId: 'moved', due: minute * 60_000 + 500, good, version,
+    });
+    const write = (o: ReturnType<typeof outcome>) => ch.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [o] });
+    await write(outcome(later, false, 1));
+    await write(outcome(earlier, true, 2));
+    // A stale redelivery of the first verdict must not move it back.
+    await write(outcome(later, false, 1));
+    const range = { slo, fromMinute: earlier - 10, toMinute: later + 10 };
+    expect((await ch.sloMinutes([range])).get(slo)).toEqual([{ minute: earlier, good: 1, total: 1 }]);
+    expect(await ch.sloCounts([range])).toEqual(new Map([[slo, { good: 1, total: 1 }]]));
+    expect(await ch.sloSeries(range, 60)).toEqual([{ minute: Math.floor(earlier / 60) * 60, good: 1, total: 1 }]);
+  });
+
+  it('upgrades a database of the old shape: a run counted at two minutes before the upgrade counts once after it', async () => {
+    const old = unique('chs_old');
+    const legacy = store(old);
+    try {
+      // The schema as it was before migration 4, with what the old key let happen: one run whose
+      // due time moved, stored at both minutes and counted in both.
+      await legacy.command(`CREATE DATABASE ${old}`);
+      await legacy.command(migrationTable(old));
+      for (const m of MIGRATIONS.filter((m) => m.version < 4)) {
+        for (const statement of m.statements(old)) await legacy.command(statement);
+        await legacy.command(`INSERT INTO ${old}.schema_migrations (version, name, applied_at) VALUES (${m.version}, ${quote(m.name)}, now())`);
+      }
+      const m0 = Math.floor(Date.UTC(2026, 10, 3, 8, 0) / 60_000);
+      await legacy.command(
+        `INSERT INTO ${old}.slo_outcomes (slo, minute, run_id, workflow, correlation_id, due_ms, good, version) VALUES
+         ('s', ${m0 + 4}, 'w:moved', 'w', 'moved', ${(m0 + 4) * 60_000}, 0, 1),
+         ('s', ${m0}, 'w:moved', 'w', 'moved', ${m0 * 60_000}, 1, 2),
+         ('s', ${m0}, 'w:other', 'w', 'other', ${m0 * 60_000}, 1, 1)`,
+      );
+      await legacy.command(`INSERT INTO ${old}.slo_minutes (slo, minute, good, total, version) VALUES ('s', ${m0}, 2, 2, 5), ('s', ${m0 + 4}, 0, 1, 5)`);
+      const range = { slo: 's', fromMinute: m0, toMinute: m0 + 10 };
+      expect(await legacy.sloCounts([range])).toEqual(new Map([['s', { good: 2, total: 3 }]]));
+
+      await legacy.start();
+      expect(await legacy.sloCounts([range])).toEqual(new Map([['s', { good: 2, total: 2 }]]));
+      expect((await legacy.sloMinutes([range])).get('s')).toEqual([{ minute: m0, good: 2, total: 2 }]);
+      // And it keeps counting right afterwards: the moved run moves back, once.
+      const back = { slo: 's', workflow: 'w', runId: 'w:moved', correlationId: 'moved', due: (m0 + 4) * 60_000, good: false, version: 3 };
+      await legacy.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [back] });
+      expect((await legacy.sloMinutes([range])).get('s')).toEqual([
+        { minute: m0, good: 1, total: 1 },
+        { minute: m0 + 4, good: 0, total: 1 },
+      ]);
+    } finally {
+      await legacy.command(`DROP DATABASE IF EXISTS ${old}`);
+      await legacy.shutdown();
+    }
+  });
+
+  it('repairs, on the next write of a run, the minute a write that died before its recount left counting it', async () => {
+    const slo = 'died-half-way';
+    const m1 = Math.floor(Date.UTC(2026, 10, 4, 9, 0) / 60_000);
+    const m2 = m1 + 3;
+    const outcome = (minute: number, version: number) => ({ slo, workflow: 'w', runId: 'w:r', correlationId: 'r', due: minute * 60_000, good: true, version });
+    await ch.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [outcome(m1, 1)] });
+    // The write that moved the run to m2 stored the verdict, then died before the recount.
+    const moved = outcome(m2, 2);
+    await ch.command(`INSERT INTO ${database}.slo_outcomes (slo, minute, run_id, workflow, correlation_id, due_ms, good, version) VALUES (${quote(slo)}, ${m2}, 'w:r', 'w', 'r', ${moved.due}, 1, 2)`);
+    await ch.command(`INSERT INTO ${database}.slo_run_outcomes (slo, run_id, workflow, correlation_id, minute, due_ms, good, counted_minutes, version) VALUES (${quote(slo)}, 'w:r', 'w', 'r', ${m2}, ${moved.due}, 1, [${m1}, ${m2}], 2)`);
+    const range = { slo, fromMinute: m1, toMinute: m2 + 1 };
+    expect((await ch.sloMinutes([range])).get(slo)).toEqual([{ minute: m1, good: 1, total: 1 }]);
+    // The batch is written again (its offsets were never committed).
+    await ch.write({ events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [moved] });
+    expect((await ch.sloMinutes([range])).get(slo)).toEqual([{ minute: m2, good: 1, total: 1 }]);
   });
 });

@@ -132,4 +132,33 @@ describe('Stitcher: SLO outcomes', () => {
     live(s, event('subscription.upgrade_reverted', 'crm', 3 * MIN));
     expect(s.drain(T0 + 3 * MIN + SEC).sloOutcomes.map((o) => [o.slo, o.good])).toEqual([['success', false]]);
   });
+
+  it('ends on the same verdict whichever trigger of a run arrives first, and a verdict that moved outranks the one before', () => {
+    const early = event('subscription.upgraded', 'crm', 0, 'c-1', 'up-early');
+    const late = event('subscription.upgraded', 'crm', 2 * MIN, 'c-1', 'up-late');
+    const steps = [event('invoice.updated', 'billing', 3 * MIN), event('entitlement.activated', 'billing', 4 * MIN)];
+    // The store keeps the newest version per (SLO, run): the last verdict handed out must be
+    // the same for both orders, and carry a higher version than any verdict before it.
+    const lastVerdicts = (order: WorkflowEvent[]) => {
+      const s = make();
+      const all = [];
+      for (const e of order) {
+        live(s, e);
+        all.push(...s.drain(e.time + SEC).sloOutcomes);
+      }
+      const newest = new Map<string, (typeof all)[number]>();
+      for (const o of all) {
+        const seen = newest.get(o.slo);
+        if (seen) expect(o.version).toBeGreaterThan(seen.version);
+        newest.set(o.slo, o);
+      }
+      return [...newest.values()].map((o) => [o.slo, o.due - T0, o.good]).sort();
+    };
+    const inOrder = lastVerdicts([early, late, ...steps]);
+    expect(lastVerdicts([late, ...steps, early])).toEqual(inOrder);
+    expect(inOrder).toEqual([
+      ['success', 10 * MIN, true],
+      ['sync-5m', 5 * MIN, true],
+    ]);
+  });
 });

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
 import { Readable } from 'node:stream';
-import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, spanFromRow, spanLine } from './rows.ts';
+import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
+import type { SloOutcomeRecord } from '../../domain/records.ts';
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
 import { ident, int, list, quote } from './sql.ts';
@@ -56,6 +57,7 @@ export class ClickHouseStore implements Store {
   private readonly logger: Logger;
   private closed = false;
   private lastDocumentVersion = 0;
+  private lastVersion = 0;
 
   constructor(options: ClickHouseStoreOptions) {
     this.db = options.database;
@@ -111,27 +113,86 @@ export class ClickHouseStore implements Store {
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
-  /** Writes outcomes, then recounts the minutes they fall in from the deduplicated outcomes. */
+  /**
+   * Writes verdicts, then recounts every minute they touch: the minute each run counts at now,
+   * and every minute it was counted at before (a run whose due time moved leaves one). The
+   * minute index (slo_outcomes) is written before the verdicts (slo_run_outcomes), so that a
+   * verdict that can win is always found by the recount of its minute.
+   */
   private async writeSloOutcomes(outcomes: StoreBatch['sloOutcomes']): Promise<void> {
-    await this.insertLines('slo_outcomes', outcomes, sloOutcomeLine);
-    const minutes = new Map<string, Set<number>>();
+    const newest = new Map<string, SloOutcomeRecord>();
     for (const o of outcomes) {
+      const key = `${o.slo}\u0000${o.runId}`;
+      const seen = newest.get(key);
+      if (!seen || o.version >= seen.version) newest.set(key, o);
+    }
+    const records = [...newest.values()];
+    const before = await this.countedMinutes(records);
+    await this.insertLines('slo_outcomes', records, sloOutcomeLine);
+    await this.insertLines('slo_run_outcomes', records, (o) => sloRunOutcomeLine(o, before.get(`${o.slo}\u0000${o.runId}`) ?? []));
+    const minutes = new Map<string, Set<number>>();
+    for (const o of records) {
       const set = minutes.get(o.slo) ?? new Set<number>();
       set.add(Math.floor(o.due / 60_000));
+      for (const m of before.get(`${o.slo}\u0000${o.runId}`) ?? []) set.add(m);
       minutes.set(o.slo, set);
     }
     await this.recountMinutes(minutes);
   }
 
-  /** Recomputes slo_minutes rows for these SLO minutes from slo_outcomes FINAL. */
+  /** Every minute these runs were counted at, over all stored versions, by SLO and run. */
+  private async countedMinutes(records: readonly SloOutcomeRecord[]): Promise<Map<string, number[]>> {
+    const bySlo = new Map<string, string[]>();
+    for (const o of records) {
+      const runIds = bySlo.get(o.slo);
+      if (runIds) runIds.push(o.runId);
+      else bySlo.set(o.slo, [o.runId]);
+    }
+    const out = new Map<string, number[]>();
+    for (const [slo, runIds] of bySlo) {
+      for (let i = 0; i < runIds.length; i += IN_SLICE) {
+        const rows = await this.rows<{ run_id: string; minutes: number[] }>(
+          `SELECT run_id, groupUniqArrayArray(counted_minutes) AS minutes FROM ${this.table('slo_run_outcomes')}
+           WHERE slo = ${quote(slo)} AND run_id IN ${list(runIds.slice(i, i + IN_SLICE))} GROUP BY run_id`,
+        );
+        for (const r of rows) out.set(`${slo}\u0000${r.run_id}`, r.minutes.map(Number));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Recomputes slo_minutes rows for these SLO minutes: the runs ever counted in a minute (the
+   * index) whose newest verdict is still in it. A minute left with no run gets a zero row.
+   */
   async recountMinutes(minutes: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
-    const conditions = [...minutes].map(([slo, set]) => `(slo = ${quote(slo)} AND minute IN ${list([...set])})`);
-    if (conditions.length === 0) return;
-    await this.client.command({
-      query: `INSERT INTO ${this.table('slo_minutes')} (slo, minute, good, total, version)
-        SELECT slo, minute, sum(good), count(), ${int(Date.now())} FROM ${this.table('slo_outcomes')} FINAL
-        WHERE ${conditions.join(' OR ')} GROUP BY slo, minute`,
-    });
+    const wanted = [...minutes].filter(([, set]) => set.size > 0);
+    if (wanted.length === 0) return;
+    const filter = (column: string) => wanted.map(([slo, set]) => `(slo = ${quote(slo)} AND ${column} IN ${list([...set])})`).join(' OR ');
+    const rows = await this.rows<{ slo: string; at_minute: number; good: string; total: string }>(
+      `SELECT slo, at_minute, sum(is_good) AS good, count() AS total FROM (
+         SELECT slo, run_id, argMax(minute, version) AS at_minute, argMax(good, version) AS is_good
+         FROM ${this.table('slo_run_outcomes')}
+         WHERE (slo, run_id) IN (SELECT slo, run_id FROM ${this.table('slo_outcomes')} WHERE ${filter('minute')})
+         GROUP BY slo, run_id
+       ) WHERE ${filter('at_minute')} GROUP BY slo, at_minute`,
+    );
+    const counted = new Map(rows.map((r) => [`${r.slo}\u0000${Number(r.at_minute)}`, r]));
+    const version = this.nextVersion();
+    const lines: string[] = [];
+    for (const [slo, set] of wanted) {
+      for (const minute of set) {
+        const row = counted.get(`${slo}\u0000${minute}`);
+        lines.push(`${JSON.stringify({ slo, minute, good: Number(row?.good ?? 0), total: Number(row?.total ?? 0), version })}\n`);
+      }
+    }
+    await this.insertLines('slo_minutes', lines, (line) => line);
+  }
+
+  /** Row versions that grow even when two writes fall in the same millisecond. */
+  private nextVersion(): number {
+    this.lastVersion = Math.max(Date.now() * 1_000, this.lastVersion + 1);
+    return this.lastVersion;
   }
 
   async sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>> {
@@ -140,7 +201,9 @@ export class ClickHouseStore implements Store {
     const rows = await this.rows<{ slo: string; minute: number; good: string; total: string }>(
       `SELECT slo, minute, good, total FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter(ranges)} ORDER BY slo, minute`,
     );
-    for (const r of rows) out.get(r.slo)?.push({ minute: Number(r.minute), good: Number(r.good), total: Number(r.total) });
+    // A minute every run moved away from holds a zero row; it counts nothing. Filtered here,
+    // not in SQL: a condition on a non-key column may be applied before FINAL picks the newest.
+    for (const r of rows) if (Number(r.total) > 0) out.get(r.slo)?.push({ minute: Number(r.minute), good: Number(r.good), total: Number(r.total) });
     return out;
   }
 
@@ -161,7 +224,7 @@ export class ClickHouseStore implements Store {
       `SELECT intDiv(minute, ${int(bucketMinutes)}) * ${int(bucketMinutes)} AS bucket, sum(good) AS good, sum(total) AS total
        FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter([range])} GROUP BY bucket ORDER BY bucket`,
     );
-    return rows.map((r) => ({ minute: Number(r.bucket), good: Number(r.good), total: Number(r.total) }));
+    return rows.map((r) => ({ minute: Number(r.bucket), good: Number(r.good), total: Number(r.total) })).filter((b) => b.total > 0);
   }
 
   private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {
@@ -177,14 +240,19 @@ export class ClickHouseStore implements Store {
     });
   }
 
-  async recover(query: RecoveryQuery): Promise<Recovery> {
-    const partitionFilter = query.partitions ? `partition IN ${list(query.partitions)}` : '1';
+  async eventTimeReached(partitions: number[] | null): Promise<number | null> {
+    const partitionFilter = partitions ? `partition IN ${list(partitions)}` : '1';
     const [reached] = await this.rows<{ t: string; n: string }>(
       `SELECT min(t) AS t, count() AS n FROM (
          SELECT topic, partition, max(event_time_ms) AS t FROM ${this.table('events')} WHERE ${partitionFilter} GROUP BY topic, partition
        )`,
     );
-    const maxEventTime = reached && Number(reached.n) > 0 ? Number(reached.t) : null;
+    return reached && Number(reached.n) > 0 ? Number(reached.t) : null;
+  }
+
+  async recover(query: RecoveryQuery): Promise<Recovery> {
+    const partitionFilter = query.partitions ? `partition IN ${list(query.partitions)}` : '1';
+    const maxEventTime = await this.eventTimeReached(query.partitions);
     if (maxEventTime === null) return { events: [], runs: [], maxEventTime: null };
 
     const unfinished = await this.rows<{ correlation_id: string }>(

@@ -147,6 +147,50 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY key`,
     ],
   },
+  {
+    version: 4,
+    name: 'SLO outcomes keyed by run, so a run whose due time moves counts once',
+    statements: (db) => {
+      const d = ident(db);
+      return [
+        // The verdict of each (SLO, run), newest version wins. Keyed without the minute: a trigger
+        // that arrives after a later one moves the run's due time, and the run must still count
+        // once. Not partitioned, because rows replace only within a partition and no time of a
+        // run is fixed. `counted_minutes` remembers every minute the run was ever counted at, so
+        // a write that died before its recount is repaired by the next write of the same run.
+        `CREATE TABLE IF NOT EXISTS ${d}.slo_run_outcomes (
+          slo String,
+          run_id String,
+          workflow String,
+          correlation_id String,
+          minute UInt32,
+          due_ms UInt64,
+          due ${dateTime('due_ms')},
+          good UInt8,
+          counted_minutes Array(UInt32),
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        ORDER BY (slo, run_id)`,
+        // slo_outcomes stays, as the index from a minute to the runs ever counted in it; the
+        // verdicts it holds are copied here, newest per run. Idempotent: a second copy replaces.
+        `INSERT INTO ${d}.slo_run_outcomes (slo, run_id, workflow, correlation_id, minute, due_ms, good, counted_minutes, version)
+        SELECT slo, run_id, argMax(workflow, version), argMax(correlation_id, version), argMax(minute, version),
+          argMax(due_ms, version), argMax(good, version), groupUniqArray(minute), max(version)
+        FROM ${d}.slo_outcomes GROUP BY slo, run_id`,
+        // Recount every minute ever counted from the runs' newest verdicts: a run counted twice
+        // before this migration counts once, and a minute left empty says zero.
+        `INSERT INTO ${d}.slo_minutes (slo, minute, good, total, version)
+        SELECT slo, minute, sum(good), sum(runs), (SELECT max(version) + 1 FROM ${d}.slo_minutes) FROM (
+          SELECT slo, toUInt32(newest_minute) AS minute, toUInt64(newest_good) AS good, toUInt64(1) AS runs FROM (
+            SELECT slo, run_id, argMax(minute, version) AS newest_minute, argMax(good, version) AS newest_good
+            FROM ${d}.slo_run_outcomes GROUP BY slo, run_id
+          )
+          UNION ALL
+          SELECT slo, toUInt32(minute) AS minute, toUInt64(0) AS good, toUInt64(0) AS runs FROM ${d}.slo_minutes
+        ) GROUP BY slo, minute`,
+      ];
+    },
+  },
 ];
 
 export function migrationTable(db: string): string {

@@ -27,6 +27,17 @@ export function sloOutcomeLine(o: SloOutcomeRecord): string {
   return `{"slo":${str(o.slo)},"minute":${Math.floor(o.due / 60_000)},"run_id":${str(o.runId)},"workflow":${str(o.workflow)},"correlation_id":${str(o.correlationId)},"due_ms":${o.due},"good":${o.good ? 1 : 0},"version":${o.version}}\n`;
 }
 
+/**
+ * The verdict of one (SLO, run) in slo_run_outcomes. `countedBefore` are the minutes the run was
+ * counted at by earlier versions; they travel with the row so that a recount that never ran (a
+ * write that died half-way) is still owed to them by the next write.
+ */
+export function sloRunOutcomeLine(o: SloOutcomeRecord, countedBefore: readonly number[]): string {
+  const minute = Math.floor(o.due / 60_000);
+  const counted = [...new Set([...countedBefore, minute])].sort((a, b) => a - b);
+  return `{"slo":${str(o.slo)},"run_id":${str(o.runId)},"workflow":${str(o.workflow)},"correlation_id":${str(o.correlationId)},"minute":${minute},"due_ms":${o.due},"good":${o.good ? 1 : 0},"counted_minutes":[${counted.join(',')}],"version":${o.version}}\n`;
+}
+
 export function deadLetterLine(d: DeadLetter): string {
   const names = Object.keys(d.headers);
   return `${str({

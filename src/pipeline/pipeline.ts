@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeadLetter, DeadLetterSink } from '../domain/dead-letter.ts';
-import type { Store } from '../domain/store.ts';
+import { batchRows, type Store, type StoreBatch } from '../domain/store.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SourceConfig } from '../collectors/config.ts';
 import { checkContract, decoderFor, type Decoder, type RawMessage } from '../collectors/decode/index.ts';
@@ -65,6 +65,8 @@ export class IngestPipeline implements Intake {
   /** Partitions owned as of the last assignment. */
   private owned = new Set<number>();
   private deadLetters: DeadLetter[] = [];
+  /** Rows of a flush that failed, written with the next one. */
+  private unwritten: StoreBatch | undefined;
   private flushChain: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | undefined;
   private inflightRows = 0;
@@ -163,13 +165,13 @@ export class IngestPipeline implements Intake {
 
   /** Rows processed but not yet acknowledged by the store. */
   get bufferedRows(): number {
-    return this.stitcher.pendingRows + this.deadLetters.length + this.inflightRows;
+    return this.stitcher.pendingRows + this.deadLetters.length + this.inflightRows + (this.unwritten ? batchRows(this.unwritten) : 0);
   }
 
   /** True when a flush is due by size or by time. */
   flushDue(): boolean {
     const { flushRows, flushInterval } = this.options.pipeline;
-    const pending = this.stitcher.pendingRows + this.deadLetters.length;
+    const pending = this.stitcher.pendingRows + this.deadLetters.length + (this.unwritten ? batchRows(this.unwritten) : 0);
     if (pending >= flushRows) return true;
     if (this.now() - this.lastFlush < flushInterval) return false;
     // Also when only event time moved on (sources quiet): deadlines and SLO verdicts may be due.
@@ -206,8 +208,15 @@ export class IngestPipeline implements Intake {
     this.lastFlush = this.now();
     const flush = new Flush(this.now(), this.deadLetters, this.offsets.take());
     this.deadLetters = [];
-    // Everything due at this watermark is judged first, so the flush holds every verdict up to it.
-    for (const stage of this.stages) stage.collect?.(flush);
+    flush.carry(this.unwritten);
+    this.unwritten = undefined;
+    try {
+      // Everything due at this watermark is judged first, so the flush holds every verdict up to it.
+      for (const stage of this.stages) stage.collect?.(flush);
+    } catch (error) {
+      this.giveBack(flush);
+      throw error;
+    }
     const rows = flush.rows;
     if (rows === 0 && flush.offsets.length === 0) {
       // Nothing was decided that is not stored already: event time is stored up to here.
@@ -224,17 +233,30 @@ export class IngestPipeline implements Intake {
         if (flush.stored) this.noteStored(flush.watermark);
       }
     } catch (error) {
-      // Nothing was committed: the messages will be read again and their rows replace these.
-      this.offsets.restore(flush.offsets);
       // The rows are stored; only the commit failed (a rebalance, usually). Whoever reads
       // these messages again writes the same rows, so this is safe to leave for later.
-      if (error instanceof CommitFailedError) logger.warn({ err: error.cause, partitions: flush.offsets.length }, 'offset commit failed; will retry with the next flush');
-      else throw error;
+      if (error instanceof CommitFailedError) {
+        this.offsets.restore(flush.offsets);
+        logger.warn({ err: error.cause, partitions: flush.offsets.length }, 'offset commit failed; will retry with the next flush');
+      } else {
+        this.giveBack(flush);
+        throw error;
+      }
     } finally {
       this.inflightRows = 0;
       timer();
       metrics.bufferedRows.set(this.bufferedRows);
     }
+  }
+
+  /**
+   * A flush that failed before its commit: its offsets go back, and so do its rows. Were the
+   * rows dropped, the next flush would commit offsets past messages whose rows were never written
+   * (the stitcher hands each row out once), and a crash after that would lose them for good.
+   */
+  private giveBack(flush: Flush): void {
+    this.offsets.restore(flush.offsets);
+    this.unwritten = flush.batch;
   }
 
   private noteStored(watermark: number): void {

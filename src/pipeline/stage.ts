@@ -50,6 +50,17 @@ export class Flush {
   get rows(): number {
     return batchRows(this.batch);
   }
+
+  /** Takes in the rows of an earlier flush that failed, ahead of this one's own. */
+  carry(earlier: StoreBatch | undefined): void {
+    if (!earlier) return;
+    const { batch } = this;
+    batch.events.unshift(...earlier.events);
+    batch.runs.unshift(...earlier.runs);
+    batch.spans.unshift(...earlier.spans);
+    batch.sloOutcomes.unshift(...earlier.sloOutcomes);
+    batch.deadLetters.unshift(...earlier.deadLetters);
+  }
 }
 
 /** Thrown by the commit stage: the rows are stored, only the offsets were not committed. */

@@ -44,7 +44,9 @@ describe('seamwatch processes in a consumer group', () => {
     const committed = await committedCount(admin, groupId, all);
     const [stored] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.events FINAL`);
     const [dead] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${id}.dead_letters FINAL`);
-    expect(Number(stored!.n) + Number(dead!.n) + scenario.redeliveries).toBeGreaterThanOrEqual(committed);
+    const accounted = Number(stored!.n) + Number(dead!.n) + scenario.redeliveries;
+    // Seen once under heavy load and not reproduced since: if it comes back, say what the process said.
+    if (accounted < committed) throw new Error(`committed ${committed} messages but only ${accounted} are accounted for; the process said:\n${p.output.slice(-6_000)}`);
     await start();
     await waitFor('the rest after a restart', async () => (await groupLag(admin, groupId, all)) === 0, 90_000);
     await expectRunsExactly(ch, id, scenario);

@@ -3,13 +3,15 @@
  * the other under load, and every problem is still triggered once and resolved once, by
  * whichever instance owns it by then.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Message, Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { kafkaSuite } from '../support/suite.ts';
+import type { Message } from 'kafkajs';
 import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
 import { processHarness } from '../support/processes.ts';
 import { cloudEvent, T0 } from '../support/scenario.ts';
-import { SCENARIO_DETECTORS, heartbeats, webhook } from '../support/alert-scenario.ts';
-import { groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
+import { heartbeats, webhook } from '../support/alert-scenario.ts';
+import { alertsOf, pagerRouting } from '../support/pager.ts';
+import { groupLag, waitFor } from '../support/services.ts';
 import type { SeamwatchProcess } from '../support/child.ts';
 
 const M = 60_000;
@@ -17,48 +19,13 @@ const H = 60 * M;
 const KEY = 'r'.repeat(32);
 const TICKETS = Array.from({ length: 12 }, (_, i) => `tk-${i}`);
 
-const routing = (url: string) => `
-${SCENARIO_DETECTORS}receivers:
-  - name: pager
-    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}" }
-routes:
-  receiver: pager
-  group_by: [team, detector]
-  group_wait: 100ms
-  group_interval: 300ms
-`;
-
-interface ApiAlert {
-  fingerprint: string;
-  state: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
 
 describe('two instances in one consumer group', () => {
   const pagerDuty = new PagerDutyContractServer();
-  let admin: Admin;
-  let producer: Producer;
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const suite = kafkaSuite({ start: () => pagerDuty.start(), stop: () => pagerDuty.close() });
+  const { cleanups } = suite;
 
-  beforeAll(async () => {
-    await requireServices();
-    await pagerDuty.start();
-    admin = kafka().admin();
-    await admin.connect();
-    producer = kafka().producer();
-    await producer.connect();
-  });
-
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await pagerDuty.close();
-  });
-
-  const stuckAlerts = async (p: SeamwatchProcess): Promise<ApiAlert[]> =>
-    ((await (await fetch(`http://127.0.0.1:${p.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts.filter((a) => a.labels['detector'] === 'stuck-ticket');
+  const stuckAlerts = async (p: SeamwatchProcess) => (await alertsOf(p)).filter((a) => a.labels['detector'] === 'stuck-ticket');
   const actions = (fingerprint: string) =>
     pagerDuty
       .accepted()
@@ -67,13 +34,13 @@ describe('two instances in one consumer group', () => {
       .map((b) => b.event_action);
 
   it('a stuck ticket paged by one instance is resolved by the other after its partition moved: one trigger, one resolve', async () => {
-    const harness = await processHarness(admin, 'rb', { slos: routing(pagerDuty.url), env: { SEAMWATCH_PD_KEY: KEY } });
+    const harness = await processHarness(suite.admin, 'rb', { slos: pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }), env: { SEAMWATCH_PD_KEY: KEY } });
     cleanups.push(harness.cleanup);
     const { topics, all, groupId, start } = harness;
     const send = async (byTopic: Map<string, Message[]>) => {
-      for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
+      for (const [topic, messages] of byTopic) await suite.producer.send({ topic, messages });
     };
-    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(admin, groupId, all)) === 0, 60_000);
+    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
 
     // Instance A alone: a dozen tickets opened, none moves for five hours — all stuck, all paged.
     const a = await start();

@@ -3,13 +3,15 @@
  * no goodbye) at the worst moments, restarted on the same store and consumer group, with a
  * PagerDuty contract server that records every request.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Message, Producer } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { kafkaSuite } from '../support/suite.ts';
+import type { Message } from 'kafkajs';
 import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
 import { processHarness } from '../support/processes.ts';
 import { cloudEvent, T0 } from '../support/scenario.ts';
-import { SCENARIO_DETECTORS, heartbeats, webhook } from '../support/alert-scenario.ts';
-import { groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
+import { heartbeats, webhook } from '../support/alert-scenario.ts';
+import { alertsOf, pagerRouting } from '../support/pager.ts';
+import { groupLag, waitFor } from '../support/services.ts';
 import type { SeamwatchProcess } from '../support/child.ts';
 
 const S = 1_000;
@@ -19,57 +21,22 @@ const KEY = 'k'.repeat(32);
 /** Long enough that a kill always lands inside it, short enough for a test. */
 const GROUP_WAIT_MS = 8_000;
 
-const routing = (url: string) => `
-${SCENARIO_DETECTORS}receivers:
-  - name: pager
-    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}" }
-routes:
-  receiver: pager
-  group_by: [team, detector]
-  group_wait: ${GROUP_WAIT_MS}ms
-  group_interval: ${GROUP_WAIT_MS}ms
-`;
-
-interface ApiAlert {
-  fingerprint: string;
-  state: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
 
 describe('seamwatch killed with SIGKILL never loses a page or a resolve', () => {
   const pagerDuty = new PagerDutyContractServer();
-  let admin: Admin;
-  let producer: Producer;
-  const cleanups: (() => Promise<unknown>)[] = [];
-
-  beforeAll(async () => {
-    await requireServices();
-    await pagerDuty.start();
-    admin = kafka().admin();
-    await admin.connect();
-    producer = kafka().producer();
-    await producer.connect();
-  });
-
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await pagerDuty.close();
-  });
+  const suite = kafkaSuite({ start: () => pagerDuty.start(), stop: () => pagerDuty.close() });
+  const { cleanups } = suite;
 
   async function setUp(prefix: string, options: { pipeline?: string; upgradeDeadline?: string } = {}) {
-    const harness = await processHarness(admin, prefix, { slos: routing(pagerDuty.url), env: { SEAMWATCH_PD_KEY: KEY }, ...options });
+    const harness = await processHarness(suite.admin, prefix, { slos: pagerRouting(pagerDuty.url, { groupWait: `${GROUP_WAIT_MS}ms`, groupInterval: `${GROUP_WAIT_MS}ms` }), env: { SEAMWATCH_PD_KEY: KEY }, ...options });
     cleanups.push(harness.cleanup);
     const send = async (byTopic: Map<string, Message[]>) => {
-      for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
+      for (const [topic, messages] of byTopic) await suite.producer.send({ topic, messages });
     };
-    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(admin, harness.groupId, harness.all)) === 0);
+    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, harness.groupId, harness.all)) === 0);
     return { ...harness, send, committed };
   }
 
-  const alertsOf = async (p: SeamwatchProcess): Promise<ApiAlert[]> => ((await (await fetch(`http://127.0.0.1:${p.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts;
   const firingOf = async (p: SeamwatchProcess, detector: string) => (await alertsOf(p)).find((a) => a.labels['detector'] === detector && a.state === 'firing');
   const sent = (dedupKey: string, action: 'trigger' | 'resolve') =>
     pagerDuty.accepted().filter((r) => {

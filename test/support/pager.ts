@@ -1,0 +1,28 @@
+import { SCENARIO_DETECTORS } from './alert-scenario.ts';
+import type { SeamwatchProcess } from './child.ts';
+
+/** The scenario's detectors, routed to one PagerDuty receiver whose key comes from SEAMWATCH_PD_KEY. */
+export function pagerRouting(url: string, timers: { groupWait: string; groupInterval: string }): string {
+  return `
+${SCENARIO_DETECTORS}receivers:
+  - name: pager
+    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}" }
+routes:
+  receiver: pager
+  group_by: [team, detector]
+  group_wait: ${timers.groupWait}
+  group_interval: ${timers.groupInterval}
+`;
+}
+
+export interface ApiAlert {
+  fingerprint: string;
+  state: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** What a running seamwatch lists at /api/v1/alerts. */
+export async function alertsOf(p: SeamwatchProcess): Promise<ApiAlert[]> {
+  return ((await (await fetch(`http://127.0.0.1:${p.port}/api/v1/alerts`)).json()) as { alerts: ApiAlert[] }).alerts;
+}

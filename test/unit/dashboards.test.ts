@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { allDashboards, dashboardJson, panelQueriesOf } from '../../dashboards/src/dashboards.ts';
 import { ALL_QUERIES } from '../../dashboards/src/queries.ts';
 import { applyTemplateVariables, expandMacros, expandPanelSql } from '../support/grafana-clickhouse.ts';
@@ -57,5 +58,18 @@ describe('Grafana ClickHouse plugin expansion, as its macros.go and sqlds do it'
       const sql = expandPanelSql(q.sql, range, { database: 'sw', workflow: ['a'], slo: 's', correlation_id: 'c' });
       expect(sql, q.id).not.toContain('$');
     }
+  });
+});
+
+describe('Grafana provisioning files', () => {
+  const read = (path: string) => parse(readFileSync(join(import.meta.dirname, '../../dashboards/provisioning', path), 'utf8')) as Record<string, unknown>;
+
+  it('declare the ClickHouse plugin over HTTP with the database from the environment, and a file provider', () => {
+    const { datasources } = read('datasources/seamwatch.yaml') as { datasources: { type: string; uid: string; jsonData?: Record<string, unknown> }[] };
+    const ch = datasources.find((d) => d.type === 'grafana-clickhouse-datasource')!;
+    expect(ch.jsonData).toMatchObject({ protocol: 'http', defaultDatabase: '${SEAMWATCH_CLICKHOUSE_DATABASE}' });
+    expect(datasources.map((d) => d.type)).toEqual(['grafana-clickhouse-datasource', 'prometheus']);
+    const { providers } = read('dashboards/seamwatch.yaml') as { providers: { type: string; options: { path: string } }[] };
+    expect(providers[0]).toMatchObject({ type: 'file' });
   });
 });

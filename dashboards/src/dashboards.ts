@@ -44,7 +44,7 @@ export function sloOverview(): Dashboard {
     .withVariable(slo)
     .withRow(new RowBuilder('All SLOs'))
     .withPanel(
-      table('SLOs by error budget left', SLO_QUERIES.status, { w: 24, h: 7 }, { column: 'budget_remaining_ratio', desc: false }, 'Each SLO over its own window ending at the range\'s end. Click a header to sort.')
+      table('SLOs by error budget left', SLO_QUERIES.status, { w: 24, h: 5 }, { column: 'budget_remaining_ratio', desc: false }, 'Each SLO over its own window ending at the range\'s end. Click a header to sort.')
         .overrideByName('sli', [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 3 }])
         .overrideByName('budget_remaining_ratio', [{ id: 'unit', value: 'percentunit' }, { id: 'custom.cellOptions', value: { type: 'color-background' } }])
         .overrideByName('objective', [{ id: 'unit', value: 'percentunit' }]),

@@ -199,13 +199,13 @@ const LATEST_CHANGES = `
   ORDER BY starts_at_ms DESC, toInt8(kind) DESC LIMIT 1 BY fingerprint`;
 
 const firingNow = (where: string, order: string) => `
-SELECT detector, team, severity, workflow, correlation_id, summary, starts_at AS since,
-  ${TO_S} - toUInt32(starts_at) AS age_s, fingerprint
+SELECT starts_at AS since, ${TO_S} - toUInt32(starts_at) AS age_s,
+  detector, team, severity, workflow, correlation_id, summary, fingerprint
 FROM (${LATEST_CHANGES})
 WHERE kind = 'firing' AND ${where}
 ORDER BY ${order}`;
 
-const FIRING_COLUMNS = ['detector', 'team', 'severity', 'workflow', 'correlation_id', 'summary', 'since', 'age_s'];
+const FIRING_COLUMNS = ['since', 'age_s', 'detector', 'team', 'severity', 'workflow', 'correlation_id', 'summary'];
 
 export const INCIDENT_QUERIES = {
   alertsOverTime: {
@@ -224,11 +224,11 @@ GROUP BY time, detector, team ORDER BY time`,
     id: 'incidents.duplicates',
     format: 'table',
     sql: `
-SELECT detector, team, correlation_id, summary, starts_at AS detected
+SELECT starts_at AS detected, detector, team, correlation_id, summary
 FROM ${D}.alert_changes FINAL
 WHERE $__timeFilter(starts_at) AND kind = 'firing' AND detector_kind = 'duplicateEffects'
 ORDER BY detected DESC`,
-    columns: ['detector', 'team', 'correlation_id', 'summary', 'detected'],
+    columns: ['detected', 'detector', 'team', 'correlation_id', 'summary'],
   },
   pages: {
     id: 'incidents.pages',

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { previewHtml } from '../support/dashboard-preview.ts';
 import type { AddressInfo } from 'node:net';
 import type { Admin, Producer } from 'kafkajs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -13,7 +16,7 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireSe
 import { expandPanelSql, MACRO_NAMES, type GrafanaRange, type VariableValues } from '../support/grafana-clickhouse.ts';
 import { ALL_QUERIES, INCIDENT_QUERIES, PIPELINE_QUERIES, SLO_QUERIES, TRACE_QUERIES, WORKFLOW_QUERIES, type PanelQuery } from '../../dashboards/src/queries.ts';
 import { burnRate, windowCounts } from '../../src/slo/burn-rate.ts';
-import { panelQueriesOf, variableQueriesOf } from '../../dashboards/src/dashboards.ts';
+import { allDashboards, panelQueriesOf, variableQueriesOf } from '../../dashboards/src/dashboards.ts';
 
 const S = 1_000;
 const M = 60 * S;
@@ -142,9 +145,11 @@ routes:
 
   it('runs every panel and returns the columns each panel reads; time series start with a DateTime time column, in order', async () => {
     const empty: string[] = [];
+    const results = new Map<string, Result>();
     for (const query of ALL_QUERIES) {
       const range = query.id.startsWith('slo.') ? { from: T0 - H, to: T0 + 6 * H, intervalMs: M } : wide();
       const result = await run(query, range, variables());
+      results.set(query.sql.trim(), result);
       expect(result.meta.map((m) => m.name), query.id).toEqual(expect.arrayContaining(query.columns));
       if (query.format === 'timeseries') {
         expect(result.meta[0], query.id).toMatchObject({ name: 'time' });
@@ -159,6 +164,14 @@ routes:
     expect(options).toEqual(expect.arrayContaining([['plan-upgrade', 'support-ticket'], ['upgrade-sync-5m']]));
     // Every panel shows something for this scenario.
     expect(empty).toEqual([]);
+    // For a person to look at: SEAMWATCH_DASHBOARD_PREVIEW=<dir> writes an HTML preview per dashboard.
+    const previewDir = process.env['SEAMWATCH_DASHBOARD_PREVIEW'];
+    if (previewDir) {
+      mkdirSync(previewDir, { recursive: true });
+      for (const [file, dashboard] of Object.entries(allDashboards())) {
+        writeFileSync(join(previewDir, file.replace(/\.json$/, '.html')), previewHtml(dashboard, (sql) => results.get(sql), { slo: 'upgrade-sync-5m' }));
+      }
+    }
   });
 
   it('SLO panels: the SLI and the error budget equal /api/v1/slos for the same moment', async () => {

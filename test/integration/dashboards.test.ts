@@ -24,11 +24,27 @@ const H = 60 * M;
 
 /**
  * The ClickHouse engines every panel's SQL must run on. seamwatch writes to the engine through
- * its own store (`store` is the YAML of `store:`), and the panels are read back through a plain
- * client, as Grafana's plugin would. A second engine is one more entry.
+ * its own store (`store` is the YAML of `store:`); `reader` reads panels back with the column
+ * types, as Grafana's plugin would (an embedded engine can read through the app's own store).
+ * A second engine is one more entry.
  */
-const ENGINES: { name: string; store: (database: string) => string; client: () => ClickHouseClient }[] = [
-  { name: 'ClickHouse 18.16 server', store: (db) => `{ clickhouse: { url: "${CLICKHOUSE_URL}", database: ${db} } }`, client: () => createClient({ url: CLICKHOUSE_URL }) },
+interface Engine {
+  name: string;
+  store: (database: string) => string;
+  reader: (app: Seamwatch) => { query: (sql: string) => Promise<Result>; command: (sql: string) => Promise<void>; close: () => Promise<void> };
+}
+
+function serverReader(): ReturnType<Engine['reader']> {
+  const client: ClickHouseClient = createClient({ url: CLICKHOUSE_URL });
+  return {
+    query: async (sql) => (await (await client.query({ query: sql, format: 'JSON' })).json()) as unknown as Result,
+    command: async (sql) => void (await client.command({ query: sql })),
+    close: () => client.close(),
+  };
+}
+
+const ENGINES: Engine[] = [
+  { name: 'ClickHouse 18.16 server', store: (db) => `{ clickhouse: { url: "${CLICKHOUSE_URL}", database: ${db} } }`, reader: serverReader },
 ];
 
 const SLO = `
@@ -52,16 +68,14 @@ describe.each(ENGINES)('Grafana panels on $name, seeded by the real pipeline', (
   let admin: Admin;
   let producer: Producer;
   let app: Seamwatch;
-  let client: ClickHouseClient;
+  let reader: ReturnType<Engine['reader']>;
   let hook: Server;
   const delivered: WebhookPayload[] = [];
   const startedAt = Date.now();
 
   const api = async <T>(path: string): Promise<T> => (await (await fetch(`http://127.0.0.1:${app.http.port}${path}`)).json()) as T;
   const run = async (query: PanelQuery, range: GrafanaRange, variables: VariableValues): Promise<Result> => {
-    const sql = expandPanelSql(query.sql, range, variables);
-    const result = await client.query({ query: sql, format: 'JSON' });
-    return (await result.json()) as unknown as Result;
+    return reader.query(expandPanelSql(query.sql, range, variables));
   };
 
   beforeAll(async () => {
@@ -99,7 +113,7 @@ routes:
     }).replace(/^store:\n  clickhouse:.*$/m, `store: ${engine.store(id)}`);
     app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
     await app.start();
-    client = engine.client();
+    reader = engine.reader(app);
 
     const stream = alertScenario(topics);
     // One poisoned message, so the dead-letter panels have something to count.
@@ -121,8 +135,8 @@ routes:
   afterAll(async () => {
     await app?.shutdown();
     await producer?.disconnect();
-    await client?.command({ query: `DROP DATABASE IF EXISTS ${id}` });
-    await client?.close();
+    await reader?.command(`DROP DATABASE IF EXISTS ${id}`);
+    await reader?.close();
     await admin?.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
     await admin?.disconnect();
     await new Promise((r) => hook?.close(r));
@@ -207,7 +221,7 @@ routes:
     const rows = (await run(WORKFLOW_QUERIES.runsByState, wide(), variables())).data;
     const byState = new Map<string, number>();
     for (const r of rows) byState.set(`${String(r['workflow'])} ${String(r['state'])}`, (byState.get(`${String(r['workflow'])} ${String(r['state'])}`) ?? 0) + Number(r['runs']));
-    const truth = (await (await client.query({ query: `SELECT workflow, toString(state) AS state, count() AS n FROM (SELECT workflow, state FROM ${id}.runs ORDER BY version DESC LIMIT 1 BY run_id) GROUP BY workflow, state`, format: 'JSONEachRow' })).json()) as { workflow: string; state: string; n: string }[];
+    const truth = (await reader.query(`SELECT workflow, toString(state) AS state, count() AS n FROM (SELECT workflow, state FROM ${id}.runs ORDER BY version DESC LIMIT 1 BY run_id) GROUP BY workflow, state`)).data as { workflow: string; state: string; n: string }[];
     expect(Object.fromEntries(byState)).toEqual(Object.fromEntries(truth.map((t) => [`${t.workflow} ${t.state}`, Number(t.n)])));
     expect([...byState.values()].reduce((a, b) => a + b, 0)).toBe(6);
     const funnel = (await run(WORKFLOW_QUERIES.funnel, wide(), variables())).data;
@@ -250,7 +264,7 @@ routes:
 
   it('pipeline panels count the events seamwatch received, once each', async () => {
     const intake = (await run(PIPELINE_QUERIES.intake, wide(), variables())).data;
-    const [stored] = (await (await client.query({ query: `SELECT count() AS n FROM ${id}.events FINAL`, format: 'JSONEachRow' })).json()) as { n: string }[];
+    const [stored] = (await reader.query(`SELECT count() AS n FROM ${id}.events FINAL`)).data as { n: string }[];
     expect(intake.reduce((n, r) => n + Number(r['events_per_s']) * 600, 0)).toBeCloseTo(Number(stored!.n), 6);
     const lag = (await run(PIPELINE_QUERIES.lag, wide(), variables())).data;
     // Event times are days before the wall clock here, so the lag is that far.

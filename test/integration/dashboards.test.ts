@@ -16,6 +16,8 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireSe
 import { expandPanelSql, MACRO_NAMES, type GrafanaRange, type VariableValues } from '../support/grafana-clickhouse.ts';
 import { ALL_QUERIES, INCIDENT_QUERIES, PIPELINE_QUERIES, SLO_QUERIES, TRACE_QUERIES, WORKFLOW_QUERIES, type PanelQuery } from '../../dashboards/src/queries.ts';
 import { burnRate, windowCounts } from '../../src/slo/burn-rate.ts';
+import { budgetStatus } from '../../src/slo/budget.ts';
+import { windowStart } from '../../src/slo/window.ts';
 import { allDashboards, panelQueriesOf, variableQueriesOf } from '../../dashboards/src/dashboards.ts';
 
 const S = 1_000;
@@ -191,6 +193,7 @@ routes:
   it('SLO panels: the SLI and the error budget equal /api/v1/slos for the same moment', async () => {
     const status = await api<{ sli: number; at: string; runs: { total: number; bad: number }; errorBudget: { remainingRatio: number; remainingRuns: number } }>('/api/v1/slos/upgrade-sync-5m');
     const at = Date.parse(status.at);
+    const slo = app.config.slos[0]!;
     const range = { from: at - 6 * H, to: at, intervalMs: M };
     for (const query of [SLO_QUERIES.status, SLO_QUERIES.one]) {
       const [row] = (await run(query, range, variables())).data;
@@ -200,10 +203,20 @@ routes:
       expect(Number(row!['budget_remaining_runs'])).toBeCloseTo(status.errorBudget.remainingRuns, 9);
     }
     expect(status.runs).toEqual({ total: 4, bad: 2 });
+    // At every minute edge the upgrades fall due on (T0+5m … T0+8m), and between them, the
+    // panel counts what the SLO engine's own window and budget math count at that moment.
+    for (const to of [5, 6, 7, 7.5, 8, 9].map((m) => T0 + m * M)) {
+      const endMinute = Math.floor(to / M);
+      const counts = (await app.store.sloCounts([{ slo: slo.name, fromMinute: Math.ceil(windowStart(slo.window, endMinute * M) / M), toMinute: endMinute }])).get(slo.name)!;
+      const expected = budgetStatus(slo.objective, counts);
+      const [row] = (await run(SLO_QUERIES.one, { from: to - H, to, intervalMs: M }, variables())).data;
+      expect([Number(row!['total']), Number(row!['bad'])], new Date(to).toISOString()).toEqual([expected.total, expected.bad]);
+      expect(row!['sli'] === null ? null : Number(row!['sli'])).toBe(expected.sli);
+      expect(Number(row!['budget_remaining_ratio'])).toBeCloseTo(expected.remainingRatio, 9);
+    }
     const goodBad = (await run(SLO_QUERIES.goodBad, range, variables())).data;
     expect([goodBad.reduce((n, r) => n + Number(r['good']), 0), goodBad.reduce((n, r) => n + Number(r['bad']), 0)]).toEqual([2, 2]);
     // Each tier's burn at each bucket end equals what the SLO engine's own window math gives.
-    const slo = app.config.slos[0]!;
     const series = (await app.store.sloMinutes([{ slo: slo.name, fromMinute: 0, toMinute: Math.floor(at / M) }])).get(slo.name)!;
     const burn = (await run(SLO_QUERIES.burn, { from: T0, to: T0 + 2 * H, intervalMs: M }, variables())).data;
     expect(new Set(burn.map((r) => r['tier']))).toEqual(new Set(slo.alerting.tiers.map((t) => t.name)));

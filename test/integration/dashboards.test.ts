@@ -218,13 +218,18 @@ routes:
     expect([goodBad.reduce((n, r) => n + Number(r['good']), 0), goodBad.reduce((n, r) => n + Number(r['bad']), 0)]).toEqual([2, 2]);
     // Each tier's burn at each bucket end equals what the SLO engine's own window math gives.
     const series = (await app.store.sloMinutes([{ slo: slo.name, fromMinute: 0, toMinute: Math.floor(at / M) }])).get(slo.name)!;
-    const burn = (await run(SLO_QUERIES.burn, { from: T0, to: T0 + 2 * H, intervalMs: M }, variables())).data;
-    expect(new Set(burn.map((r) => r['tier']))).toEqual(new Set(slo.alerting.tiers.map((t) => t.name)));
-    for (const row of burn) {
-      const tier = slo.alerting.tiers.find((t) => t.name === row['tier'])!;
-      const endMinute = Date.parse(`${String(row['time']).replace(' ', 'T')}Z`) / M;
-      expect(Number(row['threshold'])).toBeCloseTo(tier.factor, 9);
-      expect(Number(row['burn_rate']), `${tier.name} at ${String(row['time'])}`).toBeCloseTo(burnRate(windowCounts(series, endMinute, tier.longWindowMs), slo.objective), 9);
+    let burn: Record<string, unknown>[] = [];
+    // A 1-minute and a 5-minute interval: points fall on bucket ends either way.
+    for (const intervalMs of [5 * M, M]) {
+      burn = (await run(SLO_QUERIES.burn, { from: T0, to: T0 + 2 * H, intervalMs }, variables())).data;
+      expect(new Set(burn.map((r) => r['tier']))).toEqual(new Set(slo.alerting.tiers.map((t) => t.name)));
+      for (const row of burn) {
+        const tier = slo.alerting.tiers.find((t) => t.name === row['tier'])!;
+        const endMinute = Date.parse(`${String(row['time']).replace(' ', 'T')}Z`) / M;
+        expect(Number(row['threshold'])).toBeCloseTo(tier.factor, 9);
+        expect(Number(row['burn_rate']), `${tier.name} at ${String(row['time'])}`).toBeCloseTo(burnRate(windowCounts(series, endMinute, tier.longWindowMs), slo.objective), 9);
+        expect(endMinute % (intervalMs / M)).toBe(0);
+      }
     }
     // Two of four upgrades bad against a 1 % budget: a burn of 50 while all four are in the hour.
     expect(Math.max(...burn.filter((r) => r['tier'] === slo.alerting.tiers[0]!.name).map((r) => Number(r['burn_rate'])))).toBeGreaterThanOrEqual(50);

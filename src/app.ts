@@ -18,6 +18,9 @@ import { PartitionedAlertState } from './alerts/partition-state.ts';
 import { SilenceRegistry } from './alerts/silences/silence-store.ts';
 import { SloMetrics } from './slo/metrics.ts';
 import type { SloAlertSink } from './slo/types.ts';
+import { AlertHistoryRecorder } from './alerts/history-recorder.ts';
+import { DETECTOR_KINDS } from './alerts/detectors/config.ts';
+import { sloDefinitionRecord } from './slo/definition-record.ts';
 
 export interface SeamwatchOptions {
   config: SeamwatchConfig;
@@ -51,6 +54,8 @@ export class Seamwatch {
   readonly silences = new SilenceRegistry();
   /** What each receiver was told; saved with the alert state. */
   readonly notificationLog = new InMemoryNotificationLog();
+  /** Alert changes and notifications written as rows for dashboards, off the alerting path. */
+  readonly alertHistory: AlertHistoryRecorder;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
 
@@ -78,6 +83,9 @@ export class Seamwatch {
           logger: logger.child({ component: 'dispatcher' }),
         })
       : undefined;
+    const detectorKinds = new Map(DETECTOR_KINDS.flatMap((kind) => config.detectors[kind].map((d) => [d.name, kind] as const)));
+    this.alertHistory = new AlertHistoryRecorder({ store: this.store, registry: this.registry, logger: logger.child({ component: 'alert-history' }), detectorKind: (name) => detectorKinds.get(name) ?? '' });
+    notificationLog.onSent = this.alertHistory.notified;
     this.alerts = new AlertEngine({
       detectors: config.detectors,
       workflows: config.workflows,
@@ -85,6 +93,7 @@ export class Seamwatch {
       registry: this.registry,
       logger: logger.child({ component: 'alerts' }),
       onChange: (change) => {
+        this.alertHistory.change(change);
         this.dispatcher?.take(change);
         // A page owed or a resolve owed is saved at once, not at the next commit or periodic save.
         if (change.kind === 'firing' || change.kind === 'resolved') this.alertState?.persistence.saveSoon();
@@ -159,6 +168,8 @@ export class Seamwatch {
 
   async start(): Promise<void> {
     await this.store.start();
+    await this.store.writeSloDefinitions(this.config.slos.map(sloDefinitionRecord));
+    this.alertHistory.start();
     await this.alertState.loadShared();
     await this.http.start();
     await this.dispatcher?.start();
@@ -175,6 +186,7 @@ export class Seamwatch {
           { name: 'kafka collector', run: () => this.collector.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
+          { name: 'alert history', run: () => this.alertHistory.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
         ],

@@ -2,6 +2,7 @@ import type { DeadLetter } from './dead-letter.ts';
 import type { WorkflowEvent } from './event.ts';
 import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
 import type { Counts, MinuteCounts } from './slo-counts.ts';
+import type { AlertRecords, SloDefinitionRecord } from './alert-records.ts';
 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
@@ -71,6 +72,10 @@ export interface Store {
   /** Small state documents (alert state, notification log), newest version per key. */
   saveDocuments(docs: readonly { key: string; doc: string }[]): Promise<void>;
   loadDocuments(keys: readonly string[]): Promise<Map<string, string>>;
+  /** Alert changes and delivered notifications as rows, for dashboards; replays replace. */
+  writeAlertRecords(records: AlertRecords): Promise<void>;
+  /** The configured SLOs (objective, window, burn tiers), newest per name, for dashboards. */
+  writeSloDefinitions(definitions: readonly SloDefinitionRecord[]): Promise<void>;
   ping(): Promise<boolean>;
   /** Safe to call twice and before start(). */
   shutdown(): Promise<void>;

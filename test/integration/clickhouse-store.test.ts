@@ -56,7 +56,18 @@ describe('ClickHouse store on the real server (18.16)', () => {
     const applied = await ch.rows<{ version: number }>(`SELECT version FROM ${database}.schema_migrations FINAL ORDER BY version`);
     expect(applied.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = await ch.rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
-    expect(tables.map((t) => t.name)).toEqual(['dead_letters', 'events', 'runs', 'schema_migrations', 'slo_minutes', 'slo_outcomes', 'slo_run_outcomes', 'spans', 'state_documents']);
+    expect(tables.map((t) => t.name)).toEqual(['alert_changes', 'dead_letters', 'events', 'notifications', 'runs', 'schema_migrations', 'slo_definitions', 'slo_minutes', 'slo_outcomes', 'slo_run_outcomes', 'spans', 'state_documents']);
+  });
+
+  it('stores alert changes and notifications as rows, once each however often a replay writes them', async () => {
+    const change = { fingerprint: 'f1', kind: 'firing' as const, detector: 'dup', detectorKind: 'duplicateEffects', team: "it's", severity: 'critical', workflow: 'w', summary: 'two invoices', correlationId: 'c', startsAt: 1_795_165_200_000, endsAt: 0, recordedAt: 1_795_165_201_000 };
+    const notification = { receiver: 'pd', groupKey: '{}:{team="billing"}', fingerprint: 'f1', state: 'firing' as const, sentAt: 1_795_165_202_000 };
+    await ch.writeAlertRecords({ changes: [change], notifications: [notification] });
+    await ch.writeAlertRecords({ changes: [{ ...change, recordedAt: change.recordedAt + 5 }], notifications: [notification] });
+    const changes = await ch.rows<{ n: string; team: string; starts_at: string }>(`SELECT count() AS n, any(team) AS team, any(starts_at) AS starts_at FROM ${database}.alert_changes FINAL`);
+    expect(changes).toEqual([{ n: '1', team: "it's", starts_at: '2026-11-20 09:00:00' }]);
+    const sent = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${database}.notifications FINAL`);
+    expect(sent).toEqual([{ n: '1' }]);
   });
 
   it('keeps the newest version of a run however often it is written, and a trace finds it', async () => {

@@ -95,8 +95,12 @@ export class InMemoryNotificationLog implements NotificationLog {
   /** Told after every recorded delivery (the store saves the log then). */
   onRecord: (() => void) | undefined;
 
+  /** Told what was delivered, after every recorded delivery (the alert history writes rows then). */
+  onSent: ((receiver: string, groupKey: string, sent: Sent, at: number) => void) | undefined;
+
   record(receiver: string, groupKey: string, sent: Sent, at: number): void {
     this.current = recordSent(this.current, receiver, groupKey, sent, at);
     this.onRecord?.();
+    this.onSent?.(receiver, groupKey, sent, at);
   }
 }

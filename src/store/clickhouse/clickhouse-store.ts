@@ -7,6 +7,8 @@ import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow
 import type { SloOutcomeRecord } from '../../domain/records.ts';
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
+import type { AlertRecords, SloDefinitionRecord } from '../../domain/alert-records.ts';
+import { alertChangeLine, notificationLine, sloDefinitionLine } from './alert-rows.ts';
 import { ident, int, list, quote } from './sql.ts';
 
 export interface ClickHouseStoreOptions {
@@ -333,6 +335,20 @@ export class ClickHouseStore implements Store {
       `SELECT key, doc FROM ${this.table('state_documents')} WHERE key IN ${list([...keys])} ORDER BY version DESC LIMIT 1 BY key`,
     );
     return new Map(rows.map((r) => [r.key, r.doc]));
+  }
+
+  async writeAlertRecords(records: AlertRecords): Promise<void> {
+    const inserts: Promise<void>[] = [];
+    if (records.changes.length > 0) inserts.push(this.insertLines('alert_changes', records.changes, alertChangeLine));
+    if (records.notifications.length > 0) inserts.push(this.insertLines('notifications', records.notifications, notificationLine));
+    const failed = (await Promise.allSettled(inserts)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  async writeSloDefinitions(definitions: readonly SloDefinitionRecord[]): Promise<void> {
+    if (definitions.length === 0) return;
+    const version = Date.now();
+    await this.insertLines('slo_definitions', definitions, (d) => sloDefinitionLine(d, version));
   }
 
   async ping(): Promise<boolean> {

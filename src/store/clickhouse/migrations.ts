@@ -191,6 +191,60 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 5,
+    name: 'alert changes, notifications and SLO definitions as rows',
+    statements: (db) => {
+      const d = ident(db);
+      return [
+        // One row per alert change. A change replayed after a restart lands on the same key.
+        `CREATE TABLE IF NOT EXISTS ${d}.alert_changes (
+          fingerprint String,
+          kind Enum8('pending' = 1, 'firing' = 2, 'resolved' = 3, 'dropped' = 4),
+          detector String,
+          detector_kind String,
+          team String,
+          severity String,
+          workflow String,
+          summary String,
+          correlation_id String,
+          starts_at_ms UInt64,
+          starts_at ${dateTime('starts_at_ms')},
+          ends_at_ms UInt64,
+          recorded_at_ms UInt64,
+          recorded_at ${dateTime('recorded_at_ms')},
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        PARTITION BY ${month('starts_at_ms')}
+        ORDER BY (fingerprint, starts_at_ms, kind)`,
+        // One row per alert in a notification a receiver accepted.
+        `CREATE TABLE IF NOT EXISTS ${d}.notifications (
+          receiver String,
+          group_key String,
+          fingerprint String,
+          state Enum8('firing' = 1, 'resolved' = 2),
+          sent_at_ms UInt64,
+          sent_at ${dateTime('sent_at_ms')}
+        ) ENGINE = ReplacingMergeTree()
+        PARTITION BY ${month('sent_at_ms')}
+        ORDER BY (receiver, fingerprint, state, sent_at_ms)`,
+        // The SLOs as configured, newest version per name: what objectives and tiers to draw.
+        `CREATE TABLE IF NOT EXISTS ${d}.slo_definitions (
+          slo String,
+          workflow String,
+          owner String,
+          objective Float64,
+          window_ms UInt64,
+          tier_names Array(String),
+          tier_factors Array(Float64),
+          tier_long_ms Array(UInt64),
+          tier_short_ms Array(UInt64),
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        ORDER BY slo`,
+      ];
+    },
+  },
 ];
 
 export function migrationTable(db: string): string {

@@ -19,13 +19,12 @@ export interface ComposedScorecard {
 export async function composeScorecard(data: ScorecardData, charts: 'cid' | 'data-uri'): Promise<ComposedScorecard> {
   const view = scorecardView(data);
   const pngs = await Promise.all(view.slos.map((s, i) => trendPng(s.trend, data.slos[i]!.slo.objective)));
-  const slos = view.slos.map((s, i) => ({ ...s, chartSrc: charts === 'cid' ? `cid:${s.chartCid}` : `data:image/png;base64,${pngs[i]!.toString('base64')}` }));
-  const input = { ...view, slos };
+  const srcs = view.slos.map((s, i) => (charts === 'cid' ? `cid:${s.chartCid}` : `data:image/png;base64,${pngs[i]!.toString('base64')}`));
   return {
     view,
     subject: subject(view),
-    html: renderHtml(input),
-    text: renderText(input),
+    html: renderHtml(view, srcs),
+    text: renderText(view),
     charts: view.empty ? [] : view.slos.map((s, i) => ({ cid: s.chartCid, filename: `${s.name}-trend.png`, png: pngs[i]! })),
   };
 }

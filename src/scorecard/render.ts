@@ -44,15 +44,18 @@ export function cleanStrings<T>(value: T): T {
   return value;
 }
 
-/** What the templates read: the view, and where each SLO's chart is (a cid: for mail, a data: URI on the web). */
-export type RenderInput = Omit<ScorecardView, 'slos'> & { slos: (ScorecardView['slos'][number] & { chartSrc: string })[] };
-
-export function renderHtml(view: RenderInput): string {
-  return HTML(cleanStrings(view));
+/** The view cleaned, with where each SLO's chart is (a cid: for mail, a data: URI on the web): what the templates read. */
+function templateInput(view: ScorecardView, chartSrcs: readonly string[]) {
+  const clean = cleanStrings(view);
+  return { ...clean, slos: clean.slos.map((s, i) => ({ ...s, chartSrc: chartSrcs[i] ?? '' })) };
 }
 
-export function renderText(view: RenderInput): string {
-  return TEXT(cleanStrings(view)).replace(/\n{3,}/g, '\n\n');
+export function renderHtml(view: ScorecardView, chartSrcs: readonly string[]): string {
+  return HTML(templateInput(view, chartSrcs));
+}
+
+export function renderText(view: ScorecardView): string {
+  return TEXT(templateInput(view, [])).replace(/\n{3,}/g, '\n\n');
 }
 
 export function subject(view: ScorecardView): string {

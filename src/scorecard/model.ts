@@ -24,7 +24,8 @@ export interface ScorecardData {
 }
 
 const pct = (v: number | null, digits = 2) => (v === null ? '–' : `${(v * 100).toFixed(digits)} %`);
-const ms = (v: number | null) => (v === null ? '–' : v < 1000 ? `${v} ms` : formatDuration(Math.round(v / 1000) * 1000));
+/** Latencies as the scorecard writes them (tests format expected figures with it too). */
+export const formatLatency = (v: number | null) => (v === null ? '–' : v < 1000 ? `${v} ms` : formatDuration(Math.round(v / 1000) * 1000));
 const when = (t: number, zone: string) => DateTime.fromMillis(t, { zone }).toFormat('ccc d LLL HH:mm');
 const DAY = 86_400_000;
 
@@ -71,11 +72,11 @@ function incidentGroups(alerts: readonly IncidentAlert[], zone: string, traceUrl
   const order: IncidentKind[] = ['duplicate', 'stuck', 'missed-deadline', 'partial-failure', 'other'];
   return order
     .map((kind) => {
-      const list = alerts.filter((a) => a.kind === kind);
+      // Still firing first, oldest first: the item waiting longest is the one to look at.
+      const list = alerts.filter((a) => a.kind === kind).sort((a, b) => Number(a.endsAt !== 0) - Number(b.endsAt !== 0) || a.startsAt - b.startsAt);
       return {
         title: KIND_TITLES[kind],
         count: list.length,
-        // Oldest first: the item waiting longest is the one to look at.
         items: list.slice(0, 10).map((a) => ({
           detector: a.detector,
           workflow: a.workflow,
@@ -133,8 +134,8 @@ export function scorecardView(data: ScorecardData) {
     deadlineMissed: r.deadlineMissed,
     compensated: r.compensated,
     open: r.open,
-    p50: ms(r.p50Ms),
-    p95: ms(r.p95Ms),
+    p50: formatLatency(r.p50Ms),
+    p95: formatLatency(r.p95Ms),
   }));
   const failures = data.failures.map((f) => ({
     ...f,
@@ -149,8 +150,8 @@ export function scorecardView(data: ScorecardData) {
     alerts: alerts.length,
     paged: alerts.filter((a) => a.paged).length,
     autoResolved: resolved.length,
-    medianResolve: resolveTimes.length === 0 ? '–' : ms(resolveTimes[Math.floor((resolveTimes.length - 1) / 2)]!),
-    longestResolve: resolveTimes.length === 0 ? '–' : ms(resolveTimes.at(-1)!),
+    medianResolve: resolveTimes.length === 0 ? '–' : formatLatency(resolveTimes[Math.floor((resolveTimes.length - 1) / 2)]!),
+    longestResolve: resolveTimes.length === 0 ? '–' : formatLatency(resolveTimes.at(-1)!),
   };
   const silences = data.incidents.silences.map((s) => {
     const ageDays = Math.floor((data.at - s.startsAt) / DAY);
@@ -170,7 +171,7 @@ export function scorecardView(data: ScorecardData) {
     summary: summaryLines(base),
     ...base,
     runs,
-    slowSteps: data.slowSteps.map((s) => ({ ...s, p50: ms(s.p50Ms), p95: ms(s.p95Ms) })),
+    slowSteps: data.slowSteps.map((s) => ({ ...s, p50: formatLatency(s.p50Ms), p95: formatLatency(s.p95Ms) })),
     failures,
     incidents: incidentGroups(alerts, zone, data.traceUrlBase),
     deadLetters: data.deadLetters,

@@ -12,8 +12,8 @@ describe('who may send a scorecard (decide)', () => {
     ['a fresh claim is held by its earliest claimer', [row(0, 'b', 'claimed', 10), row(0, 'a', 'claimed', 10)], 20, { kind: 'held', by: 'a', at: 10 }],
     ['a claim older than the lease without sent is stale: next round', [row(0, 'a', 'claimed', 0)], H, { kind: 'open', round: 1 }],
     ['the newest round decides', [row(0, 'a', 'claimed', 0), row(1, 'c', 'claimed', 2 * H)], 2 * H + 5, { kind: 'held', by: 'c', at: 2 * H }],
-  ] as const)('%s', (_name, rows, now, expected) => {
-    expect(decide(rows as ReportClaim[], now, H)).toEqual(expected);
+  ] as const)("%s", (_name, rows, now, expected) => {
+    expect(decide(rows as readonly ReportClaim[], now, H)).toEqual(expected);
   });
 });
 

@@ -12,6 +12,12 @@ import { scorecardMail, type MailTransport } from './mail.ts';
 import { ScorecardMetrics, type SendOutcome } from './metrics.ts';
 import { lastCompleteWeek } from './week.ts';
 
+/** When the schedule next fires for a team after `from` (its time zone applied). */
+export function nextSendAt(config: ScorecardConfig, team: string, from: number): number | undefined {
+  const next = new Cron(config.schedule, { timezone: teamTimeZone(config, team), paused: true }).nextRun(new Date(from));
+  return next?.getTime();
+}
+
 export interface ScorecardSenderOptions {
   config: ScorecardConfig;
   sources: ScorecardSources;

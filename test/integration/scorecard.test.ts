@@ -115,7 +115,7 @@ describe('weekly scorecard on real Kafka, ClickHouse and SMTP', () => {
   const sloApi = async (name: string) =>
     (await (await fetch(`http://127.0.0.1:${app.http.port}/api/v1/slos/${name}`)).json()) as { sli: number; runs: { total: number; bad: number }; errorBudget: { remainingRatio: number } };
 
-  const sender = (instance: string, registry = new Registry()) => {
+  const sender = (instance: string, registry = new Registry(), now?: () => number) => {
     const config = parseConfigText(configText, 'test');
     return new ScorecardSender({
       config: config.scorecard!,
@@ -126,6 +126,7 @@ describe('weekly scorecard on real Kafka, ClickHouse and SMTP', () => {
       instance,
       settleMs: 300,
       retryBaseMs: 50,
+      ...(now ? { now } : {}),
     });
   };
 
@@ -222,6 +223,23 @@ describe('weekly scorecard on real Kafka, ClickHouse and SMTP', () => {
     const stillFiring = [...mail.text!.matchAll(/\[(sc-tk-\d+)\] \(still firing\)/g)].map((m) => m[1]);
     expect(stillFiring).toEqual(neverResolved);
     expect(String(mail.html)).toContain(`href="https://seamwatch.example.com/trace/${neverResolved[0]}"`);
+  });
+
+  it('catches up at start the last complete week of each team, and says in one line that it was empty', async () => {
+    // Monday 16 November, 10:00 UTC: the last complete week is W46, before any of the stream.
+    const s = sender('instance-monday', new Registry(), () => Date.parse('2026-11-16T10:00:00Z'));
+    const before = smtp.messages.length;
+    s.start();
+    await waitFor('both teams to get W46', async () => smtp.messages.length === before + 2, 20_000);
+    await s.shutdown();
+    const w46 = smtp.messages.slice(before).map((m) => m.parsed);
+    expect(w46.map((m) => m.subject).sort()).toEqual([
+      '[seamwatch] billing-platform reliability 2026-W46: nothing to report',
+      '[seamwatch] support-ops reliability 2026-W46: nothing to report',
+    ]);
+    const billing = w46.find((m) => m.subject!.includes('billing-platform'))!;
+    expect(billing.text).toContain('Nothing to report for billing-platform in 2026-W46: no runs, no SLO counts, no alerts, no dead letters, no silences.');
+    expect(billing.attachments).toEqual([]);
   });
 
   it('serves the same scorecard at /scorecards/<week>/<team>, charts inline, no scripts allowed', async () => {

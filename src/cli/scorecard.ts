@@ -34,6 +34,11 @@ export async function runScorecard(config: SeamwatchConfig, store: ClickHouseSto
       fail('--send: the config has no scorecard.smtp section');
       return 2;
     }
+    const unlisted = chosen.filter((t) => !sc.teams.some((c) => c.team === t));
+    if (options.team !== undefined && unlisted.length > 0) {
+      fail(`--send: scorecard.teams lists no recipients for "${options.team}"`);
+      return 2;
+    }
     const sender = new ScorecardSender({ config: sc, sources, transport: smtpTransport(sc.smtp), registry: new Registry(), logger });
     let code = 0;
     try {

@@ -111,6 +111,11 @@ export class ScorecardSender {
       logger.info({ team, week, by: claim.by, outcome }, 'scorecard sent or being sent by another instance');
       return outcome;
     }
+    if (this.abort.signal.aborted) {
+      // Stopping: the claim goes stale after claimLease and the next start sends it.
+      logger.info({ team, week }, 'scorecard claimed while stopping; left for the next start');
+      return 'failed';
+    }
     const data = await gatherScorecard(sources, team, week, teamTimeZone(config, team), this.now());
     const composed = await composeScorecard(data, 'cid');
     const mail = scorecardMail(composed, config.from, recipients);

@@ -64,6 +64,8 @@ function sloRow(entry: ScorecardData['slos'][number]) {
     budgetClass: budget.remainingRatio < 0 ? 'bad' : budget.remainingRatio < 0.25 ? 'warn' : 'good',
     chartCid: `trend-${slo.name}@seamwatch`,
     trend: weeks.map((w) => ({ week: w.label, sli: sli(w.counts) })),
+    /** The chart's numbers in words: for the text part, and for readers whose client blocks images. */
+    trendText: weeks.map((w) => `${w.label.slice(5)} ${pct(sli(w.counts))}`).join(' · '),
     current,
   };
 }

@@ -269,5 +269,10 @@ describe('weekly scorecard on real Kafka, ClickHouse and SMTP', () => {
     const written = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'scorecard', '--config', file, '--week', WEEK, '--team', 'billing-platform', '--out', out], { encoding: 'utf8' });
     expect(written.status).toBe(0);
     expect(readFileSync(out, 'utf8')).toContain('src="data:image/png;base64,');
+    // --send goes through the same claim: a week already mailed is not mailed again.
+    const mails = smtp.messages.length;
+    const send = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'scorecard', '--config', file, '--week', WEEK, '--send'], { encoding: 'utf8' });
+    expect([send.status, send.stdout]).toEqual([0, `billing-platform ${WEEK}: already_sent\nsupport-ops ${WEEK}: already_sent\n`]);
+    expect(smtp.messages.length).toBe(mails);
   });
 });

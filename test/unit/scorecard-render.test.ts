@@ -19,6 +19,7 @@ describe('scorecard content', () => {
     expect([success!.attainment, success!.met, success!.arrow, success!.delta, success!.budgetLeft]).toEqual(['99.30 %', 'met', '▲', '+0.20 pts', '25.0 %']);
     expect(sync!.trend).toHaveLength(8);
     expect(sync!.trend.at(-1)).toEqual({ week: '2026-W47', sli: 0.997 });
+    expect(success!.trendText).toBe('W40 99.20 % · W41 99.10 % · W42 99.40 % · W43 99.30 % · W44 99.50 % · W45 99.20 % · W46 99.10 % · W47 99.30 %');
   });
 
   it('flags a silence active for weeks, and counts pages, auto-resolves and time to resolve', () => {
@@ -43,6 +44,8 @@ describe('scorecard content', () => {
 
   it('has the same numbers in the text as in the HTML', async () => {
     const { html, text } = await composeScorecard(weekData(), 'cid');
+    expect(text).toContain(`  last 8 weeks: ${scorecardView(weekData()).slos[1]!.trendText}`);
+    expect(html).toContain(`alt="upgrade-success, last 8 weeks: W40 99.20 %`);
     for (const figure of ['99.70 %', '-0.30 pts', '-625.0 %', '1000', '950', '21s', '48s', '340s', 'card_declined', 'c-up-1005', 'mapping-failed']) {
       expect(text).toContain(figure);
       expect(html).toContain(figure);

@@ -21,6 +21,11 @@ import type { SloAlertSink } from './slo/types.ts';
 import { AlertHistoryRecorder } from './alerts/history-recorder.ts';
 import { DETECTOR_KINDS } from './alerts/detectors/config.ts';
 import { sloDefinitionRecord } from './slo/definition-record.ts';
+import { detectorKinds } from './scorecard/incidents.ts';
+import type { ScorecardSources } from './scorecard/gather.ts';
+import { scorecardPage } from './scorecard/page.ts';
+import { ScorecardSender } from './scorecard/sender.ts';
+import { smtpTransport } from './scorecard/mail.ts';
 
 export interface SeamwatchOptions {
   config: SeamwatchConfig;
@@ -56,6 +61,8 @@ export class Seamwatch {
   readonly notificationLog = new InMemoryNotificationLog();
   /** Alert changes and notifications written as rows for dashboards, off the alerting path. */
   readonly alertHistory: AlertHistoryRecorder;
+  /** Sends the weekly scorecards; undefined unless `scorecard.smtp` and teams are configured. */
+  readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
 
@@ -152,7 +159,19 @@ export class Seamwatch {
       stateKey: `slo:${config.kafka.groupId}`,
       allowedLateness: config.pipeline.allowedLateness,
     });
+    const scorecardSources = scorecardSourcesOf(config, this.store);
+    this.scorecards =
+      config.scorecard?.smtp && config.scorecard.teams.length > 0
+        ? new ScorecardSender({
+            config: config.scorecard,
+            sources: scorecardSources,
+            transport: smtpTransport(config.scorecard.smtp),
+            registry: this.registry,
+            logger: logger.child({ component: 'scorecard' }),
+          })
+        : undefined;
     this.http = new HttpServer({
+      scorecardPage: scorecardPage(scorecardSources, config.scorecard),
       slo: this.slo,
       alerts: this.alerts,
       silences: this.silences,
@@ -176,12 +195,14 @@ export class Seamwatch {
     await this.collector.start();
     this.slo.start();
     this.alertState.persistence.start();
+    this.scorecards?.start();
   }
 
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       const errors = await runAll(
         [
+          { name: 'scorecards', run: async () => this.scorecards?.shutdown() },
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'kafka collector', run: () => this.collector.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
@@ -201,4 +222,17 @@ export class Seamwatch {
 /** seamwatch's address as people reach it, taken from the trace links' base. */
 function externalUrl(traceUrlBase: string): string {
   return URL.canParse(traceUrlBase) && /^https?:$/.test(new URL(traceUrlBase).protocol) ? new URL(traceUrlBase).origin : 'http://127.0.0.1:9470';
+}
+
+/** What the scorecard reads, from the configuration and the store. */
+export function scorecardSourcesOf(config: SeamwatchConfig, store: Store): ScorecardSources {
+  return {
+    store,
+    workflows: config.workflows,
+    slos: config.slos,
+    sources: config.sources,
+    groupId: config.kafka.groupId,
+    detectorKinds: detectorKinds(config.detectors),
+    traceUrlBase: config.alerting.traceUrlBase,
+  };
 }

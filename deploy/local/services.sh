@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Both local services (ClickHouse + Kafka) for tests and local runs.
+# Both local services (ClickHouse + Kafka) for tests and local runs, and chromium for browser tests.
 #
 #   deploy/local/services.sh up      install if needed, start both, wait until both answer;
 #                                    prints the connection settings on stdout as KEY=value lines
@@ -20,16 +20,18 @@ env_lines() {
 }
 
 cmd_up() {
-  local t0 ch_pid ch_rc=0 kafka_rc=0
+  local t0 ch_pid ch_rc=0 kafka_rc=0 chromium_rc=0
   t0="$(date +%s.%N)"
+  # Chromium first, alone: apt-get holds the dpkg lock, which the ClickHouse install needs too.
+  bash "$HERE/chromium.sh" install || chromium_rc=$?
   # Both in parallel: on a cold machine apt-get (ClickHouse) and Maven + JVM start
   # (Kafka) overlap; on a warm one each check takes a fraction of a second.
   bash "$HERE/clickhouse.sh" start &
   ch_pid=$!
   bash "$HERE/kafka.sh" start || kafka_rc=$?
   wait "$ch_pid" || ch_rc=$?
-  if ((ch_rc != 0 || kafka_rc != 0)); then
-    echo "services: up failed (clickhouse exit $ch_rc, kafka exit $kafka_rc)" >&2
+  if ((ch_rc != 0 || kafka_rc != 0 || chromium_rc != 0)); then
+    echo "services: up failed (clickhouse exit $ch_rc, kafka exit $kafka_rc, chromium exit $chromium_rc)" >&2
     exit 1
   fi
   echo "services: up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2

@@ -9,6 +9,8 @@ import { formatStatusTable, sloStatuses } from './slo-status.ts';
 import { runDemo } from './demo.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { statusView } from '../slo/view.ts';
+import { runScorecard } from './scorecard.ts';
+import { WeekError } from '../scorecard/week.ts';
 
 const DEFAULT_CONFIG = 'config/seamwatch.yaml';
 
@@ -110,6 +112,29 @@ export async function main(argv: string[]): Promise<number> {
       } catch (error) {
         process.stderr.write(`seamwatch: cannot read SLO counts from ClickHouse at ${config.store.clickhouse.url}: ${error instanceof Error ? error.message : String(error)}\n`);
         exitCode = 1;
+      } finally {
+        await store.shutdown();
+      }
+    });
+
+  program
+    .command('scorecard')
+    .description('the weekly reliability scorecard of each owning team: print the text, write the HTML page, or send the mail')
+    .requiredOption('--week <week>', 'ISO week, e.g. 2026-W47')
+    .option('--team <team>', 'one owning team (default: every team)')
+    .option('--out <file>', 'write the HTML page (charts inline) to this file')
+    .option('--send', 'send it over SMTP to the team\'s recipients (scorecard: in the config), at most once per team and week')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action(async (options: { week: string; team?: string; out?: string; send?: boolean; config: string }) => {
+      const config = await loadConfig(options.config);
+      const store = new ClickHouseStore({ ...config.store.clickhouse, logger: createLogger('silent') });
+      try {
+        await store.start();
+        exitCode = await runScorecard(config, store, options, createLogger(config.log.level), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
+      } catch (error) {
+        if (!(error instanceof WeekError)) throw error;
+        process.stderr.write(`--week: ${error.message}\n`);
+        exitCode = 2;
       } finally {
         await store.shutdown();
       }

@@ -14,6 +14,7 @@ import { receiversSchema, type ResolvedReceiver } from '../alerts/receivers/conf
 import { routingTreeSchema } from '../alerts/routing/config.ts';
 import { inhibitRulesSchema } from '../alerts/inhibit/config.ts';
 import { timeIntervalsSchema } from '../alerts/time-intervals/config.ts';
+import { scorecardSchema } from '../scorecard/config.ts';
 
 /**
  * The root configuration schema, assembled from each capability's own section. Nothing below
@@ -45,6 +46,8 @@ export const configSchema = z
     http: httpSchema.prefault({}),
     api: apiSchema.prefault({}),
     log: logSchema.prefault({}),
+    /** The weekly reliability scorecard email per owning team; see src/scorecard/config.ts. */
+    scorecard: scorecardSchema.optional(),
   })
   .strict();
 

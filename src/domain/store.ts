@@ -3,6 +3,7 @@ import type { WorkflowEvent } from './event.ts';
 import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
 import type { Counts, MinuteCounts } from './slo-counts.ts';
 import type { AlertRecords, SloDefinitionRecord } from './alert-records.ts';
+import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from './week-stats.ts';
 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
@@ -76,6 +77,20 @@ export interface Store {
   writeAlertRecords(records: AlertRecords): Promise<void>;
   /** The configured SLOs (objective, window, burn tiers), newest per name, for dashboards. */
   writeSloDefinitions(definitions: readonly SloDefinitionRecord[]): Promise<void>;
+  /** State documents whose key starts with `prefix`, newest version per key. */
+  documentsWithPrefix(prefix: string): Promise<Map<string, string>>;
+  /** Runs started in the range, per workflow (each run once). */
+  workflowRuns(workflows: readonly string[], range: WeekRange): Promise<WorkflowRunStats[]>;
+  /** The `limit` steps with the longest p95 time since the step before, over runs started in the range. */
+  slowSteps(workflows: readonly string[], range: WeekRange, limit: number): Promise<StepLatency[]>;
+  /** Steps whose newest span is failed, by error class and code, most frequent first. */
+  failureModes(workflows: readonly string[], range: WeekRange, limit: number): Promise<FailureMode[]>;
+  /** Dead letters stored in the range, by topic and reason. */
+  deadLetterCounts(topics: readonly string[], range: WeekRange): Promise<DeadLetterCount[]>;
+  /** Adds claim rows (idempotent: the same row twice is one). */
+  addReportClaims(claims: readonly ReportClaim[]): Promise<void>;
+  /** Every claim row for a report key. */
+  reportClaims(key: string): Promise<ReportClaim[]>;
   ping(): Promise<boolean>;
   /** Safe to call twice and before start(). */
   shutdown(): Promise<void>;

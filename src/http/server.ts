@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   apiTokenEnv?: string;
   /** Wall clock for silence states. */
   now?: () => number;
+  /** The weekly scorecard page of a team (HTML), or undefined for an unknown team; the root wires it. */
+  scorecardPage?: (week: string, team: string) => Promise<{ status: number; html: string }>;
 }
 
 /** /metrics, /healthz, /readyz, traces, SLOs, alerts and the silences API. */
@@ -66,6 +68,15 @@ export class HttpServer {
       res.json(trace);
     });
     if (this.options.slo) addSloRoutes(app, this.options.slo, store);
+    const { scorecardPage } = this.options;
+    if (scorecardPage) {
+      app.get('/scorecards/:week/:team', async (req: Request<{ week: string; team: string }>, res) => {
+        const page = await scorecardPage(req.params.week, req.params.team);
+        // The page holds event data: no scripts at all, images only inline.
+        res.set('Content-Security-Policy', "default-src 'none'; img-src data:; style-src 'unsafe-inline'");
+        res.status(page.status).type('html').send(page.html);
+      });
+    }
     const { alerts, silences } = this.options;
     const now = this.options.now ?? Date.now;
     if (silences) {

@@ -40,8 +40,9 @@ export const FLOORS: readonly Floor[] = [
   { name: 'pipeline', folders: ['pipeline'], may: [...CORES, ...ADAPTERS] },
   // faces people and other programs look at
   { name: 'http', folders: ['http'], may: STAGES },
+  { name: 'scorecard', folders: ['scorecard'], may: STAGES },
   // the composition root: the root config schema, the wiring, the command line
-  { name: 'root', folders: ['app.ts', 'config', 'cli'], may: [...STAGES, 'http', 'root'] },
+  { name: 'root', folders: ['app.ts', 'config', 'cli'], may: [...STAGES, 'http', 'scorecard', 'root'] },
 ];
 
 /** Packages that do I/O (or hold process-wide state) and must stay out of pure floors. */

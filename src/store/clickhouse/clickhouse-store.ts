@@ -10,6 +10,8 @@ import type { WorkflowEvent } from '../../domain/event.ts';
 import type { AlertRecords, SloDefinitionRecord } from '../../domain/alert-records.ts';
 import { alertChangeLine, notificationLine, sloDefinitionLine } from './alert-rows.ts';
 import { ident, int, list, quote } from './sql.ts';
+import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from '../../domain/week-stats.ts';
+import * as week from './week-queries.ts';
 
 export interface ClickHouseStoreOptions {
   url: string;
@@ -349,6 +351,37 @@ export class ClickHouseStore implements Store {
     if (definitions.length === 0) return;
     const version = Date.now();
     await this.insertLines('slo_definitions', definitions, (d) => sloDefinitionLine(d, version));
+  }
+
+  async documentsWithPrefix(prefix: string): Promise<Map<string, string>> {
+    const rows = await this.rows<{ key: string; doc: string }>(
+      `SELECT key, doc FROM ${this.table('state_documents')} WHERE startsWith(key, ${quote(prefix)}) ORDER BY version DESC LIMIT 1 BY key`,
+    );
+    return new Map(rows.map((r) => [r.key, r.doc]));
+  }
+
+  workflowRuns(workflows: readonly string[], range: WeekRange): Promise<WorkflowRunStats[]> {
+    return week.workflowRuns((q) => this.rows(q), this.table('runs'), workflows, range);
+  }
+
+  slowSteps(workflows: readonly string[], range: WeekRange, limit: number): Promise<StepLatency[]> {
+    return week.slowSteps((q) => this.rows(q), this.table('spans'), workflows, range, limit);
+  }
+
+  failureModes(workflows: readonly string[], range: WeekRange, limit: number): Promise<FailureMode[]> {
+    return week.failureModes((q) => this.rows(q), this.table('spans'), workflows, range, limit);
+  }
+
+  deadLetterCounts(topics: readonly string[], range: WeekRange): Promise<DeadLetterCount[]> {
+    return week.deadLetterCounts((q) => this.rows(q), this.table('dead_letters'), topics, range);
+  }
+
+  async addReportClaims(claims: readonly ReportClaim[]): Promise<void> {
+    if (claims.length > 0) await this.insertLines('report_claims', claims, week.claimLine);
+  }
+
+  reportClaims(key: string): Promise<ReportClaim[]> {
+    return week.reportClaims((q) => this.rows(q), this.table('report_claims'), key);
   }
 
   async ping(): Promise<boolean> {

@@ -245,6 +245,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 6,
+    name: 'report claims',
+    statements: (db) => [
+      // Who sends a weekly scorecard: rows are only added, never updated; the claim protocol
+      // (src/scorecard/claims.ts) reads them all back. Replacing, so a retried insert is one row.
+      `CREATE TABLE IF NOT EXISTS ${ident(db)}.report_claims (
+        key String,
+        round UInt32,
+        instance String,
+        state Enum8('claimed' = 1, 'sent' = 2),
+        at_ms UInt64
+      ) ENGINE = ReplacingMergeTree()
+      ORDER BY (key, round, instance, state)`,
+    ],
+  },
 ];
 
 export function migrationTable(db: string): string {

@@ -29,6 +29,7 @@ export async function runDemo(config: SeamwatchConfig, options: DemoOptions, sig
     return source.topic;
   };
   const topics = { crm: topicOf('crm'), billing: topicOf('billing'), ticketing: topicOf('ticketing') };
+  if (!config.kafka) throw new Error('the demo plays through Kafka and the config has no kafka: section (try seamwatch demo --http)');
   const kafka = new Kafka({ clientId: 'seamwatch-demo', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

@@ -387,3 +387,62 @@ describe('environment overrides', () => {
     expect(parseConfigText(MINIMAL, 'test.yaml', { SEAMWATCH_HTTP_PORT: '1234' }).http.port).toBe(1234);
   });
 });
+
+describe('HTTP sources', () => {
+  const STORE = 'store:\n  clickhouse: { url: "http://clickhouse:8123", database: seamwatch }\n';
+
+  it('an HTTP-only file needs no kafka: section and gets its path, topic and signature defaults', () => {
+    const text = `sources:
+  - name: billing
+    transport: http
+    format: cloudevents
+    http:
+      signature: { header: Billing-Signature, secretEnv: BILLING_WEBHOOK_SECRET }
+${STORE}`;
+    const config = parseConfigText(text, 'test.yaml', { BILLING_WEBHOOK_SECRET: 's3cret' });
+    expect(config.kafka).toBeUndefined();
+    expect(config.sources[0]).toEqual({
+      name: 'billing',
+      transport: 'http',
+      format: 'cloudevents',
+      topic: 'http:billing',
+      deadLetterTopic: '',
+      http: { path: '/ingest/billing', signature: { header: 'billing-signature', secretEnv: 'BILLING_WEBHOOK_SECRET', tolerance: 300_000, encoding: 'hex' } },
+    });
+    // The secret is read from the environment by the collector; it never sits in the config.
+    expect(JSON.stringify(config)).not.toContain('s3cret');
+  });
+
+  it('refuses HTTP source mistakes with their key paths', () => {
+    const text = `sources:
+  - name: crm
+  - name: billing
+    transport: http
+    http:
+      path: /ingest/hooks
+      signature: { header: "Bad Header", secretEnv: MISSING_SECRET, tolerance: soon }
+  - name: ticketing
+    http: { path: /ingest/hooks }
+  - name: support
+    transport: http
+    topic: support.events
+${STORE}`;
+    expect(problemsOf(text)).toEqual([
+      'sources[1].http.signature.header: must be an HTTP header name',
+      'sources[1].http.signature.tolerance: not a duration: "soon" (use e.g. 500ms, 30s, 5m, 4h, 7d)',
+      'sources[2].http: only allowed when transport is "http"',
+      'sources[3].topic: only allowed when transport is "kafka" (HTTP dead letters go to the store)',
+      'sources[1].http.signature.secretEnv: environment variable MISSING_SECRET is not set',
+    ]);
+  });
+
+  it('asks for kafka: only when a source reads from Kafka, naming that source', () => {
+    const text = `sources:\n  - name: billing\n    transport: http\n  - name: crm\n${STORE}`;
+    expect(problemsOf(text)).toEqual(['kafka: required: source "crm" (sources[1]) has transport "kafka"']);
+  });
+
+  it('refuses two HTTP sources on one path', () => {
+    const text = `sources:\n  - name: billing\n    transport: http\n    http: { path: /in }\n  - name: crm\n    transport: http\n    http: { path: /in }\n${STORE}`;
+    expect(problemsOf(text)).toEqual(['sources[1].http.path: "/in" is already the path of sources[0]']);
+  });
+});

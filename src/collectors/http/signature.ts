@@ -11,11 +11,11 @@ function parseHeader(value: string): { timestamp?: string; signatures: string[] 
     const item = part.trim();
     if (item === '') continue;
     const eq = item.indexOf('=');
-    // base64 signatures may end in '=': an element is `name=value` only when the name is a word.
-    const name = eq > 0 && /^[a-z0-9]+$/i.test(item.slice(0, eq)) ? item.slice(0, eq).toLowerCase() : undefined;
+    // base64 signatures may end in '=': an element is `name=value` only for the names known here.
+    const name = eq > 0 ? item.slice(0, eq).toLowerCase() : '';
     if (name === 't') timestamp = item.slice(eq + 1);
     else if (name === 'v1' || name === 'sha256') signatures.push(item.slice(eq + 1));
-    else if (name === undefined) signatures.push(item);
+    else signatures.push(item);
   }
   return { ...(timestamp !== undefined ? { timestamp } : {}), signatures };
 }

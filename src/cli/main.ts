@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--rate <n>', 'plan upgrades per second', '20')
     .option('--duration <d>', 'how long to play (e.g. 10m)', '15m')
     .option('--late <share>', 'share of upgrades that sync after 5 minutes', '0.02')
-    .action(async (options: { config: string; rate: string; duration: string; late: string }) => {
+    .option('--http', 'post to the HTTP intake (sources with transport: http) instead of producing to Kafka')
+    .action(async (options: { config: string; rate: string; duration: string; late: string; http?: boolean }) => {
       const config = await loadConfig(options.config);
       const rate = Number(options.rate);
       const duration = parseDuration(options.duration);
@@ -78,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
-      await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
+      await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, ...(options.http ? { http: true } : {}), print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
     });
 
   const slo = program.command('slo').description('business SLOs');

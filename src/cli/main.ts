@@ -79,7 +79,12 @@ export async function main(argv: string[]): Promise<number> {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
-      await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, ...(options.http ? { http: true } : {}), print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
+      try {
+        await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, ...(options.http ? { http: true } : {}), print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
+      } catch (error) {
+        process.stderr.write(`seamwatch demo: ${error instanceof Error ? error.message : String(error)}\n`);
+        exitCode = 1;
+      }
     });
 
   const slo = program.command('slo').description('business SLOs');

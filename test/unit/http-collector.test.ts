@@ -138,6 +138,15 @@ describe('HttpCollector', () => {
     await collector.shutdown();
   });
 
+  it('keeps no credentials of the request with a dead letter', async () => {
+    const intake = new RecordingIntake();
+    const { collector } = await started(intake);
+    await fetch(`http://127.0.0.1:${collector.port}/ingest/crm`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: 'Bearer s3cret', cookie: 'session=1', 'x-request-id': 'r1' }, body: 'x' });
+    const headers = intake.refused[0]!.message.headers;
+    expect([headers['authorization'], headers['cookie'], headers['x-request-id']]).toEqual([undefined, undefined, 'r1']);
+    await collector.shutdown();
+  });
+
   it('shutdown is safe before start and twice, and a stopped intake refuses connections', async () => {
     const intake = new RecordingIntake();
     const idle = new HttpCollector({ intakeConfig: httpIntakeSchema.parse({ port: 0 }), sources: [], intake, logger: silentLogger() });

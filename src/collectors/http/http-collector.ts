@@ -34,10 +34,13 @@ interface Route {
 const TICK_MS = 200;
 const GAUGES_EVERY_MS = 5_000;
 
+/** Credentials a sender (or a proxy in front) may add: never kept with a dead letter in the store. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
 function headersOf(raw: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined && !SECRET_HEADERS.has(name)) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }

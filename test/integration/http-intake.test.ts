@@ -166,6 +166,21 @@ describe('HTTP intake with no Kafka, on the real ClickHouse', () => {
     expect((await post('/ingest/nowhere', { 'content-type': 'application/json' }, '{}')).status).toBe(404);
   });
 
+  it('a restarted instance owns its HTTP partition from the start: an open run finishes with a step posted after the restart', async () => {
+    expect(await runState('c-3')).toBe('open');
+    await app.shutdown();
+    app = new Seamwatch({ config: parseConfigText(configText(id, `http://127.0.0.1:${proxy.port}`, secretEnv), 'test', process.env), logger: silentLogger() });
+    await app.start();
+    base = `http://127.0.0.1:${app.httpCollector!.port}`;
+    const body = webhook('evt_ent_3', 'entitlement.activated', 'c-3', 3_000);
+    expect((await post('/webhooks/billing', signed(body), body)).status).toBe(202);
+    await waitFor('run c-3 completed from its stored trigger and invoice', async () => (await runState('c-3')) === 'completed', 20_000);
+    // The redelivery after a restart is still known: deduped from what was rebuilt, not stored again.
+    const again = webhook('evt_inv_3', 'invoice.updated', 'c-3', 2_000);
+    expect((await post('/webhooks/billing', signed(again), again)).status).toBe(202);
+    expect(await count(`SELECT count() AS n FROM ${id}.events WHERE event_id = 'evt_inv_3'`)).toBe(1);
+  });
+
   it('answers 503 with Retry-After while the store is down, and loses nothing once it is back', async () => {
     proxy.cut();
     const event = JSON.stringify(ce('crm-down', 'crm', 'subscription.upgraded', 'c-down', 0));

@@ -1,13 +1,11 @@
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { SourceConfig } from '../config.ts';
-import type { RawMessage } from '../decode/message.ts';
 import type { Intake, PartitionPosition } from '../intake.ts';
-import type { HttpIntakeConfig, SignatureConfig } from './config.ts';
-import { unpack } from './content.ts';
-import { verifySignature } from './signature.ts';
+import type { HttpIntakeConfig } from './config.ts';
+import { deliver, headersOf, type Route } from './delivery.ts';
 
 export type HttpCollectorState = 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -26,24 +24,8 @@ export interface HttpCollectorOptions {
   finalFlushDeadline?: number;
 }
 
-interface Route {
-  source: SourceConfig;
-  signature?: { config: SignatureConfig; secret: string };
-}
-
 const TICK_MS = 200;
 const GAUGES_EVERY_MS = 5_000;
-
-/** Credentials a sender (or a proxy in front) may add: never kept with a dead letter in the store. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
-
-function headersOf(raw: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined && !SECRET_HEADERS.has(name)) out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
 
 /**
  * HTTP source: providers post events (CloudEvents HTTP binding, or their own JSON mapped by the
@@ -177,61 +159,18 @@ export class HttpCollector {
     res.status(status).json(body);
   }
 
-  private async handle({ source, signature }: Route, req: Request, res: Response): Promise<void> {
-    const { intake } = this.options;
-    if (this.state !== 'running') {
-      this.answer(res, source.name, 503, { error: 'unavailable', detail: `the intake is ${this.state}` });
-      return;
-    }
-    if (intake.overloaded()) {
-      this.options.onBackpressure?.();
-      this.answer(res, source.name, 429, { error: 'overloaded', detail: 'the store is behind; retry later' });
-      return;
-    }
-    const headers = headersOf(req.headers);
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const now = this.now();
-    const message = (value: Buffer, messageHeaders: Record<string, string>): RawMessage => ({
-      value,
-      headers: messageHeaders,
-      key: null,
-      timestamp: now,
-      origin: { topic: source.topic, partition: this.options.intakeConfig.partition, offset: this.nextOffset() },
+  private async handle(route: Route, req: Request, res: Response): Promise<void> {
+    const { intake, intakeConfig } = this.options;
+    const answer = await deliver(route, { headers: headersOf(req.headers), body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) }, {
+      intake,
+      accepting: this.state === 'running' ? undefined : this.state,
+      partition: intakeConfig.partition,
+      now: this.now(),
+      nextOffset: () => this.nextOffset(),
+      stored: () => this.stored(),
+      onBackpressure: () => this.options.onBackpressure?.(),
     });
-    if (signature) {
-      const check = verifySignature(signature.config, signature.secret, headers, raw, now);
-      if (!check.ok) {
-        intake.refuse(message(raw, headers), 'bad-signature', check.detail);
-        this.answer(res, source.name, 401, { error: 'bad-signature', detail: check.detail });
-        return;
-      }
-    }
-    const unpacked = unpack(source.format, headers, raw);
-    if (!unpacked.ok) {
-      intake.refuse(message(raw, headers), unpacked.reason, unpacked.detail);
-      this.answer(res, source.name, 400, { error: unpacked.reason, detail: unpacked.detail });
-      return;
-    }
-    const refused: { index: number; error: string; detail: string }[] = [];
-    unpacked.messages.forEach((m, index) => {
-      const result = intake.process(message(m.value, m.headers));
-      if (!result.ok) refused.push({ index, error: result.reason, detail: result.detail });
-    });
-    const accepted = unpacked.messages.length - refused.length;
-    if (accepted > 0 && !(await this.stored())) {
-      // Kept and written once the store is back; the sender's retry is then a redelivery.
-      this.answer(res, source.name, 503, { error: 'store-unavailable', detail: 'the store has not acknowledged the events yet; retry later', accepted: 0 });
-      return;
-    }
-    if (refused.length === 0) {
-      this.answer(res, source.name, 202, { accepted });
-      return;
-    }
-    if (unpacked.mode !== 'batch') {
-      this.answer(res, source.name, 400, { error: refused[0]!.error, detail: refused[0]!.detail });
-      return;
-    }
-    this.answer(res, source.name, 400, { error: 'events-refused', detail: `${refused.length} of ${unpacked.messages.length} events were refused; the others were stored`, accepted, refused });
+    this.answer(res, route.source.name, answer.status, answer.body);
   }
 
   /** Waits for the flush that stores what was just processed, at most `ackTimeout`. */

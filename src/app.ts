@@ -2,6 +2,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { SeamwatchConfig } from './config/schema.ts';
 import { KafkaCollector } from './collectors/kafka/kafka-collector.ts';
+import { HttpCollector } from './collectors/http/http-collector.ts';
+import type { DeadLetterSink } from './domain/dead-letter.ts';
+import type { OffsetCommitter } from './collectors/intake.ts';
 import { HttpServer } from './http/server.ts';
 import { runAll } from './base/shutdown.ts';
 import { IngestPipeline } from './pipeline/pipeline.ts';
@@ -44,7 +47,10 @@ export class Seamwatch {
   readonly config: SeamwatchConfig;
   readonly store: Store;
   readonly registry: Registry;
-  readonly collector: KafkaCollector;
+  /** Undefined when no source has `transport: kafka`. */
+  readonly collector: KafkaCollector | undefined;
+  /** Undefined when no source has `transport: http`. */
+  readonly httpCollector: HttpCollector | undefined;
   /** The ingest chain the collector feeds. */
   readonly pipeline: IngestPipeline;
   readonly http: HttpServer;
@@ -108,42 +114,64 @@ export class Seamwatch {
     });
     this.alertState = new PartitionedAlertState({
       store: this.store,
-      base: `alerts:${config.kafka.groupId}`,
+      base: `alerts:${stateGroupOf(config)}`,
       alerts: this.alerts,
       log: notificationLog,
       silences: this.silences,
       dispatcher: this.dispatcher,
       logger: logger.child({ component: 'alert-state' }),
     });
+    const kafkaSources = config.sources.filter((s) => s.transport === 'kafka');
+    const httpSources = config.sources.filter((s) => s.transport === 'http');
+    const httpTopics = httpSources.map((s) => s.topic);
+    const pipelineFor = ({ deadLetterSink, commit }: { deadLetterSink: DeadLetterSink; commit: OffsetCommitter }) =>
+      new IngestPipeline({
+        sources: config.sources,
+        workflows: config.workflows,
+        slos: config.slos,
+        pipeline: config.pipeline,
+        errors: config.detectors.errors,
+        store: this.store,
+        // HTTP deliveries have no topic to send to or commit in: their dead letters are in the store.
+        deadLetterSink: { send: (letters) => deadLetterSink.send(letters.filter((l) => !httpTopics.includes(l.origin.topic))) },
+        commit: (offsets) => commit(offsets.filter((o) => !httpTopics.includes(o.topic))),
+        alwaysOwned: Object.fromEntries(httpTopics.map((t) => [t, [config.httpIntake.partition]])),
+        metrics,
+        alerts: this.alerts,
+        partitionState: {
+          adopt: (partitions) => this.alertState.adopt(partitions),
+          release: (partitions) => this.alertState.release(partitions),
+          save: () => this.alertState.persistence.save(),
+        },
+        logger: logger.child({ component: 'pipeline' }),
+      });
     let pipeline: IngestPipeline | undefined;
-    this.collector = new KafkaCollector({
-      kafka: config.kafka,
-      sources: config.sources,
-      logLevel: config.log.level,
-      logger,
-      intake: ({ deadLetterSink, commit }) =>
-        (pipeline = new IngestPipeline({
-          sources: config.sources,
-          workflows: config.workflows,
-          slos: config.slos,
-          pipeline: config.pipeline,
-          errors: config.detectors.errors,
-          store: this.store,
-          deadLetterSink,
-          commit,
-          metrics,
-          alerts: this.alerts,
-          partitionState: {
-            adopt: (partitions) => this.alertState.adopt(partitions),
-            release: (partitions) => this.alertState.release(partitions),
-            save: () => this.alertState.persistence.save(),
-          },
-          logger: logger.child({ component: 'pipeline' }),
-        })),
-      onBackpressure: () => metrics.backpressureWaits.inc(),
-      finalFlushDeadline: config.pipeline.finalFlushDeadline,
-    });
-    this.pipeline = pipeline!;
+    this.collector =
+      config.kafka && kafkaSources.length > 0
+        ? new KafkaCollector({
+            kafka: config.kafka,
+            sources: kafkaSources,
+            logLevel: config.log.level,
+            logger,
+            intake: (parts) => (pipeline = pipelineFor(parts)),
+            onBackpressure: () => metrics.backpressureWaits.inc(),
+            finalFlushDeadline: config.pipeline.finalFlushDeadline,
+          })
+        : undefined;
+    pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
+    this.httpCollector =
+      httpSources.length > 0
+        ? new HttpCollector({
+            intakeConfig: config.httpIntake,
+            sources: httpSources,
+            intake: pipeline,
+            logger,
+            registry: this.registry,
+            onBackpressure: () => metrics.backpressureWaits.inc(),
+            finalFlushDeadline: config.pipeline.finalFlushDeadline,
+          })
+        : undefined;
+    this.pipeline = pipeline;
     const sloMetrics = new SloMetrics(this.registry);
     this.sloSink = options.sloSink ?? this.alerts;
     this.slo = new SloEngine({
@@ -156,7 +184,7 @@ export class Seamwatch {
       logger: logger.child({ component: 'slo' }),
       evaluateEvery: config.pipeline.sloEvaluateEvery,
       // Where each SLO's evaluation got is saved beside the alert state, so a restart continues.
-      stateKey: `slo:${config.kafka.groupId}`,
+      stateKey: `slo:${stateGroupOf(config)}`,
       allowedLateness: config.pipeline.allowedLateness,
     });
     const scorecardSources = scorecardSourcesOf(config, this.store);
@@ -180,7 +208,7 @@ export class Seamwatch {
       ...config.http,
       registry: this.registry,
       store: this.store,
-      ready: () => this.collector.ready,
+      ready: () => (this.collector?.ready ?? true) && (this.httpCollector?.ready ?? true),
       logger: logger.child({ component: 'http' }),
     });
   }
@@ -192,7 +220,8 @@ export class Seamwatch {
     await this.alertState.loadShared();
     await this.http.start();
     await this.dispatcher?.start();
-    await this.collector.start();
+    await this.httpCollector?.start();
+    await this.collector?.start();
     this.slo.start();
     this.alertState.persistence.start();
     this.scorecards?.start();
@@ -204,7 +233,8 @@ export class Seamwatch {
         [
           { name: 'scorecards', run: async () => this.scorecards?.shutdown() },
           { name: 'slo engine', run: () => this.slo.shutdown() },
-          { name: 'kafka collector', run: () => this.collector.shutdown() },
+          { name: 'http collector', run: async () => this.httpCollector?.shutdown() },
+          { name: 'kafka collector', run: async () => this.collector?.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },
@@ -225,13 +255,18 @@ function externalUrl(traceUrlBase: string): string {
 }
 
 /** What the scorecard reads, from the configuration and the store. */
+/** The name state documents are kept under: the consumer group, or "seamwatch" with no Kafka. */
+export function stateGroupOf(config: SeamwatchConfig): string {
+  return config.kafka?.groupId ?? 'seamwatch';
+}
+
 export function scorecardSourcesOf(config: SeamwatchConfig, store: Store): ScorecardSources {
   return {
     store,
     workflows: config.workflows,
     slos: config.slos,
     sources: config.sources,
-    groupId: config.kafka.groupId,
+    groupId: stateGroupOf(config),
     detectorKinds: detectorKinds(config.detectors),
     traceUrlBase: config.alerting.traceUrlBase,
   };

@@ -1,5 +1,7 @@
-import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { SeamwatchConfig } from '../config/schema.ts';
+import { httpTransport } from './demo-http.ts';
+import type { DemoSource, DemoTransport, Message, Pending } from './demo-transport.ts';
 
 /**
  * `seamwatch demo`: plays a small live business into the configured topics so that a new user
@@ -14,24 +16,36 @@ export interface DemoOptions {
   /** Share of upgrades whose entitlement arrives after the 5-minute SLO threshold. */
   lateShare: number;
   print: (line: string) => void;
+  /** Post to the HTTP intake instead of producing to Kafka. */
+  http?: boolean;
 }
 
-interface Pending {
-  at: number;
-  topic: string;
-  message: Message;
-}
-
-export async function runDemo(config: SeamwatchConfig, options: DemoOptions, signal: AbortSignal): Promise<number> {
-  const topicOf = (name: string) => {
-    const source = config.sources.find((s) => s.name === name);
-    if (!source) throw new Error(`the demo needs a source named "${name}" in the config (see config/seamwatch.yaml)`);
+function kafkaTransport(config: SeamwatchConfig): DemoTransport {
+  const topicOf = (name: DemoSource) => {
+    const source = config.sources.find((s) => s.name === name && s.transport === 'kafka');
+    if (!source) throw new Error(`the demo needs a Kafka source named "${name}" in the config (see config/seamwatch.yaml; for HTTP sources use --http)`);
     return source.topic;
   };
   const topics = { crm: topicOf('crm'), billing: topicOf('billing'), ticketing: topicOf('ticketing') };
+  if (!config.kafka) throw new Error('the demo plays through Kafka and the config has no kafka: section (try seamwatch demo --http)');
   const kafka = new Kafka({ clientId: 'seamwatch-demo', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const connected = producer.connect();
+  return {
+    async send(due) {
+      await connected;
+      const byTopic = new Map<string, Message[]>();
+      for (const p of due) byTopic.set(topics[p.topic], [...(byTopic.get(topics[p.topic]) ?? []), p.message]);
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      return [];
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+export async function runDemo(config: SeamwatchConfig, options: DemoOptions, signal: AbortSignal): Promise<number> {
+  const transport = options.http ? httpTransport(config, options.print) : kafkaTransport(config);
+  const topics = { crm: 'crm', billing: 'billing', ticketing: 'ticketing' } as const;
   const queue: Pending[] = [];
   const run = Date.now().toString(36);
   let n = 0;
@@ -51,7 +65,7 @@ export async function runDemo(config: SeamwatchConfig, options: DemoOptions, sig
       data: { object: { customer, metadata: { correlation_id: c }, ...(error ? { last_error: { code: error, message: 'card declined' } } : {}) } },
     }),
   });
-  const schedule = (at: number, topic: string, message: Message) => queue.push({ at, topic, message });
+  const schedule = (at: number, topic: DemoSource, message: Message) => queue.push({ at, topic, message });
 
   try {
     while (!signal.aborted && Date.now() - started < options.durationMs) {
@@ -84,19 +98,17 @@ export async function runDemo(config: SeamwatchConfig, options: DemoOptions, sig
       }
       const due = queue.filter((p) => p.at <= Date.now());
       if (due.length > 0) {
-        const byTopic = new Map<string, Message[]>();
-        for (const p of due) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.message]);
-        await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-        sent += due.length;
-        const keep = queue.filter((p) => p.at > Date.now() || !due.includes(p));
+        const again = await transport.send(due);
+        sent += due.length - again.length;
+        const keep = queue.filter((p) => !due.includes(p));
         queue.length = 0;
-        queue.push(...keep);
+        queue.push(...keep, ...again);
       }
       if (n % (options.ratePerSecond * 10) < perTick) options.print(`demo: ${n} upgrades started, ${sent} messages sent`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
-    await producer.disconnect();
+    await transport.close();
   }
   options.print(`demo: done — ${n} upgrades, ${sent} messages (${queue.length} not yet due were dropped)`);
   return sent;

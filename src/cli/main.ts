@@ -62,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--rate <n>', 'plan upgrades per second', '20')
     .option('--duration <d>', 'how long to play (e.g. 10m)', '15m')
     .option('--late <share>', 'share of upgrades that sync after 5 minutes', '0.02')
-    .action(async (options: { config: string; rate: string; duration: string; late: string }) => {
+    .option('--http', 'post to the HTTP intake (sources with transport: http) instead of producing to Kafka')
+    .action(async (options: { config: string; rate: string; duration: string; late: string; http?: boolean }) => {
       const config = await loadConfig(options.config);
       const rate = Number(options.rate);
       const duration = parseDuration(options.duration);
@@ -80,7 +81,12 @@ export async function main(argv: string[]): Promise<number> {
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
-      await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
+      try {
+        await runDemo(config, { ratePerSecond: rate, durationMs: duration!, lateShare: late, ...(options.http ? { http: true } : {}), print: (line) => process.stdout.write(`${line}\n`) }, abort.signal);
+      } catch (error) {
+        process.stderr.write(`seamwatch demo: ${error instanceof Error ? error.message : String(error)}\n`);
+        exitCode = 1;
+      }
     });
 
   const slo = program.command('slo').description('business SLOs');

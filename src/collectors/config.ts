@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameSchema } from '../domain/workflow.ts';
+import { sourceHttpSchema } from './http/config.ts';
 
 /** Where to read a canonical field from a foreign JSON payload. */
 const fieldSource = z.union(
@@ -24,17 +25,28 @@ const mapping = z
   })
   .strict();
 
-/** One system that emits events (`sources:`): its topic, and how its payloads are decoded. */
+/** One system that emits events (`sources:`): its topic or HTTP path, and how its payloads are decoded. */
 export const sourceSchema = z
   .object({
     name: nameSchema,
+    /** How its events arrive: read from a Kafka topic (default), or posted to seamwatch's HTTP intake. */
+    transport: z.enum(['kafka', 'http']).default('kafka'),
     topic: z.string().min(1).optional(),
     format: z.enum(['cloudevents', 'mapped']).default('cloudevents'),
     mapping: mapping.optional(),
     deadLetterTopic: z.string().min(1).optional(),
+    /** Only with `transport: http`: the path it posts to, and how its webhooks are signed. */
+    http: sourceHttpSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.transport === 'http') {
+      for (const key of ['topic', 'deadLetterTopic'] as const) {
+        if (s[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'only allowed when transport is "kafka" (HTTP dead letters go to the store)' });
+      }
+    } else if (s.http) {
+      ctx.addIssue({ code: 'custom', path: ['http'], message: 'only allowed when transport is "http"' });
+    }
     if (s.format === 'mapped' && !s.mapping) {
       ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'required when format is "mapped"' });
     }
@@ -43,9 +55,20 @@ export const sourceSchema = z
     }
   })
   .transform((s) => {
+    if (s.transport === 'http') {
+      // An HTTP source's deliveries are named like a topic, so that dead letters, stored events
+      // and metrics say where they came from; the name cannot clash with a Kafka topic's.
+      const topic = httpTopic(s.name);
+      return { ...s, topic, deadLetterTopic: '', http: { path: s.http?.path ?? `/ingest/${s.name}`, ...(s.http?.signature ? { signature: s.http.signature } : {}) } };
+    }
     const topic = s.topic ?? `${s.name}.events`;
     return { ...s, topic, deadLetterTopic: s.deadLetterTopic ?? `${topic}.dlq` };
   });
+
+/** The topic name an HTTP source's deliveries carry in their origin (':' is not allowed in Kafka topic names). */
+export function httpTopic(source: string): string {
+  return `http:${source}`;
+}
 
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type MappingConfig = NonNullable<SourceConfig['mapping']>;

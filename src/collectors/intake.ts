@@ -1,4 +1,8 @@
+import type { DeadLetterReason } from '../domain/dead-letter.ts';
 import type { RawMessage } from './decode/message.ts';
+
+/** What became of one message: taken as an event (or a redelivery of one), or dead-lettered and why. */
+export type ProcessResult = { ok: true } | { ok: false; reason: DeadLetterReason; detail: string };
 
 /** A position in one partition of one topic: the next offset to read once committed. */
 export interface TopicPartitionOffset {
@@ -27,8 +31,10 @@ export interface PartitionPosition {
  * pipeline's. Defined here, below the pipeline, so a collector never imports what is above it.
  */
 export interface Intake {
-  /** Takes one message. Never throws for bad input: that becomes a dead letter. */
-  process(message: RawMessage): void;
+  /** Takes one message. Never throws for bad input: that becomes a dead letter, and the result says why. */
+  process(message: RawMessage): ProcessResult;
+  /** Records a message the collector itself refused (an HTTP body with a bad signature) as a dead letter. */
+  refuse(message: RawMessage, reason: DeadLetterReason, detail: string): void;
   /** Tells event time whether a partition still has a backlog to read. */
   partitionBacklog(topic: string, partition: number, hasBacklog: boolean): void;
   /** Newly owned partitions: rebuilds what they own from the store before their first message. */

@@ -9,6 +9,7 @@ import type { SloDefinition } from '../slo/types.ts';
 import { formatPath } from '../base/raw-config.ts';
 import { referenceProblems } from './references.ts';
 import { receiverSecretProblems, resolveReceivers } from '../alerts/receivers/config.ts';
+import { httpSecretProblems } from '../collectors/http/config.ts';
 import { configSchema, type ParsedConfig, type SeamwatchConfig } from './schema.ts';
 
 export { formatPath };
@@ -131,7 +132,7 @@ export function validateConfig(
   const openSlo = readOpenSlo(input as Record<string, unknown>, readFile);
   const problems = [
     ...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, fromEnv).split('\n'))),
-    ...[...referenceProblems(input), ...receiverSecretProblems(input, env)].map((p) => `${formatPath(p.path)}: ${p.message}`),
+    ...[...referenceProblems(input), ...receiverSecretProblems(input, env), ...httpSecretProblems(input, env)].map((p) => `${formatPath(p.path)}: ${p.message}`),
     ...openSlo.problems,
   ];
   if (result.success && problems.length === 0) {

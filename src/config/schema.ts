@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { workflowSchema } from '../domain/workflow.ts';
 import { sourceSchema } from '../collectors/config.ts';
 import { kafkaSchema } from '../collectors/kafka/config.ts';
+import { httpIntakeSchema } from '../collectors/http/config.ts';
 import { storeSchema } from '../store/config.ts';
 import { pipelineSchema } from '../pipeline/config.ts';
 import { apiSchema, httpSchema } from '../http/config.ts';
@@ -40,7 +41,10 @@ export const configSchema = z
     inhibit_rules: inhibitRulesSchema.default([]),
     /** Named recurring maintenance windows that routes mute or activate on. */
     time_intervals: timeIntervalsSchema.default([]),
-    kafka: kafkaSchema,
+    /** Required when a source has `transport: kafka` (the default); HTTP-only deployments leave it out. */
+    kafka: kafkaSchema.optional(),
+    /** The listener `transport: http` sources post to. */
+    httpIntake: httpIntakeSchema.prefault({}),
     store: storeSchema,
     pipeline: pipelineSchema.prefault({}),
     http: httpSchema.prefault({}),
@@ -49,7 +53,21 @@ export const configSchema = z
     /** The weekly reliability scorecard email per owning team; see src/scorecard/config.ts. */
     scorecard: scorecardSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (!config.kafka && config.sources.some((s) => s.transport === 'kafka')) {
+      const i = config.sources.findIndex((s) => s.transport === 'kafka');
+      ctx.addIssue({ code: 'custom', path: ['kafka'], message: `required: source "${config.sources[i]!.name}" (sources[${i}]) has transport "kafka"` });
+    }
+    const paths = new Map<string, number>();
+    config.sources.forEach((s, i) => {
+      const path = s.transport === 'http' ? s.http?.path : undefined;
+      if (path === undefined) return;
+      const first = paths.get(path);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['sources', i, 'http', 'path'], message: `"${path}" is already the path of sources[${first}]` });
+      else paths.set(path, i);
+    });
+  });
 
 /** What the schema checks; `slos` are still entries, before the workflows' defaults are filled in. */
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -12,7 +12,9 @@ export type DeadLetterReason =
   /** A correlation ID, id, source or type longer than `pipeline.maxFieldLength`. */
   | 'field-too-long'
   /** The event names a source other than the one configured for the topic it came on. */
-  | 'source-mismatch';
+  | 'source-mismatch'
+  /** An HTTP delivery whose webhook signature is missing, wrong or outside the timestamp tolerance. */
+  | 'bad-signature';
 
 /** A message that could not be decoded or mapped, or broke the event contract, kept with enough context to replay it. */
 export interface DeadLetter {

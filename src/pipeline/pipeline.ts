@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { DeadLetter, DeadLetterSink } from '../domain/dead-letter.ts';
+import type { DeadLetter, DeadLetterReason, DeadLetterSink } from '../domain/dead-letter.ts';
 import { batchRows, type Store, type StoreBatch } from '../domain/store.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SourceConfig } from '../collectors/config.ts';
 import { checkContract, decoderFor, type Decoder, type RawMessage } from '../collectors/decode/index.ts';
-import type { Intake, OffsetCommitter, PartitionPosition } from '../collectors/intake.ts';
+import type { Intake, OffsetCommitter, PartitionPosition, ProcessResult } from '../collectors/intake.ts';
 import { Stitcher } from '../stitch/stitcher.ts';
 import { SloJudge } from '../slo/outcome.ts';
 import type { SloDefinition } from '../slo/types.ts';
@@ -45,6 +45,11 @@ export interface IngestOptions {
   /** State owned per partition beside the runs (the alerts): taken over, handed over and saved with them. */
   partitionState?: PartitionState;
   now?: () => number;
+  /**
+   * Partitions owned whatever a Kafka assignment says: those of the HTTP intake, which no
+   * rebalance hands to another instance.
+   */
+  alwaysOwned?: Readonly<Record<string, readonly number[]>>;
 }
 
 /**
@@ -102,7 +107,7 @@ export class IngestPipeline implements Intake {
     return [...this.decoders.keys()];
   }
 
-  process(message: RawMessage): void {
+  process(message: RawMessage): ProcessResult {
     const decoder = this.decoders.get(message.origin.topic);
     const now = this.now();
     const { maxFieldLength, maxTimeAhead } = this.options.pipeline;
@@ -112,18 +117,16 @@ export class IngestPipeline implements Intake {
       : ({ ok: false, reason: 'not-cloudevent', detail: `no source configured for topic "${message.origin.topic}"` } as const);
     if (result.ok) {
       for (const stage of this.stages) if (stage.onEvent?.(result.event, now) === false) break;
-    } else {
-      this.deadLetters.push({
-        reason: result.reason,
-        detail: result.detail,
-        origin: message.origin,
-        raw: message.value,
-        headers: message.headers,
-        key: message.key,
-        at: now,
-      });
-      this.options.metrics.deadLetter(message.origin.topic, result.reason);
+      this.offsets.processed(message.origin.topic, message.origin.partition, message.origin.offset);
+      return { ok: true };
     }
+    this.refuse(message, result.reason, result.detail);
+    return { ok: false, reason: result.reason, detail: result.detail };
+  }
+
+  refuse(message: RawMessage, reason: DeadLetterReason, detail: string): void {
+    this.deadLetters.push({ reason, detail, origin: message.origin, raw: message.value, headers: message.headers, key: message.key, at: this.now() });
+    this.options.metrics.deadLetter(message.origin.topic, reason);
     this.offsets.processed(message.origin.topic, message.origin.partition, message.origin.offset);
   }
 
@@ -154,7 +157,8 @@ export class IngestPipeline implements Intake {
     );
   }
 
-  retainPartitions(assignment: Readonly<Record<string, readonly number[]>>): number {
+  retainPartitions(kafkaAssignment: Readonly<Record<string, readonly number[]>>): number {
+    const assignment = { ...kafkaAssignment, ...this.options.alwaysOwned };
     const owned = new Set(Object.values(assignment).flat());
     this.offsets.retain((topic, partition) => (assignment[topic] ?? []).includes(partition));
     const moved = [...this.owned].filter((p) => !owned.has(p));

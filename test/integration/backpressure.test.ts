@@ -100,7 +100,7 @@ describe('when ClickHouse is unreachable', () => {
     proxy.cut();
     const scenario = buildScenario(topics2, 200, 20, 'st');
     await produceAll(producer, scenario.messages);
-    await waitFor('messages read while the store is down', async () => stopping.collector.intake.bufferedRows > 0, 30_000);
+    await waitFor('messages read while the store is down', async () => stopping.collector!.intake.bufferedRows > 0, 30_000);
     const started = Date.now();
     await stopping.shutdown();
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 function seamwatch(...args: string[]) {
-  const result = spawnSync(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAMWATCH_LOG_LEVEL: 'silent' } });
+  return seamwatchWith({}, ...args);
+}
+
+function seamwatchWith(env: Record<string, string>, ...args: string[]) {
+  const result = spawnSync(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAMWATCH_LOG_LEVEL: 'silent', ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -43,6 +47,16 @@ store: { clickhouse: { url: "http://127.0.0.1:18123", database: seamwatch } }
     );
   });
 
+  it('accepts the HTTP-only example once its signing secret is in the environment, and says which is missing otherwise', () => {
+    const ok = seamwatchWith({ SEAMWATCH_BILLING_WEBHOOK_SECRET: 'x' }, 'validate', 'config/seamwatch-http.yaml');
+    expect([ok.code, ok.stdout]).toEqual([0, 'config/seamwatch-http.yaml: ok — 3 sources, 2 workflows, 5 steps\n']);
+    const missing = seamwatchWith({ SEAMWATCH_BILLING_WEBHOOK_SECRET: '' }, 'validate', 'config/seamwatch-http.yaml');
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      'config/seamwatch-http.yaml: invalid configuration\n  - sources[2].http.signature.secretEnv: environment variable SEAMWATCH_BILLING_WEBHOOK_SECRET is not set\n',
+    ]);
+  });
+
   it('says when the file is missing', () => {
     const { code, stderr } = seamwatch('validate', 'no/such/file.yaml');
     expect(code).toBe(2);
@@ -61,6 +75,12 @@ describe('seamwatch slo status and demo: bad arguments', () => {
     const { code, stderr } = seamwatch('slo', 'status', '--at', 'yesterday');
     expect(code).toBe(2);
     expect(stderr).toBe('--at: not a time: "yesterday" (use e.g. 2026-11-25T10:00:00Z)\n');
+  });
+
+  it('demo --http on a config whose sources read from Kafka says which config to use', () => {
+    const { code, stderr } = seamwatch('demo', '--http', '--config', 'config/seamwatch.yaml', '--duration', '1s');
+    expect(code).toBe(1);
+    expect(stderr).toBe('seamwatch demo: seamwatch demo --http needs an HTTP source named "crm" (transport: http) in the config: see config/seamwatch-http.yaml\n');
   });
 
   it('refuses demo options out of range, all at once', () => {

@@ -48,7 +48,7 @@ describe('good configuration files', () => {
 
   it('a minimal file gets every default filled in', async () => {
     expect(await loadConfig(fixture('good-minimal.yaml'), {})).toEqual({
-      sources: [{ name: 'crm', format: 'cloudevents', topic: 'crm.events', deadLetterTopic: 'crm.events.dlq' }],
+      sources: [{ name: 'crm', transport: 'kafka', format: 'cloudevents', topic: 'crm.events', deadLetterTopic: 'crm.events.dlq' }],
       workflows: [],
       slos: [],
       openslo: [],
@@ -58,6 +58,7 @@ describe('good configuration files', () => {
       inhibit_rules: [],
       time_intervals: [],
       kafka: { brokers: ['kafka-0:9092'], clientId: 'seamwatch', groupId: 'seamwatch', fromBeginning: true, sessionTimeout: 30_000 },
+      httpIntake: { host: '127.0.0.1', port: 9471, maxBodyBytes: 1_048_576, ackTimeout: 10_000, retryAfter: 5_000, partition: 0 },
       store: {
         kind: 'clickhouse',
         clickhouse: { url: 'http://clickhouse:8123', database: 'seamwatch', username: 'default', password: '', requestTimeout: 30_000 },
@@ -89,6 +90,7 @@ describe('good configuration files', () => {
     const config = await loadConfig(fixture('good-full.yaml'), {});
     expect(config.sources[2]).toEqual({
       name: 'billing',
+      transport: 'kafka',
       topic: 'billing.webhooks',
       deadLetterTopic: 'billing.dead',
       format: 'mapped',
@@ -203,7 +205,7 @@ describe('bad configuration files are refused with every problem and its key pat
         'sources[0].mapping.error.code.path: bad field path "last_error[" at character 11',
       ],
     },
-    { file: 'bad-empty.yaml', problems: ['sources: required', 'kafka: required', 'store: required'] },
+    { file: 'bad-empty.yaml', problems: ['sources: required', 'store: required'] },
     { file: 'bad-not-a-mapping.yaml', problems: ['(root): must be a mapping'] },
     { file: 'bad-yaml-duplicate-key.yaml', problems: ['line 5, column 1: Map keys must be unique'] },
     {
@@ -311,7 +313,7 @@ describe('validateConfig', () => {
   });
 
   it('treats an empty document as an empty mapping', () => {
-    expect(validateConfig(null)).toEqual({ ok: false, problems: ['sources: required', 'kafka: required', 'store: required'] });
+    expect(validateConfig(null)).toEqual({ ok: false, problems: ['sources: required', 'store: required'] });
   });
 });
 
@@ -328,8 +330,8 @@ describe('environment overrides', () => {
       SEAMWATCH_LOG_LEVEL: 'warn',
     });
     if (!result.ok) throw new Error(result.problems.join('\n'));
-    expect(result.config.kafka.brokers).toEqual(['kafka-a:9092', 'kafka-b:9093']);
-    expect(result.config.kafka.groupId).toBe('seamwatch-blue');
+    expect(result.config.kafka!.brokers).toEqual(['kafka-a:9092', 'kafka-b:9093']);
+    expect(result.config.kafka!.groupId).toBe('seamwatch-blue');
     expect(result.config.store.clickhouse).toEqual({
       url: 'https://ch.internal:8443',
       database: 'sw_prod',
@@ -347,14 +349,14 @@ describe('environment overrides', () => {
       { SEAMWATCH_KAFKA_BROKERS: 'kafka-0:9092', SEAMWATCH_CLICKHOUSE_URL: 'http://ch:8123', SEAMWATCH_CLICKHOUSE_DATABASE: 'sw' },
     );
     if (!result.ok) throw new Error(result.problems.join('\n'));
-    expect(result.config.kafka.brokers).toEqual(['kafka-0:9092']);
+    expect(result.config.kafka!.brokers).toEqual(['kafka-0:9092']);
     expect(result.config.store.clickhouse.url).toBe('http://ch:8123');
   });
 
   it('an empty variable is ignored and the file value stays', () => {
     const result = validateConfig(baseConfig(), { SEAMWATCH_KAFKA_BROKERS: '', SEAMWATCH_HTTP_PORT: '' });
     if (!result.ok) throw new Error(result.problems.join('\n'));
-    expect(result.config.kafka.brokers).toEqual(['kafka-0:9092']);
+    expect(result.config.kafka!.brokers).toEqual(['kafka-0:9092']);
     expect(result.config.http.port).toBe(9470);
   });
 
@@ -383,5 +385,64 @@ describe('environment overrides', () => {
   it('parseConfigText applies them too', () => {
     expect(problemsOf(MINIMAL, { SEAMWATCH_HTTP_PORT: '-1' })).toEqual(['http.port (from SEAMWATCH_HTTP_PORT): Invalid input: expected number, received string']);
     expect(parseConfigText(MINIMAL, 'test.yaml', { SEAMWATCH_HTTP_PORT: '1234' }).http.port).toBe(1234);
+  });
+});
+
+describe('HTTP sources', () => {
+  const STORE = 'store:\n  clickhouse: { url: "http://clickhouse:8123", database: seamwatch }\n';
+
+  it('an HTTP-only file needs no kafka: section and gets its path, topic and signature defaults', () => {
+    const text = `sources:
+  - name: billing
+    transport: http
+    format: cloudevents
+    http:
+      signature: { header: Billing-Signature, secretEnv: BILLING_WEBHOOK_SECRET }
+${STORE}`;
+    const config = parseConfigText(text, 'test.yaml', { BILLING_WEBHOOK_SECRET: 's3cret' });
+    expect(config.kafka).toBeUndefined();
+    expect(config.sources[0]).toEqual({
+      name: 'billing',
+      transport: 'http',
+      format: 'cloudevents',
+      topic: 'http:billing',
+      deadLetterTopic: '',
+      http: { path: '/ingest/billing', signature: { header: 'billing-signature', secretEnv: 'BILLING_WEBHOOK_SECRET', tolerance: 300_000, encoding: 'hex' } },
+    });
+    // The secret is read from the environment by the collector; it never sits in the config.
+    expect(JSON.stringify(config)).not.toContain('s3cret');
+  });
+
+  it('refuses HTTP source mistakes with their key paths', () => {
+    const text = `sources:
+  - name: crm
+  - name: billing
+    transport: http
+    http:
+      path: /ingest/hooks
+      signature: { header: "Bad Header", secretEnv: MISSING_SECRET, tolerance: soon }
+  - name: ticketing
+    http: { path: /ingest/hooks }
+  - name: support
+    transport: http
+    topic: support.events
+${STORE}`;
+    expect(problemsOf(text)).toEqual([
+      'sources[1].http.signature.header: must be an HTTP header name',
+      'sources[1].http.signature.tolerance: not a duration: "soon" (use e.g. 500ms, 30s, 5m, 4h, 7d)',
+      'sources[2].http: only allowed when transport is "http"',
+      'sources[3].topic: only allowed when transport is "kafka" (HTTP dead letters go to the store)',
+      'sources[1].http.signature.secretEnv: environment variable MISSING_SECRET is not set',
+    ]);
+  });
+
+  it('asks for kafka: only when a source reads from Kafka, naming that source', () => {
+    const text = `sources:\n  - name: billing\n    transport: http\n  - name: crm\n${STORE}`;
+    expect(problemsOf(text)).toEqual(['kafka: required: source "crm" (sources[1]) has transport "kafka"']);
+  });
+
+  it('refuses two HTTP sources on one path', () => {
+    const text = `sources:\n  - name: billing\n    transport: http\n    http: { path: /in }\n  - name: crm\n    transport: http\n    http: { path: /in }\n${STORE}`;
+    expect(problemsOf(text)).toEqual(['sources[1].http.path: "/in" is already the path of sources[0]']);
   });
 });

@@ -185,7 +185,6 @@ export class Seamwatch {
       evaluateEvery: config.pipeline.sloEvaluateEvery,
       // Where each SLO's evaluation got is saved beside the alert state, so a restart continues.
       stateKey: `slo:${stateGroupOf(config)}`,
-      allowedLateness: config.pipeline.allowedLateness,
     });
     const scorecardSources = scorecardSourcesOf(config, this.store);
     this.scorecards =

@@ -25,8 +25,11 @@ export interface SloEngineOptions {
    */
   stateKey?: string;
   /**
-   * Subtracted from where the stored events reach, to evaluate from the store before the
-   * pipeline stored its first flush (a restart without traffic): the pipeline's allowed lateness.
+   * When given, the engine evaluates before the pipeline stored its first flush, up to where the
+   * stored events reach less this (the pipeline's allowed lateness). Only safe when nothing is
+   * about to store verdicts for those minutes: seamwatch itself does not set it, because its
+   * pipeline rebuilds the owned partitions at start and stores a flush within a second, traffic
+   * or not, and a backlog read at start would otherwise land in minutes already evaluated.
    */
   allowedLateness?: number;
   /** Wall ms between saves of the progress while no tier changes (a change is saved at once). */
@@ -98,7 +101,7 @@ export class SloEngine {
    */
   private async target(): Promise<number> {
     const watermark = this.options.eventTime();
-    if (Number.isFinite(watermark)) return watermark;
+    if (Number.isFinite(watermark) || this.options.allowedLateness === undefined) return watermark;
     if (this.storedEventTime === undefined) {
       const reached = await this.options.store.eventTimeReached(null);
       if (reached === null) return Number.NEGATIVE_INFINITY;

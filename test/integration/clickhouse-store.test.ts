@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quote, list } from '../../src/store/clickhouse/sql.ts';
 import { MIGRATIONS } from '../../src/store/clickhouse/migrations.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
-import { requireServices, store, unique } from '../support/services.ts';
+import { ENGINES, ENGINE_NAMES, requireServices, store, unique, type Engine } from '../support/services.ts';
 import type { RunRecord } from '../../src/domain/records.ts';
 
 const HOSTILE = [
@@ -21,19 +21,28 @@ const HOSTILE = [
   '\b\f\v',
 ];
 
-describe('ClickHouse store on the real server (18.16)', () => {
+/** The versions the README says are tested. */
+const VERSIONS: Record<Engine, RegExp> = { clickhouse: /^18\.16\./, embedded: /^26\.7\./ };
+
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse store on %s', (_name, engine) => {
   const database = unique('chs');
   let ch: ClickHouseStore;
 
   beforeAll(async () => {
     await requireServices();
-    ch = store(database);
+    ch = store(database, engine);
     await ch.start();
   });
 
   afterAll(async () => {
     await ch.command(`DROP DATABASE IF EXISTS ${database}`);
     await ch.shutdown();
+  });
+
+  it('runs on the ClickHouse version the README names', async () => {
+    const [row] = await ch.rows<{ v: string }>('SELECT version() AS v');
+    expect(row!.v).toMatch(VERSIONS[engine]);
+    expect(ch.kind).toBe(engine);
   });
 
   it.each(HOSTILE.map((s) => [JSON.stringify(s), s]))('round-trips the hostile string %s through quote()', async (_name, value) => {
@@ -50,7 +59,7 @@ describe('ClickHouse store on the real server (18.16)', () => {
   });
 
   it('applies migrations once and is idempotent on a second start', async () => {
-    const again = store(database);
+    const again = store(database, engine);
     await again.start();
     await again.shutdown();
     const applied = await ch.rows<{ version: number }>(`SELECT version FROM ${database}.schema_migrations FINAL ORDER BY version`);

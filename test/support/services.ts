@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -16,8 +19,47 @@ export function kafka(): Kafka {
   return new Kafka({ clientId: 'seamwatch-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
 }
 
-export function store(database: string): ClickHouseStore {
+/**
+ * The two engines every store-touching test runs on: the ClickHouse server (Debian's 18.16)
+ * and ClickHouse embedded in the process (chdb, 26.x). A test only one of them passes is a bug.
+ */
+export const ENGINES = ['clickhouse', 'embedded'] as const;
+export type Engine = (typeof ENGINES)[number];
+export const ENGINE_NAMES: Record<Engine, string> = { clickhouse: 'the ClickHouse server (18.16)', embedded: 'embedded ClickHouse (chdb, 26.7)' };
+
+let embeddedDir: string | undefined;
+
+/**
+ * The embedded data directory of this test process. chdb binds one directory per process and
+ * two processes must not share one, so each vitest worker (one per file) gets its own, and tests
+ * in it keep apart by database. A child seamwatch process is given a directory of its own.
+ */
+export function embeddedPath(): string {
+  if (embeddedDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'seamwatch-chdb-'));
+    embeddedDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return embeddedDir;
+}
+
+/** A fresh directory for a child process's embedded store. */
+export function childEmbeddedPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'seamwatch-chdb-child-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function store(database: string, engine: Engine = 'clickhouse', path: string = embeddedPath()): ClickHouseStore {
+  if (engine === 'embedded') return new ClickHouseStore({ database, embeddedPath: path, logger: silentLogger() });
   return new ClickHouseStore({ url: CLICKHOUSE_URL, database, username: 'default', password: '', requestTimeout: 30_000, logger: silentLogger() });
+}
+
+/** The `store:` section of a test config for one engine. */
+export function storeYaml(database: string, engine: Engine, path: string = embeddedPath()): string {
+  return engine === 'embedded'
+    ? `{ kind: embedded, embedded: { path: ${JSON.stringify(path)}, database: ${database} } }`
+    : `{ kind: clickhouse, clickhouse: { url: "${CLICKHOUSE_URL}", database: ${database} } }`;
 }
 
 /** Fails loudly, never skips, when a service is missing: the test command starts them. */

@@ -1,4 +1,4 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
@@ -7,15 +7,13 @@ import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
 import { ident, int, list, quote } from './sql.ts';
+import { createEngineClient, describeEngine, type ClickHouseEngine } from './engine.ts';
 
-export interface ClickHouseStoreOptions {
-  url: string;
-  database: string;
-  username: string;
-  password: string;
-  requestTimeout: number;
-  logger: Logger;
-}
+/** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
+export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
+  | { url: string; username: string; password: string; requestTimeout: number; embeddedPath?: undefined }
+  | { embeddedPath: string }
+);
 
 const EVENT_COLUMNS =
   'correlation_id, source, event_id, type, event_time_ms, subject, data, error_code, error_class, error_message, topic, partition, offset, received_at_ms';
@@ -50,7 +48,9 @@ function* encodeInChunks<T>(records: readonly T[], line: (record: T) => string):
 const IN_SLICE = 2_000;
 
 export class ClickHouseStore implements Store {
-  readonly kind = 'clickhouse';
+  readonly kind: 'clickhouse' | 'embedded';
+  /** Where the data is, for messages to a person. */
+  readonly location: string;
   private readonly client: ClickHouseClient;
   private readonly db: string;
   private readonly logger: Logger;
@@ -61,16 +61,13 @@ export class ClickHouseStore implements Store {
     this.db = options.database;
     this.logger = options.logger;
     ident(this.db);
-    this.client = createClient({
-      url: options.url,
-      username: options.username,
-      password: options.password,
-      request_timeout: options.requestTimeout,
-      compression: { request: false, response: false },
-      max_open_connections: 8,
-      // Failures reach our own logs once per kind, through the pipeline; the client stays quiet.
-      log: { level: ClickHouseLogLevel.OFF },
-    });
+    const engine: ClickHouseEngine =
+      options.embeddedPath !== undefined
+        ? { kind: 'embedded', path: options.embeddedPath }
+        : { kind: 'clickhouse', url: options.url, username: options.username, password: options.password, requestTimeout: options.requestTimeout };
+    this.kind = engine.kind;
+    this.location = describeEngine(engine);
+    this.client = createEngineClient(engine);
   }
 
   private table(name: string): string {

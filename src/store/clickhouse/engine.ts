@@ -1,0 +1,55 @@
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import type { createChdbConnection } from 'chdb/connection';
+
+/** Which ClickHouse the store talks to: a server over HTTP, or the one inside this process. */
+export type ClickHouseEngine =
+  | { kind: 'clickhouse'; url: string; username: string; password: string; requestTimeout: number }
+  | { kind: 'embedded'; path: string };
+
+/**
+ * Settings that make both engines answer alike, so no query has to know which one it runs on.
+ * 18.16 quotes 64-bit integers in JSON output and 26.x by default does not; the row readers
+ * take either, and pinning one form keeps what a test or a caller sees the same.
+ */
+const SAME_ON_BOTH: ClickHouseSettings = {
+  output_format_json_quote_64bit_integers: 1,
+};
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** Only the embedded engine loads chdb (a 500 MB native library): a server store never pays for it. */
+function chdbConnection(): typeof createChdbConnection {
+  const require = createRequire(import.meta.url);
+  return (require('chdb/connection') as { createChdbConnection: typeof createChdbConnection }).createChdbConnection;
+}
+
+export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
+  // Failures reach our own logs once per kind, through the pipeline; the client stays quiet.
+  const common = { log: { level: ClickHouseLogLevel.OFF }, clickhouse_settings: SAME_ON_BOTH };
+  if (engine.kind === 'embedded') {
+    // chdb binds one data directory per process; two paths naming one directory must look alike.
+    const path = resolve(engine.path);
+    mkdirSync(path, { recursive: true });
+    // chdb types its connection with @clickhouse/client-common's declarations, which the client
+    // bundles its own copy of: the same interface, two declarations, hence the cast.
+    const connection = chdbConnection()({ path }) as unknown as ClientConnection;
+    return createClient({ ...common, connection });
+  }
+  return createClient({
+    ...common,
+    url: engine.url,
+    username: engine.username,
+    password: engine.password,
+    request_timeout: engine.requestTimeout,
+    compression: { request: false, response: false },
+    max_open_connections: 8,
+  });
+}
+
+/** Says where the data is, for messages to a person. */
+export function describeEngine(engine: ClickHouseEngine): string {
+  return engine.kind === 'embedded' ? `embedded ClickHouse in ${resolve(engine.path)}` : `ClickHouse at ${engine.url}`;
+}

@@ -45,6 +45,11 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse sto
     expect(ch.kind).toBe(engine);
   });
 
+  it('answers alike on both engines: 64-bit integers quoted in JSON, 32-bit ones not', async () => {
+    const [row] = await ch.rows('SELECT toUInt64(18446744073709551615) AS big, toUInt32(7) AS small, toDateTime(86400, \'UTC\') AS t');
+    expect(row).toEqual({ big: '18446744073709551615', small: 7, t: '1970-01-02 00:00:00' });
+  });
+
   it.each(HOSTILE.map((s) => [JSON.stringify(s), s]))('round-trips the hostile string %s through quote()', async (_name, value) => {
     const [row] = await ch.rows<{ v: string; n: string }>(`SELECT ${quote(value)} AS v, length(${quote(value)}) AS n`);
     expect(row!.v).toBe(value);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Producer } from 'kafkajs';
 import { buildScenario, produceAll, T0 } from '../support/scenario.ts';
-import { committedCount, groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
+import { ENGINES, ENGINE_NAMES, committedCount, groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
 import { processHarness } from '../support/processes.ts';
 import { expectRunsExactly, finalRuns } from '../support/runs.ts';
 
@@ -11,7 +11,7 @@ slos:
   - { name: upgrade-success, workflow: plan-upgrade, objective: 99%, window: 30d, indicator: { success-ratio: {} } }
 `;
 
-describe('seamwatch killed without a graceful stop', () => {
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('seamwatch killed without a graceful stop, on %s', (_name, engine) => {
   let admin: Admin;
   let producer: Producer;
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -24,20 +24,24 @@ describe('seamwatch killed without a graceful stop', () => {
     await producer.connect();
   });
 
+  // Each test lets go of its store before the next opens one: chdb holds one directory per process.
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await producer?.disconnect();
     await admin?.disconnect();
   });
 
   async function setUp(prefix: string) {
-    const harness = await processHarness(admin, prefix, { slos: SUCCESS_SLO });
+    const harness = await processHarness(admin, prefix, { slos: SUCCESS_SLO, engine });
     cleanups.push(harness.cleanup);
     return harness;
   }
 
   it('rebuilds a run that was open at the kill and completes it from steps that arrive after the restart', async () => {
-    const { id, topics, ch, groupId, start } = await setUp('open');
+    const { id, topics, groupId, start, settle } = await setUp('open');
     const first = await start();
     const ce = (type: string, eventId: string, c: string, time: number, source = 'crm') => ({
       key: c,
@@ -56,6 +60,7 @@ describe('seamwatch killed without a graceful stop', () => {
     await producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('entitlement.activated', `ent-${c}`, c, T0 + i + 2_000)) });
     await start();
     await waitFor('the second half to be committed', async () => (await groupLag(admin, groupId, Object.values(topics))) === 0);
+    const ch = await settle();
     await waitFor('every run completed', async () => {
       const rows = await ch.rows<{ state: string }>(finalRuns(id));
       return rows.length === ids.length && rows.every((r) => r.state === 'completed');
@@ -68,7 +73,7 @@ describe('seamwatch killed without a graceful stop', () => {
   });
 
   it('loses nothing and counts nothing twice when killed mid-stream', async () => {
-    const { id, topics, ch, groupId, start } = await setUp('kill');
+    const { id, topics, groupId, start, settle } = await setUp('kill');
     const scenario = buildScenario(topics, 8_000, 1_500, 'k');
     const total = [...scenario.messages.values()].reduce((n, list) => n + list.length, 0);
     const all = Object.values(topics);
@@ -85,6 +90,7 @@ describe('seamwatch killed without a graceful stop', () => {
 
     await start();
     await waitFor('everything to be committed after the restart', async () => (await groupLag(admin, groupId, all)) === 0, 120_000);
+    const ch = await settle();
     await waitFor('every run', async () => (await ch.rows(finalRuns(id))).length === scenario.expectedRuns.size, 60_000);
 
     await expectRunsExactly(ch, id, scenario);

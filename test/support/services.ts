@@ -50,15 +50,15 @@ export function childEmbeddedPath(): string {
   return dir;
 }
 
-export function store(database: string, engine: Engine = 'clickhouse', path: string = embeddedPath()): ClickHouseStore {
-  if (engine === 'embedded') return new ClickHouseStore({ database, embeddedPath: path, logger: silentLogger() });
+export function store(database: string, engine: Engine = 'clickhouse', path?: string): ClickHouseStore {
+  if (engine === 'embedded') return new ClickHouseStore({ database, embeddedPath: path ?? embeddedPath(), logger: silentLogger() });
   return new ClickHouseStore({ url: CLICKHOUSE_URL, database, username: 'default', password: '', requestTimeout: 30_000, logger: silentLogger() });
 }
 
 /** The `store:` section of a test config for one engine. */
-export function storeYaml(database: string, engine: Engine, path: string = embeddedPath()): string {
+export function storeYaml(database: string, engine: Engine, path?: string): string {
   return engine === 'embedded'
-    ? `{ kind: embedded, embedded: { path: ${JSON.stringify(path)}, database: ${database} } }`
+    ? `{ kind: embedded, embedded: { path: ${JSON.stringify(path ?? embeddedPath())}, database: ${database} } }`
     : `{ kind: clickhouse, clickhouse: { url: "${CLICKHOUSE_URL}", database: ${database} } }`;
 }
 

@@ -7,7 +7,7 @@ import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
 import { ident, int, list, quote } from './sql.ts';
-import { createEngineClient, describeEngine, type ClickHouseEngine } from './engine.ts';
+import { closeEngineClient, createEngineClient, describeEngine, type ClickHouseEngine } from './engine.ts';
 
 /** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
 export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
@@ -283,6 +283,6 @@ export class ClickHouseStore implements Store {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.client.close();
+    await closeEngineClient(this.client, this.kind);
   }
 }

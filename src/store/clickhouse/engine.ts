@@ -49,6 +49,18 @@ export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
   });
 }
 
+/**
+ * Closes a client and, for the embedded engine, waits until chdb has really let go of the
+ * data directory: its close returns while an aborted or timed-out query may still run, and a
+ * store opened on another directory in this process would be refused until then.
+ */
+export async function closeEngineClient(client: ClickHouseClient, engine: ClickHouseEngine['kind']): Promise<void> {
+  await client.close();
+  if (engine !== 'embedded') return;
+  const require = createRequire(import.meta.url);
+  await (require('chdb') as { drainPending: () => Promise<void> }).drainPending();
+}
+
 /** Says where the data is, for messages to a person. */
 export function describeEngine(engine: ClickHouseEngine): string {
   return engine.kind === 'embedded' ? `embedded ClickHouse in ${resolve(engine.path)}` : `ClickHouse at ${engine.url}`;

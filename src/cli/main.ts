@@ -5,6 +5,7 @@ import { quietKnownWarnings } from '../base/warnings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
 import { storeFromConfig } from '../store/build.ts';
+import { EmbeddedStoreError } from '../store/clickhouse/embedded-store-error.ts';
 import { formatStatusTable, sloStatuses } from './slo-status.ts';
 import { runDemo } from './demo.ts';
 import { parseDuration } from '../domain/duration.ts';
@@ -123,6 +124,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof EmbeddedStoreError) {
+      process.stderr.write(`seamwatch: ${error.message}\n`);
+      return 1;
+    }
     throw error;
   }
   return exitCode;

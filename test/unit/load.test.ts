@@ -44,6 +44,8 @@ describe('good configuration files', () => {
       ['plan-upgrade', 300_000, ['invoice-updated', 'entitlement-activated', 'ticket-tagged']],
       ['support-ticket', 86_400_000, ['triaged', 'resolved']],
     ]);
+    // npm start needs no ClickHouse server: the example keeps its data in the ignored .seamwatch/.
+    expect(config.store).toEqual({ kind: 'embedded', embedded: { path: '.seamwatch/clickhouse', database: 'seamwatch' } });
   });
 
   it('a minimal file gets every default filled in', async () => {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { createChdbConnection } from 'chdb/connection';
+import { EmbeddedStoreError } from './embedded-store-error.ts';
 
 /** Which ClickHouse the store talks to: a server over HTTP, or the one inside this process. */
 export type ClickHouseEngine =
@@ -35,7 +36,12 @@ export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
     mkdirSync(path, { recursive: true });
     // chdb types its connection with @clickhouse/client-common's declarations, which the client
     // bundles its own copy of: the same interface, two declarations, hence the cast.
-    const connection = chdbConnection()({ path }) as unknown as ClientConnection;
+    let connection: ClientConnection;
+    try {
+      connection = chdbConnection()({ path }) as unknown as ClientConnection;
+    } catch (error) {
+      throw new EmbeddedStoreError(path, error);
+    }
     return createClient({ ...common, connection });
   }
   return createClient({

@@ -26,6 +26,7 @@ import { SeamwatchProcess, freePort, writeConfig } from '../test/support/child.t
 const upgrades = Number(process.env['BENCH_UPGRADES'] ?? 60_000);
 const latencySeconds = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
 const latencyRate = Number(process.env['BENCH_LATENCY_RATE'] ?? 1_000);
+const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
 const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
 /** Where services.sh keeps the servers' pid files (for their CPU seconds). */
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
@@ -156,7 +157,10 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   const servers = { clickhouse: pidOf('clickhouse/clickhouse-server.pid'), kafka: pidOf('kafka/kafka.pid') };
   const cpuBefore = { seamwatch: cpuSeconds(sw.child.pid), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };
   t = performance.now();
-  await waitFor('seamwatch to commit the whole stream', async () => (await committedCount(admin, groupId, all)) >= total, 600_000, 100);
+  await waitFor('seamwatch to commit the whole stream', async () => (await committedCount(admin, groupId, all)) >= total, benchTimeoutMs, 100).catch((error: unknown) => {
+    log(`seamwatch said:\n${sw.output.split('\n').slice(-20).join('\n')}`);
+    throw error;
+  });
   const swSeconds = (performance.now() - t) / 1000;
   const cpu = {
     seamwatch: cpuSeconds(sw.child.pid) - cpuBefore.seamwatch,

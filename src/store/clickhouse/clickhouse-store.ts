@@ -7,6 +7,7 @@ import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
 import { ident, int, list, quote } from './sql.ts';
+import { appendAll } from '../../base/append.ts';
 import { closeEngineClient, createEngineClient, describeEngine, type ClickHouseEngine } from './engine.ts';
 
 /** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
@@ -205,18 +206,18 @@ export class ClickHouseStore implements Store {
             `SELECT DISTINCT correlation_id FROM ${this.table('events')} WHERE ${replayConditions.join(' OR ')}`,
           );
     const ids = [...new Set([...unfinished, ...recent, ...replayed].map((r) => r.correlation_id))];
-    const events = [];
-    const runs = [];
+    const events: Recovery['events'] = [];
+    const runs: Recovery['runs'] = [];
     for (let i = 0; i < ids.length; i += IN_SLICE) {
       const slice = list(ids.slice(i, i + IN_SLICE));
       const eventRows = await this.rows(
         `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id IN ${slice} ORDER BY event_time_ms LIMIT 1 BY source, event_id`,
       );
-      events.push(...eventRows.map(eventFromRow));
+      appendAll(events, eventRows.map(eventFromRow));
       const runRows = await this.rows<{ run_id: string; state: string; version: string }>(
         `SELECT run_id, state, version FROM ${this.table('runs')} WHERE correlation_id IN ${slice} ORDER BY version DESC LIMIT 1 BY run_id`,
       );
-      runs.push(...runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
+      appendAll(runs, runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
     }
     return { events, runs, maxEventTime };
   }

@@ -73,6 +73,24 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse sto
     expect(tables.map((t) => t.name)).toEqual(['dead_letters', 'events', 'runs', 'schema_migrations', 'slo_minutes', 'slo_outcomes', 'spans', 'state_documents']);
   });
 
+  it('stores every row of a batch larger than one insert statement (the embedded engine splits it)', async () => {
+    const events = Array.from({ length: 25_001 }, (_, i) => ({
+      source: 'crm',
+      id: `big-${i}`,
+      type: 'subscription.upgraded',
+      time: Date.UTC(2026, 10, 1) + i,
+      correlationId: `big-${i % 5_000}`,
+      subject: '',
+      data: '{}',
+      error: {},
+      origin: { topic: 'big', partition: i % 4, offset: String(i) },
+      receivedAt: Date.UTC(2026, 10, 1),
+    }));
+    await ch.write({ events, runs: [], spans: [], deadLetters: [], sloOutcomes: [] });
+    const [row] = await ch.rows<{ n: string; last: string }>(`SELECT count() AS n, max(offset) AS last FROM ${database}.events WHERE topic = 'big'`);
+    expect([Number(row!.n), Number(row!.last)]).toEqual([25_001, 25_000]);
+  });
+
   it('keeps the newest version of a run however often it is written, and a trace finds it', async () => {
     const run = (version: number, state: RunRecord['state']): RunRecord => ({
       runId: "plan-upgrade:it's-a-trap",

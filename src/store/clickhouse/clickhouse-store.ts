@@ -8,7 +8,7 @@ import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
 import { ident, int, list, quote } from './sql.ts';
 import { appendAll } from '../../base/append.ts';
-import { closeEngineClient, createEngineClient, describeEngine, type ClickHouseEngine } from './engine.ts';
+import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
 /** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
 export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
@@ -163,6 +163,12 @@ export class ClickHouseStore implements Store {
   }
 
   private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {
+    const size = rowsPerInsert(this.kind);
+    if (records.length <= size) return this.insertStatement(table, records, line);
+    for (let i = 0; i < records.length; i += size) await this.insertStatement(table, records.slice(i, i + size), line);
+  }
+
+  private async insertStatement<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {
     const result = await this.client.exec({
       query: `INSERT INTO ${this.table(table)} FORMAT JSONEachRow`,
       values: Readable.from(encodeInChunks(records, line)),

@@ -21,6 +21,15 @@ const SAME_ON_BOTH: ClickHouseSettings = {
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
+/**
+ * Rows per INSERT statement. The server streams a body of any size; chdb's connection reads the
+ * whole body into one string and hands it to ClickHouse as part of the query text, so a 50k-row
+ * flush costs its size several times over in memory. Bounded statements keep that flat.
+ */
+export function rowsPerInsert(engine: ClickHouseEngine['kind']): number {
+  return engine === 'embedded' ? 10_000 : Number.POSITIVE_INFINITY;
+}
+
 /** Only the embedded engine loads chdb (a 500 MB native library): a server store never pays for it. */
 function chdbConnection(): typeof createChdbConnection {
   const require = createRequire(import.meta.url);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { writeConfig } from '../support/child.ts';
-import { embeddedPath, store, storeYaml, unique } from '../support/services.ts';
+import { OWN_STORE_ENV, embeddedPath, store, storeYaml, unique } from '../support/services.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -29,7 +29,7 @@ slos: [{ name: s, workflow: w, objective: 99%, window: 30d, indicator: { success
 kafka: { brokers: ["127.0.0.1:1"] }
 store: ${storeYaml(database, 'embedded')}
 `);
-    const run = spawnSync(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'slo', 'status', '--config', config], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'slo', 'status', '--config', config], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...OWN_STORE_ENV } });
     expect(run.status).toBe(1);
     const ours = run.stderr.split('\n').filter((l) => l.startsWith('seamwatch:'));
     expect(ours).toEqual([

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import type { SloAlertSignal, SloAlertSink } from '../../src/slo/types.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { billingWebhook, cloudEvent, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, ENGINES, ENGINE_NAMES, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, storeYaml, unique, waitFor } from '../support/services.ts';
+import { CLICKHOUSE_URL, ENGINES, ENGINE_NAMES, KAFKA_BROKERS, OWN_STORE_ENV, createTopics, groupLag, kafka, requireServices, store, storeYaml, unique, waitFor } from '../support/services.ts';
 import { writeConfig } from '../support/child.ts';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -179,7 +179,7 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('business SLO o
       scenarioConfig(topics, { database: id, groupId: 'unused', brokers: ['127.0.0.1:1'], clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, engine), slos: SLOS }),
     );
     const root = resolve(import.meta.dirname, '../..');
-    const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'slo', 'status', '--config', configFile, '--at', liveStatus.at, ...args], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'slo', 'status', '--config', configFile, '--at', liveStatus.at, ...args], { encoding: 'utf8', env: { ...process.env, ...OWN_STORE_ENV } });
     const table = run();
     expect(table.status).toBe(0);
     const row = table.stdout.split('\n').find((l) => l.startsWith('upgrade-sync-5m'))!;

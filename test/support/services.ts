@@ -55,6 +55,12 @@ export function store(database: string, engine: Engine = 'clickhouse', path?: st
   return new ClickHouseStore({ url: CLICKHOUSE_URL, database, username: 'default', password: '', requestTimeout: 30_000, logger: silentLogger() });
 }
 
+/**
+ * The environment for a child seamwatch on its config's own store: a SEAMWATCH_CLICKHOUSE_URL
+ * inherited from the shell would switch an embedded config to the server (empty is ignored).
+ */
+export const OWN_STORE_ENV = { SEAMWATCH_CLICKHOUSE_URL: '' } as const;
+
 /** The `store:` section of a test config for one engine. */
 export function storeYaml(database: string, engine: Engine, path?: string): string {
   return engine === 'embedded'

@@ -7,6 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     // Each file in its own process: embedded ClickHouse (chdb) binds one data directory per process.
     pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     reporters: ['default'],

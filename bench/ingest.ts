@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../test/support/scenario.ts';
-import { CLICKHOUSE_URL, ENGINES, KAFKA_BROKERS, childEmbeddedPath, committedCount, createTopics, store, storeYaml, unique, waitFor, type Engine } from '../test/support/services.ts';
+import { CLICKHOUSE_URL, ENGINES, KAFKA_BROKERS, childEmbeddedPath, committedCount, removeEmbeddedPath, createTopics, store, storeYaml, unique, waitFor, type Engine } from '../test/support/services.ts';
 import { SeamwatchProcess, freePort, writeConfig } from '../test/support/child.ts';
 
 const upgrades = Number(process.env['BENCH_UPGRADES'] ?? 60_000);
@@ -186,6 +186,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   );
   await ch.command(`DROP DATABASE IF EXISTS ${id}`);
   await ch.shutdown();
+  removeEmbeddedPath(path);
   await admin.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
 
   return {

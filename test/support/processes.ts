@@ -2,7 +2,7 @@ import type { Admin } from 'kafkajs';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { SeamwatchProcess, freePort, writeConfig } from './child.ts';
 import { scenarioConfig, type ScenarioTopics } from './scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, childEmbeddedPath, createTopics, store, storeYaml, unique, type Engine } from './services.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, childEmbeddedPath, createTopics, removeEmbeddedPath, store, storeYaml, unique, type Engine } from './services.ts';
 
 /**
  * Fresh topics, database and consumer group for one test, and a way to start seamwatch on
@@ -57,6 +57,7 @@ export async function processHarness(
     const ch = open();
     await ch.command(`DROP DATABASE IF EXISTS ${id}`);
     await ch.shutdown();
+    removeEmbeddedPath(path);
     await admin.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] });
   };
   return {

@@ -35,19 +35,21 @@ let embeddedDir: string | undefined;
  * in it keep apart by database. A child seamwatch process is given a directory of its own.
  */
 export function embeddedPath(): string {
-  if (embeddedDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'seamwatch-chdb-'));
-    embeddedDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
+  embeddedDir ??= childEmbeddedPath();
   return embeddedDir;
 }
 
-/** A fresh directory for a child process's embedded store. */
+/**
+ * A fresh directory for an embedded store, inside the test run's folder (removed when the run
+ * ends, see global-setup.ts); outside a test run (the benchmarks) the caller removes it.
+ */
 export function childEmbeddedPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'seamwatch-chdb-child-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return mkdtempSync(join(process.env['SEAMWATCH_TEST_CHDB_ROOT'] ?? tmpdir(), 'seamwatch-chdb-'));
+}
+
+/** Removes an embedded data directory once nothing has it open. */
+export function removeEmbeddedPath(path: string | undefined): void {
+  if (path !== undefined) rmSync(path, { recursive: true, force: true });
 }
 
 export function store(database: string, engine: Engine = 'clickhouse', path?: string): ClickHouseStore {

@@ -1,34 +1,42 @@
 /**
- * npm run bench:ingest — end-to-end ingest throughput and produce-to-queryable latency.
+ * npm run bench:ingest — end-to-end ingest throughput and produce-to-queryable latency, on
+ * both store engines side by side: the ClickHouse server and ClickHouse embedded in seamwatch.
  *
  * 1. Produces a realistic mixed stream (CRM CloudEvents, billing webhooks mapped by field
- *    paths, ticketing; redeliveries, out-of-order steps, a few poison messages).
+ *    paths, ticketing; redeliveries, out-of-order steps, a few poison messages), once per
+ *    engine into topics of its own, so both read the same stream.
  * 2. Baseline: raw kafkajs consumes the same topics (eachBatch, counting only) in a new group.
  * 3. seamwatch, as a separate process, consumes them: decode, dedupe, stitch, write events,
- *    runs and spans to ClickHouse, commit. Timed from group join to the last commit.
- * 4. Latency: with seamwatch caught up, events are produced at a steady rate and each one is
- *    timed until a query in ClickHouse sees it.
+ *    runs and spans to the store, commit. Timed from readiness to the last commit.
+ * 4. Latency: with seamwatch caught up, events are produced at a steady rate; one in ten is
+ *    timed until seamwatch's trace API (a query on its store) finds it. The API is the way in
+ *    that works on both engines: nothing but seamwatch may open an embedded store while it runs.
  *
- * Figures are printed side by side; this is a benchmark, not a test: it asserts nothing.
- * Scale with BENCH_UPGRADES (default 60000 plan upgrades ≈ 200k messages).
+ * This is a benchmark, not a test: it asserts nothing. Scale with BENCH_UPGRADES (default
+ * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one.
  */
-import { cpuSeconds, printTable, runBench } from './report.ts';
+import { cpuSeconds, printColumns, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
 import { buildScenario, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../test/support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, committedCount, createTopics, groupLag, store, unique, waitFor } from '../test/support/services.ts';
+import { CLICKHOUSE_URL, ENGINES, KAFKA_BROKERS, childEmbeddedPath, committedCount, removeEmbeddedPath, createTopics, store, storeYaml, unique, waitFor, type Engine } from '../test/support/services.ts';
 import { SeamwatchProcess, freePort, writeConfig } from '../test/support/child.ts';
 
 const upgrades = Number(process.env['BENCH_UPGRADES'] ?? 60_000);
-const latencySeconds = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 10);
+const latencySeconds = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
 const latencyRate = Number(process.env['BENCH_LATENCY_RATE'] ?? 1_000);
+const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
+const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
+/** Where services.sh keeps the servers' pid files (for their CPU seconds). */
+const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
 
 const kafka = new Kafka({ clientId: 'seamwatch-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
 function pidOf(file: string): number | undefined {
   try {
-    return Number(readFileSync(file, 'utf8').trim()) || undefined;
+    return Number(readFileSync(join(servicesDir, file), 'utf8').trim()) || undefined;
   } catch {
     return undefined;
   }
@@ -65,77 +73,20 @@ async function rawConsume(topics: string[], total: number): Promise<number> {
   return seconds;
 }
 
-async function main(): Promise<void> {
-  const id = unique('bench');
-  const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
-  const all = Object.values(topics);
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopics(admin, all, 4);
-  const producer = kafka.producer();
-  await producer.connect();
-  const ch = store(id);
-
-  const scenario = buildScenario(topics, upgrades, Math.floor(upgrades / 10), 'b');
-  const total = [...scenario.messages.values()].reduce((n, l) => n + l.length, 0);
-  log(`producing ${total} messages (${upgrades} plan upgrades, ${Math.floor(upgrades / 10)} tickets)…`);
-  let t = performance.now();
-  await produceAll(producer, scenario.messages, 5_000);
-  log(`  produced in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-
-  log('baseline: raw kafkajs consume of the same topics…');
-  const rawSeconds = await rawConsume(all, total);
-  const rawRate = total / rawSeconds;
-  log(`  ${rawRate.toFixed(0)} msg/s`);
-
-  log('seamwatch: decode → dedupe → stitch → ClickHouse → commit…');
-  const groupId = `${id}-group`;
-  const configFile = writeConfig(
-    scenarioConfig(topics, {
-      database: id,
-      groupId,
-      brokers: KAFKA_BROKERS,
-      clickhouseUrl: CLICKHOUSE_URL,
-      pipeline: '{ flushInterval: 1s, flushRows: 50000, maxBufferedRows: 300000, idleAdvanceAfter: 5s }',
-    }),
-  );
-  const sw = new SeamwatchProcess(configFile, await freePort());
-  await sw.ready();
-  const servers = { clickhouse: pidOf('.services/clickhouse/clickhouse-server.pid'), kafka: pidOf('.services/kafka/kafka.pid') };
-  const cpuBefore = { seamwatch: cpuSeconds(sw.child.pid), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };
-  t = performance.now();
-  await waitFor('seamwatch to commit the whole stream', async () => (await committedCount(admin, groupId, all)) >= total, 600_000, 100);
-  const swSeconds = (performance.now() - t) / 1000;
-  const swRate = total / swSeconds;
-  const rss = peakRssMb(sw.child.pid);
-  const cpu = {
-    seamwatch: cpuSeconds(sw.child.pid) - cpuBefore.seamwatch,
-    clickhouse: cpuSeconds(servers.clickhouse) - cpuBefore.clickhouse,
-    kafka: cpuSeconds(servers.kafka) - cpuBefore.kafka,
-  };
-  const metricsText = await (await fetch(`http://127.0.0.1:${sw.port}/metrics`)).text();
-  const written = Object.fromEntries(
-    [...metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
-  );
-  log(`  ${swRate.toFixed(0)} msg/s`);
-  const [stored] = await ch.rows<{ events: string; runs: string }>(
-    `SELECT (SELECT uniqExact(source, event_id) FROM ${id}.events) AS events, (SELECT uniqExact(run_id) FROM ${id}.runs) AS runs`,
-  );
-
-  log(`latency: ${latencyRate} events/s for ${latencySeconds} s…`);
-  const sent = new Map<string, number>();
-  const seen = new Map<string, number>();
+/** Produces at a steady rate; times one event in ten from the produce call until the trace API finds it. */
+async function latency(producer: Producer, topic: string, port: number): Promise<number[]> {
   const ticks = latencySeconds * 10;
   const perTick = Math.max(1, Math.round(latencyRate / 10));
+  const samples: { id: string; at: number }[] = [];
+  const found: number[] = [];
+  let producing = true;
+  // Oldest sample first: rows land roughly in order, so one request at a time keeps the probe light.
   const polling = (async () => {
-    while (seen.size < ticks * perTick) {
-      const pending = [...sent.keys()].filter((k) => !seen.has(k));
-      if (pending.length > 0) {
-        const rows = await ch.rows<{ correlation_id: string }>(
-          `SELECT correlation_id FROM ${id}.events WHERE correlation_id IN (${pending.map((p) => `'${p}'`).join(',')})`,
-        );
-        const now = performance.now();
-        for (const r of rows) if (!seen.has(r.correlation_id)) seen.set(r.correlation_id, now);
+    while (producing || found.length < samples.length) {
+      const next = samples[found.length];
+      if (next && (await fetch(`http://127.0.0.1:${port}/api/v1/traces/${next.id}`)).status === 200) {
+        found.push(performance.now() - next.at);
+        continue;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -149,33 +100,135 @@ async function main(): Promise<void> {
       messages.push({ key: c, value: JSON.stringify({ specversion: '1.0', id: c, source: 'crm', type: 'subscription.upgraded', time, correlationid: c }) });
     }
     const at = performance.now();
-    await producer.send({ topic: topics.crm, messages });
-    for (const m of messages) sent.set(String(m.key), at);
+    await producer.send({ topic, messages });
+    samples.push({ id: `lat-${tick}-0`, at });
     await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - started))));
   }
+  producing = false;
   await Promise.race([polling, new Promise((r) => setTimeout(r, 60_000))]);
-  const latencies = [...seen].map(([k, when]) => when - sent.get(k)!).sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return found.sort((a, b) => a - b);
+}
 
+interface Figures {
+  total: number;
+  rawRate: number;
+  rawSeconds: number;
+  swRate: number;
+  swSeconds: number;
+  stored: string;
+  written: string;
+  cpu: { seamwatch: number; clickhouse: number; kafka: number };
+  rss: number;
+  latencies: number[];
+}
+
+async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Promise<Figures> {
+  const id = unique(`bench_${engine}`);
+  const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+  const all = Object.values(topics);
+  await createTopics(admin, all, 4);
+  const scenario = buildScenario(topics, upgrades, Math.floor(upgrades / 10), 'b');
+  const total = [...scenario.messages.values()].reduce((n, l) => n + l.length, 0);
+  log(`[${engine}] producing ${total} messages (${upgrades} plan upgrades, ${Math.floor(upgrades / 10)} tickets)…`);
+  let t = performance.now();
+  await produceAll(producer, scenario.messages, 5_000);
+  log(`  produced in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  log(`[${engine}] baseline: raw kafkajs consume of the same topics…`);
+  const rawSeconds = await rawConsume(all, total);
+  const rawRate = total / rawSeconds;
+  log(`  ${rawRate.toFixed(0)} msg/s`);
+
+  log(`[${engine}] seamwatch: decode → dedupe → stitch → store → commit…`);
+  const groupId = `${id}-group`;
+  const path = engine === 'embedded' ? childEmbeddedPath() : undefined;
+  const configFile = writeConfig(
+    scenarioConfig(topics, {
+      database: id,
+      groupId,
+      brokers: KAFKA_BROKERS,
+      clickhouseUrl: CLICKHOUSE_URL,
+      store: storeYaml(id, engine, path),
+      pipeline: '{ flushInterval: 1s, flushRows: 50000, maxBufferedRows: 300000, idleAdvanceAfter: 5s }',
+    }),
+  );
+  const sw = new SeamwatchProcess(configFile, await freePort());
+  await sw.ready();
+  const servers = { clickhouse: pidOf('clickhouse/clickhouse-server.pid'), kafka: pidOf('kafka/kafka.pid') };
+  const cpuBefore = { seamwatch: cpuSeconds(sw.child.pid), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };
+  t = performance.now();
+  await waitFor('seamwatch to commit the whole stream', async () => (await committedCount(admin, groupId, all)) >= total, benchTimeoutMs, 100).catch((error: unknown) => {
+    log(`seamwatch said:\n${sw.output.split('\n').slice(-20).join('\n')}`);
+    throw error;
+  });
+  const swSeconds = (performance.now() - t) / 1000;
+  const cpu = {
+    seamwatch: cpuSeconds(sw.child.pid) - cpuBefore.seamwatch,
+    clickhouse: cpuSeconds(servers.clickhouse) - cpuBefore.clickhouse,
+    kafka: cpuSeconds(servers.kafka) - cpuBefore.kafka,
+  };
+  const metricsText = await (await fetch(`http://127.0.0.1:${sw.port}/metrics`)).text();
+  const written = Object.fromEntries(
+    [...metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+  log(`  ${(total / swSeconds).toFixed(0)} msg/s`);
+
+  log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
+  const latencies = await latency(producer, topics.crm, sw.port);
+  const rss = peakRssMb(sw.child.pid);
+
+  // The embedded store is read once seamwatch has let go of it; the server's could be read live.
   await sw.stop();
-  await producer.disconnect();
+  const ch = store(id, engine, path);
+  const [stored] = await ch.rows<{ events: string; runs: string }>(
+    `SELECT (SELECT uniqExact(source, event_id) FROM ${id}.events WHERE correlation_id NOT LIKE 'lat-%') AS events,
+            (SELECT uniqExact(run_id) FROM ${id}.runs WHERE correlation_id NOT LIKE 'lat-%') AS runs`,
+  );
   await ch.command(`DROP DATABASE IF EXISTS ${id}`);
   await ch.shutdown();
+  removeEmbeddedPath(path);
   await admin.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
+
+  return {
+    total,
+    rawRate,
+    rawSeconds,
+    swRate: total / swSeconds,
+    swSeconds,
+    stored: `${stored?.events} / ${stored?.runs} (of ${scenario.distinctEvents} / ${scenario.expectedRuns.size})`,
+    written: `${written['events']} / ${written['runs']} / ${written['spans']}`,
+    cpu,
+    rss,
+    latencies,
+  };
+}
+
+async function main(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const results: Figures[] = [];
+  for (const engine of engines) results.push(await benchEngine(engine, admin, producer));
+  await producer.disconnect();
   await admin.disconnect();
 
-  const rows: [string, string][] = [
-    ['messages in the stream', String(total)],
-    ['raw kafkajs consume (baseline)', `${rawRate.toFixed(0)} msg/s  (${rawSeconds.toFixed(2)} s)`],
-    ['seamwatch end to end', `${swRate.toFixed(0)} msg/s  (${swSeconds.toFixed(2)} s)`],
-    ['seamwatch / baseline', `${((swRate / rawRate) * 100).toFixed(0)} %`],
-    ['stored events / runs', `${stored?.events} / ${stored?.runs}  (expected ${scenario.distinctEvents} / ${scenario.expectedRuns.size})`],
-    ['rows written (events/runs/spans)', `${written['events']} / ${written['runs']} / ${written['spans']}`],
-    ['CPU s during it: seamwatch / ClickHouse / Kafka', `${cpu.seamwatch.toFixed(1)} / ${cpu.clickhouse.toFixed(1)} / ${cpu.kafka.toFixed(1)}`],
-    ['seamwatch peak RSS', `${rss.toFixed(0)} MiB`],
-    [`produce → queryable at ${latencyRate}/s`, `p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(0)} ms (${latencies.length}/${ticks * perTick} seen)`],
-  ];
-  printTable('seamwatch ingest benchmark', rows);
+  const q = (f: Figures, p: number) => f.latencies[Math.min(f.latencies.length - 1, Math.floor(p * f.latencies.length))] ?? NaN;
+  const each = (cell: (f: Figures, engine: Engine) => string) => results.map((f, i) => cell(f, engines[i]!));
+  printColumns('seamwatch ingest benchmark', ['', ...engines.map((e) => (e === 'embedded' ? 'embedded (chdb 26.7)' : 'ClickHouse server'))], [
+    ['messages in the stream', ...each((f) => String(f.total))],
+    ['raw kafkajs consume (baseline)', ...each((f) => `${f.rawRate.toFixed(0)} msg/s`)],
+    ['seamwatch end to end', ...each((f) => `${f.swRate.toFixed(0)} msg/s (${f.swSeconds.toFixed(1)} s)`)],
+    ['seamwatch / baseline', ...each((f) => `${((f.swRate / f.rawRate) * 100).toFixed(0)} %`)],
+    ['stored events / runs', ...each((f) => f.stored)],
+    ['rows written (events/runs/spans)', ...each((f) => f.written)],
+    ['CPU s: seamwatch process', ...each((f, e) => `${f.cpu.seamwatch.toFixed(1)}${e === 'embedded' ? ' (incl. ClickHouse)' : ''}`)],
+    ['CPU s: ClickHouse server', ...each((f, e) => (e === 'embedded' ? '— (none)' : f.cpu.clickhouse.toFixed(1)))],
+    ['CPU s: Kafka', ...each((f) => f.cpu.kafka.toFixed(1))],
+    ['seamwatch peak RSS', ...each((f) => `${f.rss.toFixed(0)} MiB`)],
+    [`produce → queryable at ${latencyRate}/s`, ...each((f) => `p50 ${q(f, 0.5).toFixed(0)} ms, p99 ${q(f, 0.99).toFixed(0)} ms`)],
+    ['  (samples found / max)', ...each((f) => `${f.latencies.length}, max ${(f.latencies.at(-1) ?? NaN).toFixed(0)} ms`)],
+  ]);
 }
 
 runBench(main);

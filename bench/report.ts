@@ -7,6 +7,14 @@ export function printTable(title: string, rows: readonly (readonly [string, stri
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
 }
 
+/** The same figures for several subjects (e.g. engines), one column each. */
+export function printColumns(title: string, header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  process.stdout.write(`\n${title} (${new Date().toISOString()})\n`);
+  for (const r of all) process.stdout.write(`  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+}
+
 export function runBench(main: () => Promise<void>): void {
   main().then(
     () => process.exit(0),

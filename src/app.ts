@@ -8,7 +8,7 @@ import type { OffsetCommitter } from './collectors/intake.ts';
 import { HttpServer } from './http/server.ts';
 import { runAll } from './base/shutdown.ts';
 import { IngestPipeline } from './pipeline/pipeline.ts';
-import { ClickHouseStore } from './store/clickhouse/clickhouse-store.ts';
+import { storeFromConfig } from './store/build.ts';
 import type { Store } from './domain/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
 import { SloEngine } from './slo/engine.ts';
@@ -79,10 +79,7 @@ export class Seamwatch {
     this.registry = options.registry ?? new Registry();
     collectDefaultMetrics({ register: this.registry, prefix: 'seamwatch_' });
     const metrics = new PipelineMetrics(this.registry, config.sources.map((s) => s.name));
-    const ch = config.store.clickhouse;
-    this.store =
-      options.store ??
-      new ClickHouseStore({ ...ch, logger: logger.child({ component: 'clickhouse' }) });
+    this.store = options.store ?? storeFromConfig(config.store, logger.child({ component: 'clickhouse' }));
     const notificationLog = this.notificationLog;
     this.dispatcher = config.routes
       ? new AlertDispatcher({

@@ -3,6 +3,8 @@
 #
 #   deploy/local/services.sh up      install if needed, start both, wait until both answer;
 #                                    prints the connection settings on stdout as KEY=value lines
+#   deploy/local/services.sh up kafka   only Kafka: what `npm start` needs, since its store is
+#                                    ClickHouse embedded in the process (no server, no root)
 #   deploy/local/services.sh down    stop both (data is kept in .services/)
 #   deploy/local/services.sh status  exit 0 only if both run and answer
 #
@@ -16,7 +18,16 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 env_lines() {
   echo "SEAMWATCH_KAFKA_BROKERS=127.0.0.1:${SEAMWATCH_KAFKA_PORT:-19092}"
-  echo "SEAMWATCH_CLICKHOUSE_URL=http://127.0.0.1:${SEAMWATCH_CH_HTTP_PORT:-18123}"
+  # Only when the server runs: SEAMWATCH_CLICKHOUSE_URL switches seamwatch to it.
+  [[ "${1:-}" == kafka ]] || echo "SEAMWATCH_CLICKHOUSE_URL=http://127.0.0.1:${SEAMWATCH_CH_HTTP_PORT:-18123}"
+}
+
+cmd_up_kafka() {
+  local t0
+  t0="$(date +%s.%N)"
+  bash "$HERE/kafka.sh" start
+  echo "services: kafka up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
+  env_lines kafka
 }
 
 cmd_up() {
@@ -53,8 +64,14 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up)
+    case "${2:-}" in
+      "") cmd_up ;;
+      kafka) cmd_up_kafka ;;
+      *) echo "usage: $0 up [kafka]" >&2; exit 2 ;;
+    esac
+    ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {up|down|status}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up [kafka]|down|status}" >&2; exit 2 ;;
 esac

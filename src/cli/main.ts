@@ -4,7 +4,8 @@ import { onTerminate } from '../base/shutdown.ts';
 import { quietKnownWarnings } from '../base/warnings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
-import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.ts';
+import { storeFromConfig } from '../store/build.ts';
+import { EmbeddedStoreError } from '../store/clickhouse/embedded-store-error.ts';
 import { formatStatusTable, sloStatuses } from './slo-status.ts';
 import { runDemo } from './demo.ts';
 import { parseDuration } from '../domain/duration.ts';
@@ -109,14 +110,14 @@ export async function main(argv: string[]): Promise<number> {
         return;
       }
       const logger = createLogger('silent');
-      const store = new ClickHouseStore({ ...config.store.clickhouse, logger });
+      const store = storeFromConfig(config.store, logger);
       try {
         await store.start();
         const statuses = await sloStatuses(config, store, at);
         if (options.json) process.stdout.write(`${JSON.stringify(statuses.map(statusView), null, 2)}\n`);
         else process.stdout.write(`SLOs at ${new Date(Math.floor(at / 60_000) * 60_000).toISOString()}\n\n${formatStatusTable(statuses)}\n`);
       } catch (error) {
-        process.stderr.write(`seamwatch: cannot read SLO counts from ClickHouse at ${config.store.clickhouse.url}: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(`seamwatch: cannot read SLO counts from ${store.location}: ${error instanceof Error ? error.message : String(error)}\n`);
         exitCode = 1;
       } finally {
         await store.shutdown();
@@ -133,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action(async (options: { week: string; team?: string; out?: string; send?: boolean; config: string }) => {
       const config = await loadConfig(options.config);
-      const store = new ClickHouseStore({ ...config.store.clickhouse, logger: createLogger('silent') });
+      const store = storeFromConfig(config.store, createLogger('silent'));
       try {
         await store.start();
         exitCode = await runScorecard(config, store, options, createLogger(config.log.level), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
@@ -154,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof EmbeddedStoreError) {
+      process.stderr.write(`seamwatch: ${error.message}\n`);
+      return 1;
+    }
     throw error;
   }
   return exitCode;

@@ -29,6 +29,8 @@ const ENV_OVERRIDES: { env: string; path: string[]; parse?: (v: string) => unkno
   { env: 'SEAMWATCH_KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: (v) => v.split(',').map((b) => b.trim()).filter(Boolean) },
   { env: 'SEAMWATCH_KAFKA_GROUP_ID', path: ['kafka', 'groupId'] },
   { env: 'SEAMWATCH_CLICKHOUSE_URL', path: ['store', 'clickhouse', 'url'] },
+  // A server named in the environment is the store, whatever kind the file chose.
+  { env: 'SEAMWATCH_CLICKHOUSE_URL', path: ['store', 'kind'], parse: () => 'clickhouse' },
   { env: 'SEAMWATCH_CLICKHOUSE_DATABASE', path: ['store', 'clickhouse', 'database'] },
   { env: 'SEAMWATCH_CLICKHOUSE_USER', path: ['store', 'clickhouse', 'username'] },
   { env: 'SEAMWATCH_CLICKHOUSE_PASSWORD', path: ['store', 'clickhouse', 'password'] },

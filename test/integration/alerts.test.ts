@@ -5,7 +5,7 @@ import { Seamwatch } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { cloudEvent, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
 import { SCENARIO_ALERTS, SCENARIO_DETECTORS, alertScenario, heartbeats, webhook } from '../support/alert-scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+import { CLICKHOUSE_URL, ENGINES, ENGINE_NAMES, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, storeYaml, unique, waitFor } from '../support/services.ts';
 
 const S = 1_000;
 const M = 60 * S;
@@ -13,7 +13,7 @@ const H = 60 * M;
 
 const DETECTORS = SCENARIO_DETECTORS;
 
-describe('business alerts from detectors on real Kafka and ClickHouse', () => {
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('business alerts from detectors on real Kafka and %s', (_name, engine) => {
   const id = unique('alerts');
   const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
   const all = Object.values(topics);
@@ -38,15 +38,16 @@ describe('business alerts from detectors on real Kafka and ClickHouse', () => {
     await createTopics(admin, all);
     producer = kafka().producer();
     await producer.connect();
-    const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, slos: DETECTORS });
+    const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, engine), slos: DETECTORS });
     app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
     await app.start();
+    expect(app.store.kind).toBe(engine);
   });
 
   afterAll(async () => {
     await app?.shutdown();
     await producer?.disconnect();
-    const ch = store(id);
+    const ch = store(id, engine);
     await ch.command(`DROP DATABASE IF EXISTS ${id}`);
     await ch.shutdown();
     await admin?.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quote, list } from '../../src/store/clickhouse/sql.ts';
 import { MIGRATIONS, migrationTable } from '../../src/store/clickhouse/migrations.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
-import { requireServices, store, unique } from '../support/services.ts';
+import { ENGINES, ENGINE_NAMES, requireServices, store, unique, type Engine } from '../support/services.ts';
 import type { RunRecord } from '../../src/domain/records.ts';
 
 const HOSTILE = [
@@ -21,19 +21,33 @@ const HOSTILE = [
   '\b\f\v',
 ];
 
-describe('ClickHouse store on the real server (18.16)', () => {
+/** The versions the README says are tested. */
+const VERSIONS: Record<Engine, RegExp> = { clickhouse: /^18\.16\./, embedded: /^26\.7\./ };
+
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse store on %s', (_name, engine) => {
   const database = unique('chs');
   let ch: ClickHouseStore;
 
   beforeAll(async () => {
     await requireServices();
-    ch = store(database);
+    ch = store(database, engine);
     await ch.start();
   });
 
   afterAll(async () => {
     await ch.command(`DROP DATABASE IF EXISTS ${database}`);
     await ch.shutdown();
+  });
+
+  it('runs on the ClickHouse version the README names', async () => {
+    const [row] = await ch.rows<{ v: string }>('SELECT version() AS v');
+    expect(row!.v).toMatch(VERSIONS[engine]);
+    expect(ch.kind).toBe(engine);
+  });
+
+  it('answers alike on both engines: 64-bit integers quoted in JSON, 32-bit ones not', async () => {
+    const [row] = await ch.rows('SELECT toUInt64(18446744073709551615) AS big, toUInt32(7) AS small, toDateTime(86400, \'UTC\') AS t');
+    expect(row).toEqual({ big: '18446744073709551615', small: 7, t: '1970-01-02 00:00:00' });
   });
 
   it.each(HOSTILE.map((s) => [JSON.stringify(s), s]))('round-trips the hostile string %s through quote()', async (_name, value) => {
@@ -50,7 +64,7 @@ describe('ClickHouse store on the real server (18.16)', () => {
   });
 
   it('applies migrations once and is idempotent on a second start', async () => {
-    const again = store(database);
+    const again = store(database, engine);
     await again.start();
     await again.shutdown();
     const applied = await ch.rows<{ version: number }>(`SELECT version FROM ${database}.schema_migrations FINAL ORDER BY version`);
@@ -68,6 +82,24 @@ describe('ClickHouse store on the real server (18.16)', () => {
     expect(changes).toEqual([{ n: '1', team: "it's", starts_at: '2026-11-20 09:00:00' }]);
     const sent = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${database}.notifications FINAL`);
     expect(sent).toEqual([{ n: '1' }]);
+  });
+
+  it('stores every row of a batch larger than one insert statement (the embedded engine splits it)', async () => {
+    const events = Array.from({ length: 25_001 }, (_, i) => ({
+      source: 'crm',
+      id: `big-${i}`,
+      type: 'subscription.upgraded',
+      time: Date.UTC(2026, 10, 1) + i,
+      correlationId: `big-${i % 5_000}`,
+      subject: '',
+      data: '{}',
+      error: {},
+      origin: { topic: 'big', partition: i % 4, offset: String(i) },
+      receivedAt: Date.UTC(2026, 10, 1),
+    }));
+    await ch.write({ events, runs: [], spans: [], deadLetters: [], sloOutcomes: [] });
+    const [row] = await ch.rows<{ n: string; last: string }>(`SELECT count() AS n, max(offset) AS last FROM ${database}.events WHERE topic = 'big'`);
+    expect([Number(row!.n), Number(row!.last)]).toEqual([25_001, 25_000]);
   });
 
   it('keeps the newest version of a run however often it is written, and a trace finds it', async () => {

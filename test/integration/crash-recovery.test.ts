@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { kafkaSuite } from '../support/suite.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Producer } from 'kafkajs';
 import { buildScenario, produceAll, T0 } from '../support/scenario.ts';
-import { committedCount, groupLag, waitFor } from '../support/services.ts';
+import { ENGINES, ENGINE_NAMES, committedCount, groupLag, kafka, requireServices, waitFor } from '../support/services.ts';
 import { processHarness } from '../support/processes.ts';
 import { expectRunsExactly, finalRuns } from '../support/runs.ts';
 
@@ -11,18 +11,37 @@ slos:
   - { name: upgrade-success, workflow: plan-upgrade, objective: 99%, window: 30d, indicator: { success-ratio: {} } }
 `;
 
-describe('seamwatch killed without a graceful stop', () => {
-  const suite = kafkaSuite();
-  const { cleanups } = suite;
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('seamwatch killed without a graceful stop, on %s', (_name, engine) => {
+  let admin: Admin;
+  let producer: Producer;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    await requireServices();
+    admin = kafka().admin();
+    await admin.connect();
+    producer = kafka().producer();
+    await producer.connect();
+  });
+
+  // Each test lets go of its store before the next opens one: chdb holds one directory per process.
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await admin?.disconnect();
+  });
 
   async function setUp(prefix: string) {
-    const harness = await processHarness(suite.admin, prefix, { slos: SUCCESS_SLO });
+    const harness = await processHarness(admin, prefix, { slos: SUCCESS_SLO, engine });
     cleanups.push(harness.cleanup);
     return harness;
   }
 
   it('rebuilds a run that was open at the kill and completes it from steps that arrive after the restart', async () => {
-    const { id, topics, ch, groupId, start } = await setUp('open');
+    const { id, topics, groupId, start, settle } = await setUp('open');
     const first = await start();
     const ce = (type: string, eventId: string, c: string, time: number, source = 'crm') => ({
       key: c,
@@ -33,14 +52,15 @@ describe('seamwatch killed without a graceful stop', () => {
       value: JSON.stringify({ id: eventId, type, created: time, data: { object: { metadata: { correlation_id: c } } } }),
     });
     const ids = Array.from({ length: 40 }, (_, i) => `open-${i}`);
-    await suite.producer.send({ topic: topics.crm, messages: ids.map((c, i) => ce('subscription.upgraded', `t-${c}`, c, T0 + i)) });
-    await suite.producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('invoice.updated', `inv-${c}`, c, T0 + i + 1_000)) });
-    await waitFor('the first half to be committed', async () => (await groupLag(suite.admin, groupId, Object.values(topics))) === 0);
+    await producer.send({ topic: topics.crm, messages: ids.map((c, i) => ce('subscription.upgraded', `t-${c}`, c, T0 + i)) });
+    await producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('invoice.updated', `inv-${c}`, c, T0 + i + 1_000)) });
+    await waitFor('the first half to be committed', async () => (await groupLag(admin, groupId, Object.values(topics))) === 0);
     await first.kill();
 
-    await suite.producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('entitlement.activated', `ent-${c}`, c, T0 + i + 2_000)) });
+    await producer.send({ topic: topics.billing, messages: ids.map((c, i) => webhook('entitlement.activated', `ent-${c}`, c, T0 + i + 2_000)) });
     await start();
-    await waitFor('the second half to be committed', async () => (await groupLag(suite.admin, groupId, Object.values(topics))) === 0);
+    await waitFor('the second half to be committed', async () => (await groupLag(admin, groupId, Object.values(topics))) === 0);
+    const ch = await settle();
     await waitFor('every run completed', async () => {
       const rows = await ch.rows<{ state: string }>(finalRuns(id));
       return rows.length === ids.length && rows.every((r) => r.state === 'completed');
@@ -53,15 +73,15 @@ describe('seamwatch killed without a graceful stop', () => {
   });
 
   it('loses nothing and counts nothing twice when killed mid-stream', async () => {
-    const { id, topics, ch, groupId, start } = await setUp('kill');
+    const { id, topics, groupId, start, settle } = await setUp('kill');
     const scenario = buildScenario(topics, 8_000, 1_500, 'k');
     const total = [...scenario.messages.values()].reduce((n, list) => n + list.length, 0);
     const all = Object.values(topics);
     const first = await start();
-    const producing = produceAll(suite.producer, scenario.messages, 500);
+    const producing = produceAll(producer, scenario.messages, 500);
     // Kill once part of the stream is committed and part is not.
     const committedAtKill = await waitFor('a committed part of the stream', async () => {
-      const done = await committedCount(suite.admin, groupId, all);
+      const done = await committedCount(admin, groupId, all);
       return done > total * 0.1 ? done : undefined;
     }, 60_000, 20);
     await first.kill();
@@ -69,7 +89,8 @@ describe('seamwatch killed without a graceful stop', () => {
     expect(committedAtKill).toBeLessThan(total);
 
     await start();
-    await waitFor('everything to be committed after the restart', async () => (await groupLag(suite.admin, groupId, all)) === 0, 120_000);
+    await waitFor('everything to be committed after the restart', async () => (await groupLag(admin, groupId, all)) === 0, 120_000);
+    const ch = await settle();
     await waitFor('every run', async () => (await ch.rows(finalRuns(id))).length === scenario.expectedRuns.size, 60_000);
 
     await expectRunsExactly(ch, id, scenario);

@@ -5,9 +5,9 @@ import { Seamwatch } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { buildScenario, produceAll, scenarioConfig, type Scenario, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+import { CLICKHOUSE_URL, ENGINES, ENGINE_NAMES, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, storeYaml, unique, waitFor } from '../support/services.ts';
 
-describe('Kafka → stitched runs → ClickHouse', () => {
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('Kafka → stitched runs → ClickHouse, on %s', (_name, engine) => {
   const id = unique('pipe');
   const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
   const database = id;
@@ -25,12 +25,13 @@ describe('Kafka → stitched runs → ClickHouse', () => {
     await createTopics(admin, Object.values(topics));
     producer = kafka().producer();
     await producer.connect();
-    const text = scenarioConfig(topics, { database, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL });
+    const text = scenarioConfig(topics, { database, groupId, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(database, engine) });
     const config = parseConfigText(text, 'test');
     app = new Seamwatch({ config, logger: silentLogger() });
-    ch = store(database);
+    ch = store(database, engine);
     scenario = buildScenario(topics, 300, 80);
     await app.start();
+    expect(app.store.kind).toBe(engine);
     await produceAll(producer, scenario.messages);
     const all = [...Object.values(topics)];
     await waitFor('the group to commit every message', async () => (await groupLag(admin, groupId, all)) === 0, 90_000);

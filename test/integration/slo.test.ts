@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import type { SloAlertSignal, SloAlertSink } from '../../src/slo/types.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { billingWebhook, cloudEvent, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
+import { CLICKHOUSE_URL, ENGINES, ENGINE_NAMES, KAFKA_BROKERS, OWN_STORE_ENV, createTopics, groupLag, kafka, requireServices, store, storeYaml, unique, waitFor } from '../support/services.ts';
 import { writeConfig } from '../support/child.ts';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -57,7 +57,7 @@ class RecordingSink implements SloAlertSink {
   }
 }
 
-describe('business SLO on real Kafka and ClickHouse', () => {
+describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('business SLO on real Kafka and %s', (_name, engine) => {
   const id = unique('slo');
   const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
   const all = Object.values(topics);
@@ -72,12 +72,14 @@ describe('business SLO on real Kafka and ClickHouse', () => {
       groupId,
       brokers: KAFKA_BROKERS,
       clickhouseUrl: CLICKHOUSE_URL,
+      store: storeYaml(id, engine),
       pipeline: '{ flushInterval: 100ms, idleAdvanceAfter: 2s, sloEvaluateEvery: 100ms }',
       slos: SLOS,
     });
     const app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger(), sloSink: sink });
     apps.push(app);
     await app.start();
+    expect(app.store.kind).toBe(engine);
     return app;
   };
 
@@ -93,13 +95,16 @@ describe('business SLO on real Kafka and ClickHouse', () => {
     await createTopics(admin, all);
     producer = kafka().producer();
     await producer.connect();
-    ch = store(id);
+    ch = store(id, engine);
   });
 
   afterAll(async () => {
     for (const app of apps) await app.shutdown().catch(() => undefined);
     await producer?.disconnect();
-    await ch?.command(`DROP DATABASE IF EXISTS ${id}`);
+    // The command-line case closes this store (see there); a fresh one drops the database.
+    const cleanup = store(id, engine);
+    await cleanup.command(`DROP DATABASE IF EXISTS ${id}`);
+    await cleanup.shutdown();
     await ch?.shutdown();
     await admin?.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
     await admin?.disconnect();
@@ -170,12 +175,16 @@ describe('business SLO on real Kafka and ClickHouse', () => {
     expect(replay.signals).toEqual(live.signals);
   });
 
-  it('prints the same status on the command line, from the store alone', () => {
+  it('prints the same status on the command line, from the store alone', async () => {
+    // The command line is another process: on the embedded engine it may open the data
+    // directory only once this process has let go of it, as an operator stops seamwatch first.
+    for (const app of apps.splice(0)) await app.shutdown();
+    await ch.shutdown();
     const configFile = writeConfig(
-      scenarioConfig(topics, { database: id, groupId: 'unused', brokers: ['127.0.0.1:1'], clickhouseUrl: CLICKHOUSE_URL, slos: SLOS }),
+      scenarioConfig(topics, { database: id, groupId: 'unused', brokers: ['127.0.0.1:1'], clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, engine), slos: SLOS }),
     );
     const root = resolve(import.meta.dirname, '../..');
-    const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'slo', 'status', '--config', configFile, '--at', liveStatus.at, ...args], { encoding: 'utf8' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), 'slo', 'status', '--config', configFile, '--at', liveStatus.at, ...args], { encoding: 'utf8', env: { ...process.env, ...OWN_STORE_ENV } });
     const table = run();
     expect(table.status).toBe(0);
     const row = table.stdout.split('\n').find((l) => l.startsWith('upgrade-sync-5m'))!;

@@ -3,7 +3,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { waitFor } from './services.ts';
+import { OWN_STORE_ENV, waitFor } from './services.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -35,7 +35,7 @@ export class SeamwatchProcess {
     this.child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'run', '--config', configFile], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, SEAMWATCH_HTTP_PORT: String(port), SEAMWATCH_LOG_LEVEL: 'info' },
+      env: { ...process.env, ...OWN_STORE_ENV, ...env, SEAMWATCH_HTTP_PORT: String(port), SEAMWATCH_LOG_LEVEL: 'info' },
     });
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-500_000);

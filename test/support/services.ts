@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -16,8 +19,55 @@ export function kafka(): Kafka {
   return new Kafka({ clientId: 'seamwatch-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
 }
 
-export function store(database: string): ClickHouseStore {
+/**
+ * The two engines every store-touching test runs on: the ClickHouse server (Debian's 18.16)
+ * and ClickHouse embedded in the process (chdb, 26.x). A test only one of them passes is a bug.
+ */
+export const ENGINES = ['clickhouse', 'embedded'] as const;
+export type Engine = (typeof ENGINES)[number];
+export const ENGINE_NAMES: Record<Engine, string> = { clickhouse: 'the ClickHouse server (18.16)', embedded: 'embedded ClickHouse (chdb, 26.7)' };
+
+let embeddedDir: string | undefined;
+
+/**
+ * The embedded data directory of this test process. chdb binds one directory per process and
+ * two processes must not share one, so each vitest worker (one per file) gets its own, and tests
+ * in it keep apart by database. A child seamwatch process is given a directory of its own.
+ */
+export function embeddedPath(): string {
+  embeddedDir ??= childEmbeddedPath();
+  return embeddedDir;
+}
+
+/**
+ * A fresh directory for an embedded store, inside the test run's folder (removed when the run
+ * ends, see global-setup.ts); outside a test run (the benchmarks) the caller removes it.
+ */
+export function childEmbeddedPath(): string {
+  return mkdtempSync(join(process.env['SEAMWATCH_TEST_CHDB_ROOT'] ?? tmpdir(), 'seamwatch-chdb-'));
+}
+
+/** Removes an embedded data directory once nothing has it open. */
+export function removeEmbeddedPath(path: string | undefined): void {
+  if (path !== undefined) rmSync(path, { recursive: true, force: true });
+}
+
+export function store(database: string, engine: Engine = 'clickhouse', path?: string): ClickHouseStore {
+  if (engine === 'embedded') return new ClickHouseStore({ database, embeddedPath: path ?? embeddedPath(), logger: silentLogger() });
   return new ClickHouseStore({ url: CLICKHOUSE_URL, database, username: 'default', password: '', requestTimeout: 30_000, logger: silentLogger() });
+}
+
+/**
+ * The environment for a child seamwatch on its config's own store: a SEAMWATCH_CLICKHOUSE_URL
+ * inherited from the shell would switch an embedded config to the server (empty is ignored).
+ */
+export const OWN_STORE_ENV = { SEAMWATCH_CLICKHOUSE_URL: '' } as const;
+
+/** The `store:` section of a test config for one engine. */
+export function storeYaml(database: string, engine: Engine, path?: string): string {
+  return engine === 'embedded'
+    ? `{ kind: embedded, embedded: { path: ${JSON.stringify(path ?? embeddedPath())}, database: ${database} } }`
+    : `{ kind: clickhouse, clickhouse: { url: "${CLICKHOUSE_URL}", database: ${database} } }`;
 }
 
 /** Fails loudly, never skips, when a service is missing: the test command starts them. */

@@ -44,6 +44,8 @@ describe('good configuration files', () => {
       ['plan-upgrade', 300_000, ['invoice-updated', 'entitlement-activated', 'ticket-tagged']],
       ['support-ticket', 86_400_000, ['triaged', 'resolved']],
     ]);
+    // npm start needs no ClickHouse server: the example keeps its data in the ignored .seamwatch/.
+    expect(config.store).toEqual({ kind: 'embedded', embedded: { path: '.seamwatch/clickhouse', database: 'seamwatch' } });
   });
 
   it('a minimal file gets every default filled in', async () => {
@@ -129,13 +131,13 @@ describe('good configuration files', () => {
       fromBeginning: false,
       sessionTimeout: 45_000,
     });
-    expect(config.store.clickhouse).toEqual({
+    expect(config.store).toEqual({ kind: 'clickhouse', clickhouse: {
       url: 'http://clickhouse:8123',
       database: 'seamwatch_test',
       username: 'seamwatch',
       password: 's3cret',
       requestTimeout: 60_000,
-    });
+    } });
     expect(config.pipeline).toEqual({
       flushRows: 5_000,
       flushInterval: 250,
@@ -170,7 +172,7 @@ describe('bad configuration files are refused with every problem and its key pat
         'kafka.brokers[0]: must be host:port',
         'kafka.fromBeginning: Invalid input: expected boolean, received string',
         'kafka.partitions: unknown key',
-        'store.kind: Invalid input: expected "clickhouse"',
+        'store.kind: Invalid option: expected one of "embedded"|"clickhouse"',
         'store.clickhouse.url: must be an http:// or https:// URL',
         'store.clickhouse.database: must be a plain identifier',
         'pipeline.flushRows: Too small: expected number to be >0',
@@ -332,13 +334,13 @@ describe('environment overrides', () => {
     if (!result.ok) throw new Error(result.problems.join('\n'));
     expect(result.config.kafka!.brokers).toEqual(['kafka-a:9092', 'kafka-b:9093']);
     expect(result.config.kafka!.groupId).toBe('seamwatch-blue');
-    expect(result.config.store.clickhouse).toEqual({
+    expect(result.config.store).toEqual({ kind: 'clickhouse', clickhouse: {
       url: 'https://ch.internal:8443',
       database: 'sw_prod',
       username: 'writer',
       password: "p'a\"ss",
       requestTimeout: 30_000,
-    });
+    } });
     expect(result.config.http.port).toBe(9999);
     expect(result.config.log.level).toBe('warn');
   });
@@ -350,7 +352,7 @@ describe('environment overrides', () => {
     );
     if (!result.ok) throw new Error(result.problems.join('\n'));
     expect(result.config.kafka!.brokers).toEqual(['kafka-0:9092']);
-    expect(result.config.store.clickhouse.url).toBe('http://ch:8123');
+    expect(result.config.store).toMatchObject({ kind: 'clickhouse', clickhouse: { url: 'http://ch:8123', database: 'sw' } });
   });
 
   it('an empty variable is ignored and the file value stays', () => {
@@ -444,5 +446,49 @@ ${STORE}`;
   it('refuses two HTTP sources on one path', () => {
     const text = `sources:\n  - name: billing\n    transport: http\n    http: { path: /in }\n  - name: crm\n    transport: http\n    http: { path: /in }\n${STORE}`;
     expect(problemsOf(text)).toEqual(['sources[1].http.path: "/in" is already the path of sources[0]']);
+  });
+});
+
+describe('which ClickHouse the store uses', () => {
+  const withStore = (store: unknown, env: NodeJS.ProcessEnv = {}) => {
+    const result = validateConfig({ ...baseConfig(), store }, env);
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    return result.config.store;
+  };
+
+  it('an empty store section is ClickHouse in the process, under the ignored .seamwatch folder', () => {
+    expect(withStore({})).toEqual({ kind: 'embedded', embedded: { path: '.seamwatch/clickhouse', database: 'seamwatch' } });
+  });
+
+  it('kind embedded keeps its own path and database and ignores a clickhouse section', () => {
+    expect(withStore({ kind: 'embedded', embedded: { path: '/var/lib/seamwatch', database: 'sw' }, clickhouse: { url: 'http://ch:8123' } })).toEqual({
+      kind: 'embedded',
+      embedded: { path: '/var/lib/seamwatch', database: 'sw' },
+    });
+  });
+
+  it('a clickhouse url without a kind means the server, as before the embedded engine existed', () => {
+    expect(withStore({ clickhouse: { url: 'http://ch:8123' } })).toEqual({
+      kind: 'clickhouse',
+      clickhouse: { url: 'http://ch:8123', database: 'seamwatch', username: 'default', password: '', requestTimeout: 30_000 },
+    });
+  });
+
+  it('SEAMWATCH_CLICKHOUSE_URL switches a file that says embedded to that server', () => {
+    expect(withStore({ kind: 'embedded' }, { SEAMWATCH_CLICKHOUSE_URL: 'http://ch:8123' })).toMatchObject({ kind: 'clickhouse', clickhouse: { url: 'http://ch:8123' } });
+  });
+
+  it('the other server variables alone do not leave the embedded engine', () => {
+    expect(withStore({ kind: 'embedded' }, { SEAMWATCH_CLICKHOUSE_DATABASE: 'sw', SEAMWATCH_CLICKHOUSE_USER: 'u' }).kind).toBe('embedded');
+  });
+
+  it('kind clickhouse without a url is refused with the key to set', () => {
+    expect(problemsOfObject((c) => (c.store = { kind: 'clickhouse' }))).toEqual([
+      'store.clickhouse.url: required when kind is "clickhouse" (or set SEAMWATCH_CLICKHOUSE_URL)',
+    ]);
+  });
+
+  it('an empty embedded path is refused', () => {
+    expect(problemsOfObject((c) => (c.store = { kind: 'embedded', embedded: { path: '' } }))).toEqual(['store.embedded.path: must not be empty']);
   });
 });

@@ -2,6 +2,7 @@ import type { WorkflowEvent } from '../../domain/event.ts';
 import type { Stitcher } from '../../stitch/stitcher.ts';
 import type { PipelineMetrics } from '../../telemetry/pipeline-metrics.ts';
 import type { Flush, RecoveredPartitions, Stage } from '../stage.ts';
+import { appendAll } from '../../base/append.ts';
 
 /**
  * Dedupe and stitch: a redelivery stops here; a new event joins its run. At a flush it judges
@@ -32,10 +33,10 @@ export class StitchStage implements Stage {
     this.stitcher.tick(flush.now);
     flush.watermark = this.stitcher.watermarkAt(flush.now);
     const output = this.stitcher.drain(flush.now);
-    flush.batch.events.push(...output.events);
-    flush.batch.runs.push(...output.runs);
-    flush.batch.spans.push(...output.spans);
-    flush.batch.sloOutcomes.push(...output.sloOutcomes);
+    appendAll(flush.batch.events, output.events);
+    appendAll(flush.batch.runs, output.runs);
+    appendAll(flush.batch.spans, output.spans);
+    appendAll(flush.batch.sloOutcomes, output.sloOutcomes);
   }
 
   onRecover(recovered: RecoveredPartitions, now: number): void {

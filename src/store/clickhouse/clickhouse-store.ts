@@ -1,4 +1,4 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
@@ -12,15 +12,14 @@ import { alertChangeLine, notificationLine, sloDefinitionLine } from './alert-ro
 import { ident, int, list, quote } from './sql.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from '../../domain/week-stats.ts';
 import * as week from './week-queries.ts';
+import { appendAll } from '../../base/append.ts';
+import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
-export interface ClickHouseStoreOptions {
-  url: string;
-  database: string;
-  username: string;
-  password: string;
-  requestTimeout: number;
-  logger: Logger;
-}
+/** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
+export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
+  | { url: string; username: string; password: string; requestTimeout: number; embeddedPath?: undefined }
+  | { embeddedPath: string }
+);
 
 const EVENT_COLUMNS =
   'correlation_id, source, event_id, type, event_time_ms, subject, data, error_code, error_class, error_message, topic, partition, offset, received_at_ms';
@@ -55,7 +54,9 @@ function* encodeInChunks<T>(records: readonly T[], line: (record: T) => string):
 const IN_SLICE = 2_000;
 
 export class ClickHouseStore implements Store {
-  readonly kind = 'clickhouse';
+  readonly kind: 'clickhouse' | 'embedded';
+  /** Where the data is, for messages to a person. */
+  readonly location: string;
   private readonly client: ClickHouseClient;
   private readonly db: string;
   private readonly logger: Logger;
@@ -67,16 +68,13 @@ export class ClickHouseStore implements Store {
     this.db = options.database;
     this.logger = options.logger;
     ident(this.db);
-    this.client = createClient({
-      url: options.url,
-      username: options.username,
-      password: options.password,
-      request_timeout: options.requestTimeout,
-      compression: { request: false, response: false },
-      max_open_connections: 8,
-      // Failures reach our own logs once per kind, through the pipeline; the client stays quiet.
-      log: { level: ClickHouseLogLevel.OFF },
-    });
+    const engine: ClickHouseEngine =
+      options.embeddedPath !== undefined
+        ? { kind: 'embedded', path: options.embeddedPath }
+        : { kind: 'clickhouse', url: options.url, username: options.username, password: options.password, requestTimeout: options.requestTimeout };
+    this.kind = engine.kind;
+    this.location = describeEngine(engine);
+    this.client = createEngineClient(engine);
   }
 
   private table(name: string): string {
@@ -232,6 +230,12 @@ export class ClickHouseStore implements Store {
   }
 
   private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {
+    const size = rowsPerInsert(this.kind);
+    if (records.length <= size) return this.insertStatement(table, records, line);
+    for (let i = 0; i < records.length; i += size) await this.insertStatement(table, records.slice(i, i + size), line);
+  }
+
+  private async insertStatement<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {
     const result = await this.client.exec({
       query: `INSERT INTO ${this.table(table)} FORMAT JSONEachRow`,
       values: Readable.from(encodeInChunks(records, line)),
@@ -280,18 +284,18 @@ export class ClickHouseStore implements Store {
             `SELECT DISTINCT correlation_id FROM ${this.table('events')} WHERE ${replayConditions.join(' OR ')}`,
           );
     const ids = [...new Set([...unfinished, ...recent, ...replayed].map((r) => r.correlation_id))];
-    const events = [];
-    const runs = [];
+    const events: Recovery['events'] = [];
+    const runs: Recovery['runs'] = [];
     for (let i = 0; i < ids.length; i += IN_SLICE) {
       const slice = list(ids.slice(i, i + IN_SLICE));
       const eventRows = await this.rows(
         `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id IN ${slice} ORDER BY event_time_ms LIMIT 1 BY source, event_id`,
       );
-      events.push(...eventRows.map(eventFromRow));
+      appendAll(events, eventRows.map(eventFromRow));
       const runRows = await this.rows<{ run_id: string; state: string; version: string }>(
         `SELECT run_id, state, version FROM ${this.table('runs')} WHERE correlation_id IN ${slice} ORDER BY version DESC LIMIT 1 BY run_id`,
       );
-      runs.push(...runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
+      appendAll(runs, runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
     }
     return { events, runs, maxEventTime };
   }
@@ -403,6 +407,6 @@ export class ClickHouseStore implements Store {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.client.close();
+    await closeEngineClient(this.client, this.kind);
   }
 }

@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import type { createChdbConnection } from 'chdb/connection';
+import { EmbeddedStoreError } from './embedded-store-error.ts';
+
+/** Which ClickHouse the store talks to: a server over HTTP, or the one inside this process. */
+export type ClickHouseEngine =
+  | { kind: 'clickhouse'; url: string; username: string; password: string; requestTimeout: number }
+  | { kind: 'embedded'; path: string };
+
+/**
+ * Settings that make both engines answer alike, so no query has to know which one it runs on.
+ * 18.16 quotes 64-bit integers in JSON output and 26.x by default does not; the row readers
+ * take either, and pinning one form keeps what a test or a caller sees the same.
+ */
+const SAME_ON_BOTH: ClickHouseSettings = {
+  output_format_json_quote_64bit_integers: 1,
+};
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/**
+ * Rows per INSERT statement. The server streams a body of any size; chdb's connection reads the
+ * whole body into one string and hands it to ClickHouse as part of the query text, so a 50k-row
+ * flush costs its size several times over in memory. Bounded statements keep that flat.
+ */
+export function rowsPerInsert(engine: ClickHouseEngine['kind']): number {
+  return engine === 'embedded' ? 10_000 : Number.POSITIVE_INFINITY;
+}
+
+/** Only the embedded engine loads chdb (a 500 MB native library): a server store never pays for it. */
+function chdbConnection(): typeof createChdbConnection {
+  const require = createRequire(import.meta.url);
+  return (require('chdb/connection') as { createChdbConnection: typeof createChdbConnection }).createChdbConnection;
+}
+
+export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
+  // Failures reach our own logs once per kind, through the pipeline; the client stays quiet.
+  const common = { log: { level: ClickHouseLogLevel.OFF }, clickhouse_settings: SAME_ON_BOTH };
+  if (engine.kind === 'embedded') {
+    // chdb binds one data directory per process; two paths naming one directory must look alike.
+    const path = resolve(engine.path);
+    mkdirSync(path, { recursive: true });
+    // chdb types its connection with @clickhouse/client-common's declarations, which the client
+    // bundles its own copy of: the same interface, two declarations, hence the cast.
+    let connection: ClientConnection;
+    try {
+      connection = chdbConnection()({ path }) as unknown as ClientConnection;
+    } catch (error) {
+      throw new EmbeddedStoreError(path, error);
+    }
+    return createClient({ ...common, connection });
+  }
+  return createClient({
+    ...common,
+    url: engine.url,
+    username: engine.username,
+    password: engine.password,
+    request_timeout: engine.requestTimeout,
+    compression: { request: false, response: false },
+    max_open_connections: 8,
+  });
+}
+
+/**
+ * Closes a client and, for the embedded engine, waits until chdb has really let go of the
+ * data directory: its close returns while an aborted or timed-out query may still run, and a
+ * store opened on another directory in this process would be refused until then.
+ */
+export async function closeEngineClient(client: ClickHouseClient, engine: ClickHouseEngine['kind']): Promise<void> {
+  await client.close();
+  if (engine !== 'embedded') return;
+  const require = createRequire(import.meta.url);
+  await (require('chdb') as { drainPending: () => Promise<void> }).drainPending();
+}
+
+/** Says where the data is, for messages to a person. */
+export function describeEngine(engine: ClickHouseEngine): string {
+  return engine.kind === 'embedded' ? `embedded ClickHouse in ${resolve(engine.path)}` : `ClickHouse at ${engine.url}`;
+}

@@ -78,7 +78,8 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('seamwatch kill
     const total = [...scenario.messages.values()].reduce((n, list) => n + list.length, 0);
     const all = Object.values(topics);
     const first = await start();
-    const producing = produceAll(producer, scenario.messages, 500);
+    // Paced (about 4 s for the whole stream), so that the kill lands while part of it is still to come.
+    const producing = produceAll(producer, scenario.messages, 500, 50);
     // Kill once part of the stream is committed and part is not.
     const committedAtKill = await waitFor('a committed part of the stream', async () => {
       const done = await committedCount(admin, groupId, all);

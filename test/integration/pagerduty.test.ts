@@ -297,7 +297,8 @@ describe('PagerDutyNotifier lifecycle', { timeout: 15_000 }, () => {
     expect(elapsed).toBeLessThan(1_000);
     const results = await Promise.all(pending);
     expect(results.map((r) => r.status === 'failure' && r.reason)).toEqual(['shut-down', 'shut-down', 'shut-down']);
-    expect(results[0]).toMatchObject({ retryLater: true, lastError: 'server-error: HTTP 500' });
+    // The last error is the 500, or, when the machine is slow, the request the deadline cut short.
+    expect(results[0]).toMatchObject({ retryLater: true, lastError: expect.stringMatching(/^(server-error: HTTP 500|network: request aborted)$/) });
     // The resolve never went out: its trigger was never accepted.
     expect(server.requests.filter((r) => actionOf(r) === 'resolve')).toHaveLength(0);
     expect(logs('PagerDuty notifier stopped')).toEqual([expect.objectContaining({ pending: 3, delivered: 0, abandoned: 3 })]);

@@ -12,6 +12,7 @@ import { alertChangeLine, notificationLine, sloDefinitionLine } from './alert-ro
 import { ident, int, list, quote } from './sql.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from '../../domain/week-stats.ts';
 import * as week from './week-queries.ts';
+import * as slo from './slo-queries.ts';
 import { appendAll } from '../../base/append.ts';
 import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
@@ -27,12 +28,6 @@ const RUN_COLUMNS =
   'workflow, correlation_id, run_id, owner, partition, state, started_at_ms, deadline_at_ms, completed_at_ms, deadline_missed, missing_steps, failed_steps, event_count, last_event_at_ms, version';
 const SPAN_COLUMNS =
   'correlation_id, run_id, workflow, step, kind, status, source, event_id, run_started_at_ms, start_ms, end_ms, duration_ms, since_trigger_ms, error_code, error_class, version';
-
-function rangeFilter(ranges: readonly SloRange[]): string {
-  return ranges
-    .map((r) => `(slo = ${quote(r.slo)} AND minute >= ${int(Math.max(0, r.fromMinute))} AND minute < ${int(Math.max(0, r.toMinute))})`)
-    .join(' OR ');
-}
 
 /** Rows per chunk of an insert body: large enough for few writes, small enough to stay flat. */
 const LINES_PER_CHUNK = 2_000;
@@ -197,36 +192,16 @@ export class ClickHouseStore implements Store {
     return this.lastVersion;
   }
 
-  async sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>> {
-    const out = new Map<string, MinuteCounts[]>(ranges.map((r) => [r.slo, []]));
-    if (ranges.length === 0) return out;
-    const rows = await this.rows<{ slo: string; minute: number; good: string; total: string }>(
-      `SELECT slo, minute, good, total FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter(ranges)} ORDER BY slo, minute`,
-    );
-    // A minute every run moved away from holds a zero row; it counts nothing. Filtered here,
-    // not in SQL: a condition on a non-key column may be applied before FINAL picks the newest.
-    for (const r of rows) if (Number(r.total) > 0) out.get(r.slo)?.push({ minute: Number(r.minute), good: Number(r.good), total: Number(r.total) });
-    return out;
+  sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>> {
+    return slo.sloMinutes((q) => this.rows(q), this.table('slo_minutes'), ranges);
   }
 
-  async sloCounts(ranges: readonly SloRange[]): Promise<Map<string, Counts>> {
-    const out = new Map<string, Counts>(ranges.map((r) => [r.slo, { good: 0, total: 0 }]));
-    if (ranges.length === 0) return out;
-    const rows = await this.rows<{ slo: string; good: string; total: string }>(
-      `SELECT slo, sum(good) AS good, sum(total) AS total FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter(ranges)} GROUP BY slo`,
-    );
-    for (const r of rows) out.set(r.slo, { good: Number(r.good), total: Number(r.total) });
-    return out;
+  sloCounts(ranges: readonly SloRange[]): Promise<Map<string, Counts>> {
+    return slo.sloCounts((q) => this.rows(q), this.table('slo_minutes'), ranges);
   }
 
-  async sloSeries(range: SloRange, bucketMinutes: number): Promise<MinuteCounts[]> {
-    // The bucket gets its own alias: ClickHouse resolves aliases inside WHERE, and one named
-    // "minute" would make the range filter apply to the bucket instead of the minute.
-    const rows = await this.rows<{ bucket: string; good: string; total: string }>(
-      `SELECT intDiv(minute, ${int(bucketMinutes)}) * ${int(bucketMinutes)} AS bucket, sum(good) AS good, sum(total) AS total
-       FROM ${this.table('slo_minutes')} FINAL WHERE ${rangeFilter([range])} GROUP BY bucket ORDER BY bucket`,
-    );
-    return rows.map((r) => ({ minute: Number(r.bucket), good: Number(r.good), total: Number(r.total) })).filter((b) => b.total > 0);
+  sloSeries(range: SloRange, bucketMinutes: number): Promise<MinuteCounts[]> {
+    return slo.sloSeries((q) => this.rows(q), this.table('slo_minutes'), range, bucketMinutes);
   }
 
   private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string): Promise<void> {

@@ -12,7 +12,8 @@ import { silentLogger } from '../../src/telemetry/logger.ts';
 import type { WebhookPayload } from '../../src/alerts/receivers/webhook-payload.ts';
 import { scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
 import { SCENARIO_ALERTS, SCENARIO_DETECTORS, alertScenario, heartbeats } from '../support/alert-scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, unique, waitFor } from '../support/services.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, embeddedPath, groupLag, kafka, requireServices, unique, waitFor } from '../support/services.ts';
+import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { expandPanelSql, MACRO_NAMES, type GrafanaRange, type VariableValues } from '../support/grafana-clickhouse.ts';
 import { ALL_QUERIES, INCIDENT_QUERIES, PIPELINE_QUERIES, SLO_QUERIES, TRACE_QUERIES, WORKFLOW_QUERIES, type PanelQuery } from '../../dashboards/src/queries.ts';
 import { burnRate, windowCounts } from '../../src/slo/burn-rate.ts';
@@ -45,8 +46,19 @@ function serverReader(): ReturnType<Engine['reader']> {
   };
 }
 
+/** The embedded engine is read through the app's own store: one process holds its directory. */
+function embeddedReader(app: Seamwatch): ReturnType<Engine['reader']> {
+  const store = app.store as ClickHouseStore;
+  return {
+    query: async (sql) => (await store.queryJson(sql)) as Result,
+    command: (sql) => store.command(sql),
+    close: async () => undefined,
+  };
+}
+
 const ENGINES: Engine[] = [
   { name: 'ClickHouse 18.16 server', store: (db) => `{ clickhouse: { url: "${CLICKHOUSE_URL}", database: ${db} } }`, reader: serverReader },
+  { name: 'embedded ClickHouse 26.7 (chdb)', store: (db) => `{ kind: embedded, embedded: { path: "${embeddedPath()}", database: ${db} } }`, reader: embeddedReader },
 ];
 
 const SLO = `

@@ -375,6 +375,12 @@ export class ClickHouseStore implements Store {
     return result.json<T>();
   }
 
+  /** Runs a query and returns ClickHouse's JSON answer, column names and types included (what Grafana's plugin reads). */
+  async queryJson(query: string): Promise<{ meta: { name: string; type: string }[]; data: Record<string, unknown>[] }> {
+    const json = await (await this.client.query({ query, format: 'JSON' })).json<Record<string, unknown>>();
+    return { meta: json.meta ?? [], data: json.data };
+  }
+
   async command(query: string): Promise<void> {
     await this.client.command({ query });
   }

@@ -100,6 +100,9 @@ export class Seamwatch {
       detectors: config.detectors,
       workflows: config.workflows,
       lifecycle: config.alerting,
+      // Kept at least as long as the stitcher may rebuild a run (and re-judge its deadline).
+      resolvedRetentionMs: Math.max(config.alerting.resolvedRetention, config.pipeline.runHorizon + config.pipeline.allowedLateness),
+      stillOwed: (fingerprint) => this.notificationLog.isOpenAnywhere(fingerprint),
       registry: this.registry,
       logger: logger.child({ component: 'alerts' }),
       onChange: (change) => {

@@ -21,7 +21,17 @@ export interface AlertEngineOptions {
   logger: Logger;
   /** Told of every alert change; the notification path (routing, PagerDuty) hooks in here. */
   onChange?: (change: AlertChange) => void;
+  /**
+   * How long resolved alerts are kept (event time) before they are forgotten; at least the
+   * detectors' horizon is kept whatever this says. Unset: never forgotten.
+   */
+  resolvedRetentionMs?: number;
+  /** A resolved alert some receiver is still owed the resolve of is kept. */
+  stillOwed?: (fingerprint: string) => boolean;
 }
+
+/** Resolved alerts are looked over for forgetting at most this often, in event time. */
+const FORGET_EVERY_MS = 60_000;
 
 /** The detector name SLO burn alerts carry. */
 export const SLO_BURN = 'slo-burn';
@@ -168,6 +178,19 @@ export class AlertEngine implements SloAlertSink {
       for (let i = 0; i < this.onRuns.length; i++) slot.runs[i] = this.take(this.onRuns[i]!.tick(slot.runs[i], watermark), partition);
     }
     this.publish(this.book.tick(watermark));
+    this.forgetOld(watermark);
+  }
+
+  private lastForget = Number.NEGATIVE_INFINITY;
+
+  /** Keeps memory bounded: resolved alerts past their retention go (see AlertEngineOptions). */
+  private forgetOld(watermark: number): void {
+    const { resolvedRetentionMs, stillOwed } = this.options;
+    if (resolvedRetentionMs === undefined || watermark - this.lastForget < FORGET_EVERY_MS) return;
+    this.lastForget = watermark;
+    const keepFor = Math.max(resolvedRetentionMs, this.inputs.horizonMs);
+    const forgotten = this.book.forgetResolvedBefore(watermark - keepFor, stillOwed);
+    if (forgotten > 0) this.options.logger.debug({ forgotten, keepForMs: keepFor }, 'forgot resolved alerts past their retention');
   }
 
   /**

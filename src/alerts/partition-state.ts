@@ -3,11 +3,14 @@ import type { Store } from '../domain/store.ts';
 import type { AlertDispatcher } from './dispatcher.ts';
 import type { AlertEngine } from './engine.ts';
 import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
-import type { InMemoryNotificationLog } from './notify/notification-log.ts';
+import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
 import { AlertStatePersistence, type AlertState } from './persistence.ts';
 import { silenceFromData, silenceToData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
 import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, withoutAlerts } from './state-documents.ts';
+
+/** How long what a group was last told is remembered (Alertmanager keeps 5 days): longer than any repeat_interval. */
+const LOG_RETENTION_MS = 5 * 86_400_000;
 
 export interface PartitionedAlertStateOptions {
   store: Store;
@@ -51,6 +54,8 @@ export class PartitionedAlertState {
 
   private documents(): Map<string, AlertState> {
     const { base, alerts, log, silences } = this.options;
+    // Group entries only serve dedup and repeat_interval; alerts still owed a resolve are kept.
+    log.replace(pruneLog(log.state, Date.now(), LOG_RETENTION_MS));
     return splitAlertState(base, alerts.snapshot(), log.state, silences.list().map(silenceToData), this.owned);
   }
 

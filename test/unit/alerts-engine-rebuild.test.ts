@@ -66,3 +66,46 @@ describe('AlertEngine.rebuild after a restart', () => {
     expect(alerts.alerts().filter((a) => a.state === 'firing')).toHaveLength(1);
   });
 });
+
+describe('AlertEngine keeps memory bounded', () => {
+  const DAY = 86_400_000;
+  const make = (stillOwed: (fingerprint: string) => boolean = () => false) => {
+    const changes: AlertChange[] = [];
+    const alerts = new AlertEngine({
+      detectors: detectorsSchema.parse({
+        duplicateEffects: [{ name: 'duplicate-invoice', owner: 'billing', match: { source: 'billing', type: 'invoice.created' }, businessKey: ['account_id', 'billing_period'], window: '2d' }],
+      }),
+      workflows: [],
+      lifecycle: { pendingFor: 0, keepFiringFor: 0, traceUrlBase: 'http://seamwatch/traces/' },
+      registry: new Registry(),
+      logger: silentLogger(),
+      onChange: (change) => changes.push(change),
+      resolvedRetentionMs: DAY,
+      stillOwed,
+    });
+    alerts.onEvent(invoice('a', 10, T0), T0);
+    alerts.onEvent(invoice('b', 11, T0 + 60_000), T0 + 60_000);
+    alerts.tick(T0 + 120_000);
+    return { alerts, changes };
+  };
+
+  it('forgets a resolved alert once its retention and every detector window have passed, not before', () => {
+    const { alerts, changes } = make();
+    expect(changes.map((c) => c.kind)).toEqual(['pending', 'firing']);
+    // The duplicate's window (2d) ends: resolved. A day later the retention alone would have passed,
+    // but not the detector's window since it ended.
+    alerts.tick(T0 + 2 * DAY + 120_000);
+    expect(alerts.alerts().map((a) => a.state)).toEqual(['resolved']);
+    alerts.tick(T0 + 3 * DAY + 180_000);
+    expect(alerts.alerts()).toHaveLength(1);
+    alerts.tick(T0 + 4 * DAY + 240_000);
+    expect(alerts.alerts()).toEqual([]);
+  });
+
+  it('keeps a resolved alert whose resolve a receiver is still owed', () => {
+    const { alerts } = make(() => true);
+    alerts.tick(T0 + 2 * DAY + 120_000);
+    alerts.tick(T0 + 10 * DAY);
+    expect(alerts.alerts().map((a) => a.state)).toEqual(['resolved']);
+  });
+});

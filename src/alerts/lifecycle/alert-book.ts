@@ -149,11 +149,11 @@ export class AlertBook {
     return [{ kind: 'resolved', alert: entry.alert }];
   }
 
-  /** Forgets resolved alerts older than `horizon` (event time). */
-  forgetResolvedBefore(horizon: number): number {
+  /** Forgets resolved alerts that ended before `horizon` (event time), but those `keep` says to keep. */
+  forgetResolvedBefore(horizon: number, keep: (fingerprint: string) => boolean = () => false): number {
     let forgotten = 0;
     for (const [key, entry] of this.entries) {
-      if (entry.alert.state === 'resolved' && entry.alert.endsAt < horizon) {
+      if (entry.alert.state === 'resolved' && entry.alert.endsAt < horizon && !keep(key)) {
         this.entries.delete(key);
         forgotten++;
       }

@@ -12,9 +12,10 @@ export const alertingSchema = z
      * Resolved alerts are forgotten this long after they ended (event time), so memory and the
      * saved state stay bounded over weeks; never before every detector's window and the run
      * horizon have passed (a rebuild from stored input must still find them known), and never
-     * while a receiver is still owed their resolve.
+     * while a receiver is still owed their resolve. Two weeks by default: the weekly scorecard
+     * reads last week's incidents from the alert state.
      */
-    resolvedRetention: durationSchema().default(86_400_000),
+    resolvedRetention: durationSchema().default(14 * 86_400_000),
     /** Base of trace links in alerts: the web view's address as people reach it. */
     traceUrlBase: z.string().default('http://127.0.0.1:9470/api/v1/traces/'),
   })

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upgradeSyncSloYaml } from '../support/slo-fixtures.ts';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,14 +62,7 @@ const ENGINES: Engine[] = [
   { name: 'embedded ClickHouse 26.7 (chdb)', store: (db) => `{ kind: embedded, embedded: { path: "${embeddedPath()}", database: ${db} } }`, reader: embeddedReader },
 ];
 
-const SLO = `
-slos:
-  - name: upgrade-sync-5m
-    workflow: plan-upgrade
-    objective: 99%
-    window: 30d
-    indicator: { completed-within: 5m, steps: [invoice-updated, entitlement-activated] }
-`;
+const SLO = upgradeSyncSloYaml('99%');
 
 interface Result {
   meta: { name: string; type: string }[];

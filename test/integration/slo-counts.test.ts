@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upgradeSyncSloYaml } from '../support/slo-fixtures.ts';
 import type { Admin, Producer } from 'kafkajs';
 import { parseConfigText } from '../../src/config/load.ts';
 import { Seamwatch } from '../../src/app.ts';
@@ -10,14 +11,7 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireSe
 const S = 1_000;
 const M = 60 * S;
 
-const SLOS = `
-slos:
-  - name: upgrade-sync-5m
-    workflow: plan-upgrade
-    objective: 99%
-    window: 30d
-    indicator: { completed-within: 5m, steps: [invoice-updated, entitlement-activated] }
-`;
+const SLOS = upgradeSyncSloYaml('99%');
 
 describe('SLO counts on real Kafka and ClickHouse', () => {
   const id = unique('slo_cnt');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upgradeSyncSloYaml } from '../support/slo-fixtures.ts';
 import type { Admin, Message, Producer } from 'kafkajs';
 import { parseConfigText } from '../../src/config/load.ts';
 import { Seamwatch } from '../../src/app.ts';
@@ -19,14 +20,7 @@ const RUNS = 3_600;
 const lateRun = (i: number) => i >= 1_200 && i < 2_400 && i % 50 === 0;
 const LATE = Array.from({ length: RUNS }, (_, i) => i).filter(lateRun).length;
 
-const SLOS = `
-slos:
-  - name: upgrade-sync-5m
-    workflow: plan-upgrade
-    objective: 99.9%
-    window: 30d
-    indicator: { completed-within: 5m, steps: [invoice-updated, entitlement-activated] }
-`;
+const SLOS = upgradeSyncSloYaml('99.9%');
 
 /** Messages in event-time order, sliced so that a slow producer can play them like a live stream. */
 function stream(topics: ScenarioTopics): { topic: string; time: number; message: Message }[] {

@@ -1,29 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { DAY, HOUR, MINUTE, SUCCESS_SLO } from '../support/slo-fixtures.ts';
 import { Registry } from 'prom-client';
-import { defaultTiers } from '../../src/slo/burn-rate.ts';
 import { SloEngine } from '../../src/slo/engine.ts';
 import { SloMetrics } from '../../src/slo/metrics.ts';
-import type { MinuteCounts, SloAlertSignal, SloAlertSink, SloDefinition } from '../../src/slo/types.ts';
+import type { MinuteCounts, SloAlertSignal, SloAlertSink } from '../../src/slo/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { MemorySloStore } from '../support/memory-slo-store.ts';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-03-02T00:00:00Z');
 const M0 = T0 / MINUTE;
 const END = T0 + 6 * HOUR;
 
-const SLO: SloDefinition = {
-  name: 'upgrade-sync',
-  workflow: 'plan-upgrade',
-  owner: 'billing-platform',
-  objective: 0.99,
-  window: { kind: 'rolling', durationMs: 30 * DAY },
-  indicator: { kind: 'success-ratio' },
-  alerting: { tiers: defaultTiers(30 * DAY), minEvents: 20 },
-  origin: 'config',
-};
+const SLO = SUCCESS_SLO;
 
 /** Ten runs a minute from three days before T0 to END; half of them bad from T0 + 1h for 30 minutes. */
 function history(): MinuteCounts[] {

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTiers } from '../../src/slo/burn-rate.ts';
+import { DAY, HOUR, MINUTE, SUCCESS_SLO } from '../support/slo-fixtures.ts';
 import { cycleEnd, parseProgress, resumePoint, type SloProgress } from '../../src/slo/progress.ts';
-import type { SloDefinition } from '../../src/slo/types.ts';
+import { defaultTiers } from '../../src/slo/burn-rate.ts';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const AT = Date.parse('2026-03-02T12:00:00Z');
 
-const SLO: SloDefinition = {
-  name: 'upgrade-sync',
-  workflow: 'plan-upgrade',
-  owner: 'billing-platform',
-  objective: 0.99,
-  window: { kind: 'rolling', durationMs: 30 * DAY },
-  indicator: { kind: 'success-ratio' },
-  alerting: { tiers: defaultTiers(30 * DAY), minEvents: 20 },
-  origin: 'config',
-};
+const SLO = SUCCESS_SLO;
 
 describe('resumePoint: where a starting engine evaluates from, and what it takes as firing', () => {
   const cases: [string, SloProgress | undefined, ReadonlySet<string> | undefined, number, string[]][] = [

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Message, Producer } from 'kafkajs';
 import { parseConfigText } from '../../src/config/load.ts';
@@ -41,6 +44,19 @@ routes:
 api:
   tokens: [{ name: oncall-ana, env: SEAMWATCH_TEST_ONCALL_TOKEN }]
 `;
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The seamwatch command line as an operator runs it, against the running instance. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 interface ApiAlert {
   fingerprint: string;
@@ -180,6 +196,17 @@ describe('paging pause (the kill switch) on real Kafka, ClickHouse and a PagerDu
     } finally {
       await ch.shutdown();
     }
+  });
+
+  it('the CLI pauses a workflow under the named token, lists it, refuses without a token, resumes it and shows the audit', async () => {
+    const target = ['--url', h.url(''), '--token-env', 'SEAMWATCH_TEST_ONCALL_TOKEN'];
+    const paused = await cli(['pause', '--workflow', 'plan-upgrade', '--reason', 'INC-43 noisy deploy', '--for', '30m', ...target]);
+    expect(paused).toMatchObject({ code: 0, stdout: expect.stringMatching(/^paging paused for workflow plan-upgrade until \S+ \(by oncall-ana\); alerts are still recorded\n$/) });
+    expect((await cli(['pauses', ...target])).stdout).toMatch(/^workflow plan-upgrade: paused since \S+ by oncall-ana, until \S+ — INC-43 noisy deploy\n$/);
+    const noToken = await cli(['resume', '--workflow', 'plan-upgrade', '--url', h.url(''), '--token-env', 'SEAMWATCH_NO_SUCH_TOKEN']);
+    expect(noToken).toMatchObject({ code: 2, stderr: 'SEAMWATCH_NO_SUCH_TOKEN is not set: the control API needs the API token\n' });
+    expect(await cli(['resume', '--workflow', 'plan-upgrade', ...target])).toMatchObject({ code: 0, stdout: expect.stringContaining('paging resumed for workflow plan-upgrade') });
+    expect((await cli(['audit', '--since', '1h', ...target])).stdout.split('\n')[0]).toMatch(/ oncall-ana {2}resume {2}ok {2}\{"scope":"workflow","name":"plan-upgrade"\}$/);
   });
 });
 

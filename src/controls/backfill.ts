@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { AlertEngine } from '../alerts/engine.ts';
-import type { DetectorsConfig } from '../alerts/detectors/config.ts';
+import { DETECTOR_KINDS, type DetectorsConfig } from '../alerts/detectors/config.ts';
 import type { AlertChange, LifecycleOptions } from '../alerts/lifecycle/alert-book.ts';
 import type { AlertChangeRecord } from '../domain/alert-records.ts';
 import type { ControlStore } from '../domain/controls.ts';
@@ -102,7 +102,8 @@ export async function backfill(options: BackfillOptions, query: BackfillQuery, p
 
   if (!query.dryRun) {
     await store.write({ events: [], runs: output.runs, spans: output.spans, sloOutcomes: output.sloOutcomes, deadLetters: [] });
-    if (findings.length > 0) await store.writeAlertRecords({ changes: findings.map((c) => changeRecord(c, now)), notifications: [] });
+    const kinds = new Map(DETECTOR_KINDS.flatMap((kind) => config.detectors[kind].map((d) => [d.name, kind] as const)));
+    if (findings.length > 0) await store.writeAlertRecords({ changes: findings.map((c) => changeRecord(c, now, kinds)), notifications: [] });
     progress?.({ phase: 'written' });
   }
   return {
@@ -127,13 +128,13 @@ function maxDeadline(workflows: readonly WorkflowDefinition[]): number {
   return workflows.reduce((max, w) => Math.max(max, w.deadline), 0);
 }
 
-function changeRecord(change: AlertChange, now: number): AlertChangeRecord {
+function changeRecord(change: AlertChange, now: number, kinds: ReadonlyMap<string, string>): AlertChangeRecord {
   const { alert } = change;
   return {
     fingerprint: alert.fingerprint,
     kind: change.kind,
     detector: alert.labels['detector'] ?? '',
-    detectorKind: '',
+    detectorKind: kinds.get(alert.labels['detector'] ?? '') ?? '',
     team: alert.labels['team'] ?? '',
     severity: alert.labels['severity'] ?? '',
     workflow: alert.labels['workflow'] ?? '',

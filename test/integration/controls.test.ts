@@ -330,7 +330,7 @@ slos:
     // Recorded by the backfill (its row, written after it started, is the newest of that key),
     // and paged by nobody. (The live instance rebuilds its detectors' memory from the store at
     // start and may record the same historic problem; it does not page it either.)
-    expect(await count(`SELECT count() AS n FROM ${h.id}.alert_changes FINAL WHERE detector = 'double-invoice-update' AND kind = 'dropped' AND recorded_at_ms >= ${backfillStarted}`)).toBe(1);
+    expect(await count(`SELECT count() AS n FROM ${h.id}.alert_changes FINAL WHERE detector = 'double-invoice-update' AND detector_kind = 'duplicateEffects' AND kind = 'dropped' AND recorded_at_ms >= ${backfillStarted}`)).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(h.pagerDuty.accepted()).toEqual([]);
 

@@ -167,6 +167,14 @@ describe('paging pause (the kill switch) on real Kafka, ClickHouse and a PagerDu
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(h.pagerDuty.accepted()).toEqual([]);
     await h.caughtUp();
+    // Intake and the record go on: both invoices are stored, the alert's firing is a row.
+    const ch = store(h.id);
+    try {
+      expect(Number((await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${h.id}.events FINAL WHERE source = 'billing'`))[0]!.n)).toBe(2);
+      await waitFor('the firing recorded', async () => Number((await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${h.id}.alert_changes FINAL WHERE fingerprint = '${held.fingerprint}' AND kind = 'firing'`))[0]!.n) === 1, 10_000);
+    } finally {
+      await ch.shutdown();
+    }
 
     // The pause is rows in ClickHouse: a restarted instance (or any other) holds it too.
     await h.app.alertState.persistence.save();
@@ -189,12 +197,12 @@ describe('paging pause (the kill switch) on real Kafka, ClickHouse and a PagerDu
     const audit = (await h.call('GET', '/api/v1/audit?since=1h')).json.audit as { actor: string; action: string; outcome: string; args: Record<string, unknown> }[];
     expect(audit.map((a) => `${a.actor} ${a.action} ${a.outcome}`)).toEqual(['oncall-ana resume refused', 'api-token resume ok', 'oncall-ana pause ok', 'oncall-ana pause refused']);
     expect(audit[2]!.args).toMatchObject({ scope: 'team', name: 'billing-platform', reason: 'INC-42' });
-    const ch = store(h.id);
+    const audited = store(h.id);
     try {
-      const rows = await ch.rows<{ actor: string; action: string }>(`SELECT actor, action FROM ${h.id}.control_audit FINAL WHERE outcome = 'ok' ORDER BY at_ms`);
+      const rows = await audited.rows<{ actor: string; action: string }>(`SELECT actor, action FROM ${h.id}.control_audit FINAL WHERE outcome = 'ok' ORDER BY at_ms`);
       expect(rows).toEqual([{ actor: 'oncall-ana', action: 'pause' }, { actor: 'api-token', action: 'resume' }]);
     } finally {
-      await ch.shutdown();
+      await audited.shutdown();
     }
   });
 

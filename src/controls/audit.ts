@@ -33,8 +33,20 @@ export class AuditTrail {
   async record(actor: string, action: string, args: unknown, outcome: AuditRecord['outcome'], detail = ''): Promise<AuditRecord> {
     const record: AuditRecord = { id: (this.options.newId ?? randomUUID)(), at: this.now(), actor, action, args: JSON.stringify(args ?? {}), outcome, detail };
     this.options.logger.info({ audit: record.id, actor, action, args: record.args, outcome, detail }, 'control action');
-    await this.options.store.writeAudit(record);
+    await this.write(record);
     return record;
+  }
+
+  /**
+   * The action is done by the time it is audited: a row the store refuses does not undo it or
+   * fail its answer. The log line above stays the record, and the failure is logged as an error.
+   */
+  private async write(record: AuditRecord): Promise<void> {
+    try {
+      await this.options.store.writeAudit(record);
+    } catch (error) {
+      this.options.logger.error({ err: error, audit: record.id, actor: record.actor, action: record.action, outcome: record.outcome }, 'audit row not written (the log line is the record)');
+    }
   }
 
   /** Records an action as started; `end` records how it ended. */
@@ -46,7 +58,7 @@ export class AuditTrail {
         // At least a millisecond later, so the end row always wins over the start row.
         const at = Math.max(this.now(), started.at + 1);
         this.options.logger.info({ audit: started.id, actor, action, outcome, detail }, 'control action ended');
-        await this.options.store.writeAudit({ ...started, at, outcome, detail });
+        await this.write({ ...started, at, outcome, detail });
       },
     };
   }

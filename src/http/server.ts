@@ -91,6 +91,7 @@ export class HttpServer {
         registry: silences,
         token: this.options.apiToken,
         ...(this.options.apiTokens ? { tokens: this.options.apiTokens } : {}),
+        ...(this.options.controls ? { audit: (actor: string, action: string, args: unknown) => this.options.controls!.audit.record(actor, action, args, 'ok') } : {}),
         ...(this.options.apiTokenEnv ? { tokenEnv: this.options.apiTokenEnv } : {}),
         now,
         logger: this.options.logger,

@@ -19,6 +19,8 @@ export interface SilenceRoutesOptions {
   logger?: Logger;
   /** Largest JSON body taken (express.json's `limit`). Default 64kb. */
   bodyLimit?: string;
+  /** Records a change as a control action under the token's name (the controls' audit trail). */
+  audit?: (actor: string, action: string, args: unknown) => Promise<unknown>;
 }
 
 const STATES: readonly SilenceState[] = ['active', 'pending', 'expired'];
@@ -56,17 +58,18 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     res.json(silenceView(silence, now()));
   });
 
-  app.post(BASE, ...mutation, (req: Request, res: Response) => {
+  app.post(BASE, ...mutation, async (req: Request, res: Response) => {
     const at = now();
     const body = readSilenceBody(req.body, at);
     if (!body.ok) return invalid(res, body.problems);
     const result = registry.create(body.input, at);
     if (!result.ok) return invalid(res, result.problems);
     options.logger?.info(logFields(result.silence), 'silence created');
+    await options.audit?.(String(res.locals['actor']), 'silence-create', logFields(result.silence));
     res.status(201).location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json(silenceView(result.silence, at));
   });
 
-  app.put(`${BASE}/:id`, ...mutation, (req: Request<{ id: string }>, res: Response) => {
+  app.put(`${BASE}/:id`, ...mutation, async (req: Request<{ id: string }>, res: Response) => {
     const at = now();
     const current = registry.get(req.params.id);
     if (!current) return notFound(res, req.params.id);
@@ -78,10 +81,11 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     if (!result.ok) return invalid(res, result.problems);
     const replaced = result.silence.id !== current.id;
     options.logger?.info({ ...logFields(result.silence), ...(replaced ? { replaced: current.id } : {}) }, replaced ? 'silence replaced' : 'silence updated');
+    await options.audit?.(String(res.locals['actor']), 'silence-update', { ...logFields(result.silence), ...(replaced ? { replaced: current.id } : {}) });
     res.location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json(silenceView(result.silence, at));
   });
 
-  app.delete(`${BASE}/:id`, requireToken, (req: Request<{ id: string }>, res: Response) => {
+  app.delete(`${BASE}/:id`, requireToken, async (req: Request<{ id: string }>, res: Response) => {
     const at = now();
     const current = registry.get(req.params.id);
     if (!current) return notFound(res, req.params.id);
@@ -91,6 +95,7 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
       return;
     }
     options.logger?.info(logFields(result.silence), 'silence expired');
+    await options.audit?.(String(res.locals['actor']), 'silence-expire', logFields(result.silence));
     res.json(silenceView(result.silence, at));
   });
 

@@ -14,6 +14,7 @@ import { sourceSchema } from '../../src/collectors/config.ts';
 import { parseSince, readPauseBody } from '../../src/http/control-routes.ts';
 import { apiSchema, resolveTokens } from '../../src/http/config.ts';
 import { HttpServer } from '../../src/http/server.ts';
+import { SilenceRegistry } from '../../src/alerts/silences/silence-store.ts';
 import type { Store } from '../../src/domain/store.ts';
 import { backfillReportLines, replayReportLines, scopeOf } from '../../src/cli/control-client.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -145,6 +146,17 @@ describe('the audit trail', () => {
     now = T0 + 5;
     expect(await trail.record('bob', 'pause', { name: 'billing' }, 'refused', 'bad name')).toMatchObject({ actor: 'bob', args: '{"name":"billing"}', outcome: 'refused' });
   });
+
+  it('does not fail an action that is done when the store refuses its row: the log line stays the record', async () => {
+    const lines: string[] = [];
+    const logger = (await import('pino')).default({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const trail = new AuditTrail({ store: { writeAudit: async () => Promise.reject(new Error('ClickHouse down')) }, logger, now: () => T0, newId: () => 'id-9' });
+    await expect(trail.record('ana', 'resume', { name: 'billing' }, 'ok')).resolves.toMatchObject({ id: 'id-9' });
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; actor: string })).toMatchObject([
+      { msg: 'control action', actor: 'ana' },
+      { msg: 'audit row not written (the log line is the record)', actor: 'ana' },
+    ]);
+  });
 });
 
 describe('dead-letter replay (decide and count)', () => {
@@ -246,6 +258,7 @@ describe('the control API over HTTP (in-memory rows)', () => {
       alerts: { alerts: () => [alert('a', { team: 'billing' }), alert('b', { team: 'support' })] },
       apiToken: 'plain',
       apiTokens: [{ name: 'ana', value: 'ana-secret' }],
+      silences: new SilenceRegistry(),
       now: () => T0,
       controls: { pauses, audit: new AuditTrail({ store: rows, logger: silentLogger(), now: () => T0 }), store: { audit: async () => rows.audits }, known: { team: ['billing', 'support'], workflow: [] } },
     });
@@ -258,7 +271,7 @@ describe('the control API over HTTP (in-memory rows)', () => {
     return { rows, call };
   }
 
-  it('pauses under the token\'s name, shows it on the alerts it covers, resumes, and refuses without a token', async () => {
+  it('pauses under the token\'s name, shows it on the alerts it covers, resumes, refuses without a token, and audits silence changes too', async () => {
     const { rows, call } = await setUp();
     expect((await call('POST', '/api/v1/pauses', { scope: 'team', name: 'billing', reason: 'INC-9' })).status).toBe(401);
     expect((await call('POST', '/api/v1/pauses', { scope: 'team', name: 'billing', reason: 'INC-9' }, 'wrong')).status).toBe(401);
@@ -271,7 +284,10 @@ describe('the control API over HTTP (in-memory rows)', () => {
     ]);
     expect((await call('DELETE', '/api/v1/pauses/team/billing', undefined, 'plain')).body).toMatchObject({ by: 'api-token', active: false });
     expect((await call('GET', '/api/v1/alerts')).body.pauses).toEqual([]);
-    expect(rows.audits.map((a) => `${a.actor} ${a.action} ${a.outcome}`)).toEqual(['ana pause ok', 'api-token resume ok']);
+    const silence = await call('POST', '/api/v1/silences', { matchers: ['team="billing"'], duration: '1h', createdBy: 'ana@example.com', comment: 'deploy' }, 'ana-secret');
+    expect(silence.status).toBe(201);
+    expect((await call('DELETE', `/api/v1/silences/${silence.body.id}`, undefined, 'plain')).status).toBe(200);
+    expect(rows.audits.map((a) => `${a.actor} ${a.action} ${a.outcome}`)).toEqual(['ana pause ok', 'api-token resume ok', 'ana silence-create ok', 'api-token silence-expire ok']);
     expect(rows.pauses.map((p) => p.paused)).toEqual([true, false]);
   });
 });

@@ -4,6 +4,7 @@ import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from 
 import type { Counts, MinuteCounts } from './slo-counts.ts';
 import type { AlertRecords, SloDefinitionRecord } from './alert-records.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from './week-stats.ts';
+import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from './browse.ts';
 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
@@ -62,6 +63,12 @@ export interface Store {
    */
   eventTimeReached(partitions: number[] | null): Promise<number | null>;
   trace(correlationId: string): Promise<Trace>;
+  /** Runs by workflow, state and start time, each once at its newest version, newest start first. */
+  runs(query: RunQuery): Promise<RunPage>;
+  /** Dead letters by topic, reason and time, each message once, newest first. */
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
+  /** The newest verdict of each of these SLOs on each of these runs: where a run counted. */
+  runSloVerdicts(runIds: readonly string[], slos: readonly string[]): Promise<RunSloVerdict[]>;
   /** Per-minute good/total counts of each SLO over its range (minutes with no runs are absent). */
   sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>>;
   /** Good/total summed over each SLO's range. */

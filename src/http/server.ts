@@ -9,6 +9,10 @@ import type { AlertEngine } from '../alerts/engine.ts';
 import { silencedBy } from '../alerts/silences/silence.ts';
 import type { SilenceRegistry } from '../alerts/silences/silence-store.ts';
 import { addSilenceRoutes } from './silence-routes.ts';
+import { addBrowseRoutes } from './browse-routes.ts';
+import { bearerTokenGuard } from './api-token.ts';
+import { addWebView } from './web-view.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -30,6 +34,14 @@ export interface HttpServerOptions {
   now?: () => number;
   /** The weekly scorecard page of a team (HTML), or undefined for an unknown team; the root wires it. */
   scorecardPage?: (week: string, team: string) => Promise<{ status: number; html: string }>;
+  /** Workflow definitions, for the runs and trace pages (step order, deadline). */
+  workflows?: readonly WorkflowDefinition[];
+  /** The receivers an alert with these labels is routed to (the routing tree); without routes, none. */
+  receiversFor?: (labels: Readonly<Record<string, string>>) => string[];
+  /** `api.protectReads`: every /api/v1 read and the scorecard pages need the API token too. */
+  protectReads?: boolean;
+  /** Folder of the built web view (default web/dist of the project). */
+  webRoot?: string;
 }
 
 /** /metrics, /healthz, /readyz, traces, SLOs, alerts and the silences API. */
@@ -59,13 +71,22 @@ export class HttpServer {
       const consuming = ready();
       res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming });
     });
-    app.get('/api/v1/traces/:correlationId', async (req: Request<{ correlationId: string }>, res) => {
-      const trace = await store.trace(req.params.correlationId);
-      if (trace.runs.length === 0 && trace.events.length === 0) {
-        res.status(404).json({ error: `no events for correlation ID "${req.params.correlationId}"` });
-        return;
-      }
-      res.json(trace);
+    addWebView(app, this.options.webRoot);
+    if (this.options.protectReads) {
+      const guard = bearerTokenGuard(this.options.apiToken, this.options.apiTokenEnv ?? 'SEAMWATCH_API_TOKEN', 'reads need the API token (api.protectReads)');
+      // Reads only: mutations have their own check. A browser following a trace link is sent to the page, which asks for the token.
+      app.use(['/api/v1', '/scorecards'], (req, res, next) => {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+        if (req.baseUrl === '/api/v1' && req.path.startsWith('/traces/') && req.accepts(['json', 'html']) === 'html') return next();
+        guard(req, res, next);
+      });
+    }
+    const now = this.options.now ?? Date.now;
+    addBrowseRoutes(app, {
+      store,
+      workflows: this.options.workflows ?? [],
+      slos: () => this.options.slo?.definitions.map((s) => s.name) ?? [],
+      now,
     });
     if (this.options.slo) addSloRoutes(app, this.options.slo, store);
     const { scorecardPage } = this.options;
@@ -77,8 +98,7 @@ export class HttpServer {
         res.status(page.status).type('html').send(page.html);
       });
     }
-    const { alerts, silences } = this.options;
-    const now = this.options.now ?? Date.now;
+    const { alerts, silences, receiversFor } = this.options;
     if (silences) {
       addSilenceRoutes(app, {
         registry: silences,
@@ -105,6 +125,8 @@ export class HttpServer {
             endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : null,
             // Why an alert is quiet: the active silences that match it now.
             silencedBy: silencedBy(active, a.labels, at),
+            // Who it pages: the receivers its labels route to (before silences and inhibition).
+            receivers: receiversFor?.(a.labels) ?? [],
           })),
         });
       });

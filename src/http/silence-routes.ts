@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { SilenceRegistry } from '../alerts/silences/silence-store.ts';
 import { listSilences } from '../alerts/silences/silence-book.ts';
 import { silenceState, type SilenceState } from '../alerts/silences/silence.ts';
 import { readSilenceBody, silenceView, type DefaultStart } from './silence-body.ts';
+import { bearerTokenGuard } from './api-token.ts';
 
 export interface SilenceRoutesOptions {
   registry: SilenceRegistry;
@@ -30,22 +30,8 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
   const { registry } = options;
   const now = options.now ?? Date.now;
   const tokenEnv = options.tokenEnv ?? 'SEAMWATCH_API_TOKEN';
-  const expected = options.token ? digest(options.token) : undefined;
-  if (!expected) options.logger?.warn({ tokenEnv }, `silences API is read-only: ${tokenEnv} is not set`);
-
-  const requireToken = (req: Request, res: Response, next: NextFunction) => {
-    if (!expected) {
-      res.status(503).json({ error: `silences are read-only: set ${tokenEnv}` });
-      return;
-    }
-    const match = /^Bearer +(\S+) *$/i.exec(req.get('authorization') ?? '');
-    // Hashing first gives equal lengths, so timingSafeEqual neither throws nor leaks the length.
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      res.status(401).set('WWW-Authenticate', 'Bearer realm="seamwatch"').json({ error: match ? 'invalid bearer token' : 'authorization required: Authorization: Bearer <token>' });
-      return;
-    }
-    next();
-  };
+  if (!options.token) options.logger?.warn({ tokenEnv }, `silences API is read-only: ${tokenEnv} is not set`);
+  const requireToken = bearerTokenGuard(options.token, tokenEnv, 'silences are read-only');
   // After the token check, so nobody without it gets a body parsed.
   const json = express.json({ limit: options.bodyLimit ?? '64kb' });
   const mutation = [requireToken, json];
@@ -112,10 +98,6 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     else if ((typeof type === 'string' && type.startsWith('encoding.')) || type === 'charset.unsupported') res.status(415).json({ error: 'body: unsupported encoding' });
     else next(error);
   });
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }
 
 function notFound(res: Response, id: string): void {

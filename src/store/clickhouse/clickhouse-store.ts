@@ -13,6 +13,8 @@ import { ident, int, list, quote } from './sql.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from '../../domain/week-stats.ts';
 import * as week from './week-queries.ts';
 import * as slo from './slo-queries.ts';
+import * as browse from './browse-queries.ts';
+import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from '../../domain/browse.ts';
 import { appendAll } from '../../base/append.ts';
 import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
@@ -288,6 +290,18 @@ export class ClickHouseStore implements Store {
       spans: spans.map(spanFromRow).sort((a, b) => a.startAt - b.startAt || a.endAt - b.endAt),
       events: events.map(eventRecordFromRow),
     };
+  }
+
+  runs(query: RunQuery): Promise<RunPage> {
+    return browse.runs((q) => this.rows(q), this.table('runs'), RUN_COLUMNS, query);
+  }
+
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    return browse.deadLetters((q) => this.rows(q), this.table('dead_letters'), query);
+  }
+
+  runSloVerdicts(runIds: readonly string[], slos: readonly string[]): Promise<RunSloVerdict[]> {
+    return browse.runSloVerdicts((q) => this.rows(q), this.table('slo_run_outcomes'), runIds, slos);
   }
 
   async eventsOfTypes(types: readonly { source: string; type: string }[], partitions: number[] | null, since: number): Promise<WorkflowEvent[]> {

@@ -82,7 +82,7 @@ export function RunsPage(props: { query: URLSearchParams }) {
                     <td class="wrap">
                       <Link href={traceHref(r.correlationId)}>{r.correlationId}</Link>
                     </td>
-                    <td>
+                    <td class="nowrap">
                       <StateBadge state={r.state} />
                       {r.deadlineMissed && r.state === 'completed' && <Badge kind="warn">late</Badge>}
                     </td>

@@ -19,7 +19,7 @@ export const WEB_VIEW_CSP =
 /** Serves the built web view: the page shell at each page path, its script and styles under /assets. */
 export function addWebView(app: Express, root: string = DEFAULT_WEB_ROOT): void {
   const index = join(root, 'index.html');
-  app.use('/assets', express.static(join(root, 'assets'), { fallthrough: false, index: false, cacheControl: true, maxAge: 0 }));
+  app.use('/assets', express.static(join(root, 'assets'), { index: false, maxAge: 0 }));
   app.get(PAGES, (_req, res) => {
     res.set('Content-Security-Policy', WEB_VIEW_CSP);
     res.set('X-Content-Type-Options', 'nosniff');

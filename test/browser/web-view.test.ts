@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebView } from '../../web/build.ts';
 import { number, percent } from '../../web/src/format.ts';
 import { launchChromium } from '../support/chromium.ts';
+import { WEB_VIEW_CSP } from '../../src/http/web-view.ts';
 import { HOSTILE, RETRIED_LATE, UPGRADES, startWebSeed, type WebSeed } from '../support/web-seed.ts';
 
 /**
@@ -97,6 +98,16 @@ describe('the web view in headless Chromium', () => {
     const png = await page.screenshot({ fullPage });
     await sharp(png).png({ palette: true, compressionLevel: 9 }).toFile(join(shots, `web-${name}.png`));
   };
+
+  it('serves each page path the same shell under a policy that allows script only from seamwatch', async () => {
+    for (const path of ['/', '/slos/upgrade-sync-5m', '/alerts', `/trace/${encodeURIComponent(HOSTILE.correlationId)}`, '/runs', '/dead-letters']) {
+      const res = await fetch(`${seed.base}${path}`);
+      expect([path, res.status, res.headers.get('content-security-policy')]).toEqual([path, 200, WEB_VIEW_CSP]);
+      expect(await res.text()).toContain('<script type="module" src="/assets/app.js"></script>');
+    }
+    expect((await fetch(`${seed.base}/assets/app.js`)).headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
+    expect((await fetch(`${seed.base}/assets/nope.js`)).status).toBe(404);
+  });
 
   it('lists every SLO with the API\'s SLI, objective, budget left and firing tiers', async () => {
     const { page, problems, answer } = await open('/', '[data-testid=slo-table]', '/api/v1/slos');

@@ -1,6 +1,6 @@
 import type { DeadLetter } from './dead-letter.ts';
 import type { WorkflowEvent } from './event.ts';
-import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
+import type { EventRecord, RedeliveryRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
 import type { Counts, MinuteCounts } from './slo-counts.ts';
 import type { AlertRecords, SloDefinitionRecord } from './alert-records.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from './week-stats.ts';
@@ -9,6 +9,8 @@ import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
   deadLetters: DeadLetter[];
+  /** Events delivered again and dropped by the stitcher, for traces to show. */
+  redeliveries?: RedeliveryRecord[];
 }
 
 /** What a restarted or newly assigned instance needs to rebuild its open runs. */
@@ -41,6 +43,8 @@ export interface Trace {
   runs: RunRecord[];
   spans: SpanRecord[];
   events: EventRecord[];
+  /** Deliveries of these events after the first, oldest first. */
+  redeliveries: RedeliveryRecord[];
 }
 
 /** A minute range of one SLO's counts: [fromMinute, toMinute). */
@@ -104,5 +108,5 @@ export interface Store {
 }
 
 export function batchRows(batch: StoreBatch): number {
-  return batch.events.length + batch.runs.length + batch.spans.length + batch.deadLetters.length + batch.sloOutcomes.length;
+  return batch.events.length + batch.runs.length + batch.spans.length + batch.deadLetters.length + batch.sloOutcomes.length + (batch.redeliveries?.length ?? 0);
 }

@@ -197,7 +197,7 @@ describe('the web view in headless Chromium', () => {
     await page.close();
   });
 
-  it('draws every step of a run as a bar on the time axis, with the deadline, the retried 429 and the SLO verdict', async () => {
+  it('draws every step of a run as a bar on the time axis, with the deadline, the retried 429, the redelivered webhook and the SLO verdict', async () => {
     const trace = await api<{ runs: ApiRun[]; spans: { runId: string; step: string; status: string }[]; sloVerdicts: { slo: string; good: boolean }[] }>(`/api/v1/traces/${RETRIED_LATE}`);
     const { page, problems } = await open(`/trace/${RETRIED_LATE}`, '[data-testid=waterfall]');
     const run = trace.runs[0]!;
@@ -212,6 +212,10 @@ describe('the web view in headless Chromium', () => {
     // The 429 before the invoice was updated is a failed attempt on that step's row.
     expect(await page.locator('.wf-row[data-step=invoice-updated] [data-mark=failed-attempt]').count()).toBe(1);
     expect(await page.locator('.wf-row[data-step=invoice-updated]').textContent()).toContain('1 retry');
+    // The invoice webhook came twice: the copy was dropped, and the trace says so.
+    expect(await page.locator('.wf-row[data-step=invoice-updated] [data-mark=redelivery]').count()).toBe(1);
+    expect(await page.locator('.wf-row[data-step=invoice-updated]').textContent()).toContain('1 redelivery');
+    expect(await page.locator(`[data-testid=events] tr[data-event="inv-${RETRIED_LATE}"]`).textContent()).toContain('delivered 2×');
     // Entitlement came 7 minutes after the trigger: past the 5-minute deadline line.
     expect(await page.locator('.wf-row[data-step=entitlement-activated]').textContent()).toContain('after deadline');
     const deadline = await page.locator('[data-testid=deadline]').boundingBox();

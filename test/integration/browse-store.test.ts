@@ -106,6 +106,20 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('browsing runs,
     expect((await ch.deadLetters({ from: T0, to: T0 + 10 * M, limit: 10, topic: HOSTILE })).total).toBe(0);
   });
 
+  it('keeps each redelivery once per origin and gives a trace its redeliveries', async () => {
+    const empty = { events: [], runs: [], spans: [], deadLetters: [], sloOutcomes: [] };
+    const again = (offset: string, receivedAt: number) => ({ correlationId: HOSTILE, source: 'billing', eventId: 'inv-1', origin: { topic: 'http:billing', partition: 0, offset }, receivedAt });
+    await ch.write({ ...empty, redeliveries: [again('200', T0 + 2 * M), again('100', T0 + M)] });
+    // The same message read again after a restart: the same origin, still one row.
+    await ch.write({ ...empty, redeliveries: [again('100', T0 + 3 * M)] });
+    const trace = await ch.trace(HOSTILE);
+    expect(trace.redeliveries.map((r) => [r.eventId, r.origin.offset])).toEqual([
+      ['inv-1', '100'],
+      ['inv-1', '200'],
+    ]);
+    expect((await ch.trace('c-1')).redeliveries).toEqual([]);
+  });
+
   it('gives the newest verdict of each asked SLO on each asked run', async () => {
     const verdicts = await ch.runSloVerdicts(['plan-upgrade:c-2', 'plan-upgrade:c-4', 'plan-upgrade:c-6'], ['upgrade-sync-5m']);
     expect(verdicts).toEqual([

@@ -60,6 +60,16 @@ describe('the trace waterfall layout', () => {
     expect(invoice.marks).toEqual([expect.objectContaining({ kind: 'failed-attempt', time: T0 + 5 * S, title: 'billing invoice.update_failed — 429 (rate_limited)' })]);
   });
 
+  it('puts a redelivered event on the row of the step it repeats, at that event\'s time', () => {
+    const again = { correlationId: 'c-1', source: 'billing', eventId: 'e2', origin: { topic: 'http:billing', partition: 0, offset: '9' }, receivedAt: T0 + 60 * M };
+    const stray = { ...again, eventId: 'unknown' };
+    const w = layoutWaterfall(run(), spans, events, WORKFLOW, [again, stray]);
+    const invoice = w.rows[1]!;
+    expect(invoice.redeliveries).toBe(1);
+    expect(invoice.marks.filter((m) => m.kind === 'redelivery')).toEqual([expect.objectContaining({ time: T0 + 25 * S, at: (25 * S) / (w.end - w.start) })]);
+    expect(w.rows.filter((r) => r !== invoice).every((r) => r.redeliveries === 0)).toBe(true);
+  });
+
   it('draws a required step never done as a missing row up to the deadline', () => {
     const open = run({ state: 'deadline_missed', completedAt: 0, missingSteps: ['entitlement-activated'] });
     const w = layoutWaterfall(open, spans.slice(0, 2), events.slice(0, 3), WORKFLOW);

@@ -1,9 +1,9 @@
-import type { EventRecord, RunRecord, RunState, SpanRecord } from '../../src/domain/records.ts';
+import type { EventRecord, RedeliveryRecord, RunRecord, RunState, SpanRecord } from '../../src/domain/records.ts';
 import type { WorkflowDefinition } from '../../src/domain/workflow.ts';
 
 /** The JSON API as the web view reads it. Only types are shared with the server; all data comes over HTTP. */
 
-export type { EventRecord, RunRecord, RunState, SpanRecord, WorkflowDefinition };
+export type { EventRecord, RedeliveryRecord, RunRecord, RunState, SpanRecord, WorkflowDefinition };
 
 export interface BurnRateView {
   tier: string;
@@ -88,6 +88,7 @@ export interface TraceView {
   runs: RunRecord[];
   spans: SpanRecord[];
   events: EventRecord[];
+  redeliveries: RedeliveryRecord[];
   sloVerdicts: RunSloVerdict[];
 }
 

@@ -1,4 +1,4 @@
-import type { EventRecord, RunRecord, SpanRecord, WorkflowDefinition } from './api.ts';
+import type { EventRecord, RedeliveryRecord, RunRecord, SpanRecord, WorkflowDefinition } from './api.ts';
 
 /**
  * The waterfall of one run, laid out as data: rows of bars and marks on a time axis that starts
@@ -9,7 +9,7 @@ export interface Mark {
   /** Position on the axis, 0..1. */
   at: number;
   time: number;
-  kind: 'failed-attempt' | 'attempt';
+  kind: 'failed-attempt' | 'attempt' | 'redelivery';
   title: string;
 }
 
@@ -29,6 +29,8 @@ export interface WaterfallRow {
   /** Every event of this step besides the one that decided it: earlier failures and retries. */
   marks: Mark[];
   retries: number;
+  /** Deliveries of this step's events after the first (dropped by seamwatch, shown for the record). */
+  redeliveries: number;
   late: boolean;
 }
 
@@ -70,7 +72,7 @@ function stepOf(event: EventRecord, workflow: WorkflowDefinition | undefined): {
   return undefined;
 }
 
-export function layoutWaterfall(run: RunRecord, spans: readonly SpanRecord[], events: readonly EventRecord[], workflow: WorkflowDefinition | undefined): Waterfall {
+export function layoutWaterfall(run: RunRecord, spans: readonly SpanRecord[], events: readonly EventRecord[], workflow: WorkflowDefinition | undefined, redeliveries: readonly RedeliveryRecord[] = []): Waterfall {
   const own = spans.filter((s) => s.runId === run.runId).sort((a, b) => a.endAt - b.endAt || (a.kind === 'trigger' ? -1 : 1));
   const attempts = new Map<string, { event: EventRecord; failed: boolean }[]>();
   for (const e of events) {
@@ -78,6 +80,17 @@ export function layoutWaterfall(run: RunRecord, spans: readonly SpanRecord[], ev
     if (!found) continue;
     const failed = found.failed || Boolean(e.error.code || e.error.class);
     attempts.set(found.step, [...(attempts.get(found.step) ?? []), { event: e, failed }]);
+  }
+  // A redelivery is drawn on the row of the event it repeats, at the event's own time (its
+  // arrival is wall-clock time, not on this axis).
+  const stepOfEvent = new Map<string, { step: string; time: number }>();
+  for (const s of own) stepOfEvent.set(`${s.source}\u0000${s.eventId}`, { step: s.kind === 'trigger' ? 'trigger' : s.step, time: s.endAt });
+  for (const [step, list] of attempts) for (const a of list) stepOfEvent.set(`${a.event.source}\u0000${a.event.id}`, { step, time: a.event.time });
+  const again = new Map<string, { time: number; title: string }[]>();
+  for (const r of redeliveries) {
+    const of = stepOfEvent.get(`${r.source}\u0000${r.eventId}`);
+    if (!of) continue;
+    again.set(of.step, [...(again.get(of.step) ?? []), { time: of.time, title: `${r.source} ${r.eventId} delivered again (${r.origin.topic} ${r.origin.partition}/${r.origin.offset})` }]);
   }
   const times = [run.startedAt, run.deadlineAt, ...own.map((s) => s.endAt), ...[...attempts.values()].flat().map((a) => a.event.time)].filter((t) => t > 0);
   const start = Math.min(...times);
@@ -102,8 +115,12 @@ export function layoutWaterfall(run: RunRecord, spans: readonly SpanRecord[], ev
       sinceTriggerMs: s.sinceTriggerMs,
       errorClass: s.errorClass,
       errorCode: s.errorCode,
-      marks: others.map((a) => ({ at: pos(a.event.time), time: a.event.time, kind: a.failed ? 'failed-attempt' : 'attempt', title: markTitle(a.event) })),
+      marks: [
+        ...others.map((a) => ({ at: pos(a.event.time), time: a.event.time, kind: a.failed ? ('failed-attempt' as const) : ('attempt' as const), title: markTitle(a.event) })),
+        ...(again.get(stepName) ?? []).map((r) => ({ at: pos(r.time), time: r.time, kind: 'redelivery' as const, title: r.title })),
+      ],
       retries: others.length,
+      redeliveries: again.get(stepName)?.length ?? 0,
       late: s.kind === 'step' && s.endAt > run.deadlineAt,
     };
   });
@@ -112,7 +129,7 @@ export function layoutWaterfall(run: RunRecord, spans: readonly SpanRecord[], ev
     if (drawn.has(name)) continue;
     const source = workflow?.steps.find((s) => s.name === name)?.source ?? '';
     const marks = (attempts.get(name) ?? []).map((a) => ({ at: pos(a.event.time), time: a.event.time, kind: a.failed ? ('failed-attempt' as const) : ('attempt' as const), title: markTitle(a.event) }));
-    rows.push({ step: name, kind: 'missing', source, status: 'missing', from: pos(run.startedAt), to: pos(run.deadlineAt), startAt: run.startedAt, endAt: run.deadlineAt, sinceTriggerMs: 0, errorClass: '', errorCode: '', marks, retries: Math.max(0, marks.length - 1), late: false });
+    rows.push({ step: name, kind: 'missing', source, status: 'missing', from: pos(run.startedAt), to: pos(run.deadlineAt), startAt: run.startedAt, endAt: run.deadlineAt, sinceTriggerMs: 0, errorClass: '', errorCode: '', marks, retries: Math.max(0, marks.length - 1), redeliveries: 0, late: false });
   }
   const span = end - start;
   const step = TICK_STEPS.find((s) => span / s <= 6) ?? TICK_STEPS[TICK_STEPS.length - 1]!;

@@ -56,7 +56,7 @@ function TraceSearch(props: { value: string }) {
 function RunTrace(props: { run: RunRecord; trace: TraceView; workflow: WorkflowDefinition | undefined }) {
   const { run, trace, workflow } = props;
   const verdicts = trace.sloVerdicts.filter((v) => v.runId === run.runId);
-  const w = layoutWaterfall(run, trace.spans, trace.events, workflow);
+  const w = layoutWaterfall(run, trace.spans, trace.events, workflow, trace.redeliveries);
   return (
     <article class="run" data-run={run.runId}>
       <h2>
@@ -118,6 +118,7 @@ function RunTrace(props: { run: RunRecord; trace: TraceView; workflow: WorkflowD
         <span><i class="lg-bar" /> step, from the step before</span>
         <span><i class="lg-failed" /> failed step</span>
         <span><i class="lg-attempt" /> failed attempt (retried)</span>
+        <span><i class="lg-redelivery" /> delivered again (dropped)</span>
         <span><i class="lg-missing" /> required step not done</span>
         <span><i class="lg-deadline" /> deadline</span>
       </div>
@@ -155,6 +156,11 @@ function WaterfallLine(props: { row: WaterfallRow }) {
               {row.retries} retr{row.retries === 1 ? 'y' : 'ies'}
             </Badge>
           )}
+          {row.redeliveries > 0 && (
+            <Badge kind="neutral" title="the same event delivered again; seamwatch dropped the copies">
+              {row.redeliveries} redeliver{row.redeliveries === 1 ? 'y' : 'ies'}
+            </Badge>
+          )}
           {row.late && <Badge kind="warn">after deadline</Badge>}
         </div>
       </div>
@@ -187,7 +193,9 @@ function EventsTable(props: { trace: TraceView }) {
           </tr>
         </thead>
         <tbody>
-          {props.trace.events.map((e) => (
+          {props.trace.events.map((e) => {
+            const again = props.trace.redeliveries.filter((r) => r.source === e.source && r.eventId === e.id).length;
+            return (
             <tr data-event={e.id}>
               <td class="nowrap">{time(e.time)}</td>
               <td>
@@ -198,13 +206,15 @@ function EventsTable(props: { trace: TraceView }) {
                 <div class="muted">
                   {e.origin.topic} / {e.origin.partition} / {e.origin.offset}
                 </div>
+                {again > 0 && <Badge kind="neutral">delivered {again + 1}×</Badge>}
               </td>
               <td class="wrap">{[e.error.class, e.error.code, e.error.message].filter(Boolean).join(' — ') || <span class="muted">—</span>}</td>
               <td class="wrap">
                 <code class="data">{e.data.length > DATA_PREVIEW ? `${e.data.slice(0, DATA_PREVIEW)}…` : e.data}</code>
               </td>
             </tr>
-          ))}
+            );
+          })}
         </tbody>
       </table>
     </>

@@ -44,7 +44,7 @@ export interface HttpServerOptions {
   webRoot?: string;
 }
 
-/** /metrics, /healthz, /readyz, traces, SLOs, alerts and the silences API. */
+/** /metrics, /healthz, /readyz, the web view, traces, runs, dead letters, SLOs, alerts and the silences API. */
 export class HttpServer {
   private readonly options: HttpServerOptions;
   private server: Server | undefined;

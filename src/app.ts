@@ -15,7 +15,7 @@ import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
-import { buildRoutingTree } from './alerts/routing/tree.ts';
+import { buildRoutingTree, matchRoutes } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
 import { PartitionedAlertState } from './alerts/partition-state.ts';
 import { SilenceRegistry } from './alerts/silences/silence-store.ts';
@@ -246,6 +246,9 @@ export class Seamwatch {
       silences: this.silences,
       apiToken: process.env[config.api.tokenEnv],
       apiTokenEnv: config.api.tokenEnv,
+      protectReads: config.api.protectReads,
+      workflows: config.workflows,
+      receiversFor: receiversFor(config),
       ...config.http,
       registry: this.registry,
       store: this.store,
@@ -291,6 +294,13 @@ export class Seamwatch {
     })();
     return this.stopping;
   }
+}
+
+/** The receivers alerts with these labels are routed to, as the web view's alerts page shows them. */
+function receiversFor(config: SeamwatchConfig): ((labels: Readonly<Record<string, string>>) => string[]) | undefined {
+  if (!config.routes) return undefined;
+  const tree = buildRoutingTree(config.routes);
+  return (labels) => [...new Set(matchRoutes(tree, labels).map((r) => r.options.receiver).filter((r) => r !== ''))];
 }
 
 /** seamwatch's address as people reach it, taken from the trace links' base. */

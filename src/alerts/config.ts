@@ -16,8 +16,8 @@ export const alertingSchema = z
      * reads last week's incidents from the alert state.
      */
     resolvedRetention: durationSchema().default(14 * 86_400_000),
-    /** Base of trace links in alerts: the web view's address as people reach it. */
-    traceUrlBase: z.string().default('http://127.0.0.1:9470/api/v1/traces/'),
+    /** Base of trace links in alerts (PagerDuty links, webhooks, the scorecard): the web view's trace page as people reach it. */
+    traceUrlBase: z.string().default('http://127.0.0.1:9470/trace/'),
   })
   .strict();
 

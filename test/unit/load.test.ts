@@ -55,7 +55,7 @@ describe('good configuration files', () => {
       slos: [],
       openslo: [],
       detectors: detectorsSchema.parse({}),
-      alerting: { pendingFor: 0, keepFiringFor: 300_000, resolvedRetention: 1_209_600_000, traceUrlBase: 'http://127.0.0.1:9470/api/v1/traces/' },
+      alerting: { pendingFor: 0, keepFiringFor: 300_000, resolvedRetention: 1_209_600_000, traceUrlBase: 'http://127.0.0.1:9470/trace/' },
       receivers: [],
       inhibit_rules: [],
       time_intervals: [],
@@ -83,7 +83,7 @@ describe('good configuration files', () => {
         finalFlushDeadline: 15_000,
       },
       http: { host: '127.0.0.1', port: 9470 },
-      api: { tokenEnv: 'SEAMWATCH_API_TOKEN', tokens: [] },
+      api: { tokenEnv: 'SEAMWATCH_API_TOKEN', tokens: [], protectReads: false },
       log: { level: 'info' },
     });
   });

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
 import { Readable } from 'node:stream';
-import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
+import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, redeliveryFromRow, redeliveryLine, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
 import type { SloOutcomeRecord } from '../../domain/records.ts';
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
@@ -15,6 +15,8 @@ import * as week from './week-queries.ts';
 import * as slo from './slo-queries.ts';
 import * as controls from './control-queries.ts';
 import type { AuditRecord, ControlStore, PagingPause, StoredDeadLetter } from '../../domain/controls.ts';
+import * as browse from './browse-queries.ts';
+import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from '../../domain/browse.ts';
 import { appendAll } from '../../base/append.ts';
 import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
@@ -105,6 +107,7 @@ export class ClickHouseStore implements Store, ControlStore {
     insert('runs', batch.runs, runLine);
     insert('spans', batch.spans, spanLine);
     insert('dead_letters', batch.deadLetters, deadLetterLine);
+    insert('redeliveries', batch.redeliveries ?? [], redeliveryLine);
     if (batch.sloOutcomes.length > 0) inserts.push(this.writeSloOutcomes(batch.sloOutcomes));
     // Wait for every insert before reporting: a rejected one leaves others running otherwise.
     const results = await Promise.allSettled(inserts);
@@ -279,17 +282,34 @@ export class ClickHouseStore implements Store, ControlStore {
 
   async trace(correlationId: string): Promise<Trace> {
     const id = quote(correlationId);
-    const [runs, spans, events] = await Promise.all([
+    const [runs, spans, events, redeliveries] = await Promise.all([
       this.rows(`SELECT ${RUN_COLUMNS} FROM ${this.table('runs')} WHERE correlation_id = ${id} ORDER BY version DESC LIMIT 1 BY run_id`),
       this.rows(`SELECT ${SPAN_COLUMNS} FROM ${this.table('spans')} WHERE correlation_id = ${id} ORDER BY version DESC LIMIT 1 BY run_id, step`),
       this.rows(`SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id = ${id} ORDER BY event_time_ms LIMIT 1 BY source, event_id`),
+      this.rows(
+        `SELECT correlation_id, source, event_id, topic, partition, offset, received_at_ms FROM ${this.table('redeliveries')}
+         WHERE correlation_id = ${id} ORDER BY received_at_ms LIMIT 1 BY source, event_id, topic, partition, offset`,
+      ),
     ]);
     return {
       correlationId,
       runs: runs.map(runFromRow).sort((a, b) => a.startedAt - b.startedAt),
       spans: spans.map(spanFromRow).sort((a, b) => a.startAt - b.startAt || a.endAt - b.endAt),
       events: events.map(eventRecordFromRow),
+      redeliveries: redeliveries.map(redeliveryFromRow),
     };
+  }
+
+  runs(query: RunQuery): Promise<RunPage> {
+    return browse.runs((q) => this.rows(q), this.table('runs'), RUN_COLUMNS, query);
+  }
+
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    return browse.deadLetters((q) => this.rows(q), this.table('dead_letters'), query);
+  }
+
+  runSloVerdicts(runIds: readonly string[], slos: readonly string[]): Promise<RunSloVerdict[]> {
+    return browse.runSloVerdicts((q) => this.rows(q), this.table('slo_run_outcomes'), runIds, slos);
   }
 
   async eventsOfTypes(types: readonly { source: string; type: string }[], partitions: number[] | null, since: number): Promise<WorkflowEvent[]> {
@@ -394,7 +414,7 @@ export class ClickHouseStore implements Store, ControlStore {
     return rows.map(eventFromRow);
   }
 
-  deadLetters(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]> {
+  deadLettersToReplay(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]> {
     return controls.deadLetters((q) => this.rows(q), this.table('dead_letters'), query);
   }
 

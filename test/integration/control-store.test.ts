@@ -19,7 +19,7 @@ const event = (correlationId: string, id: string, time: number): EventRecord => 
   receivedAt: time,
 });
 
-// The controls' SQL (migration 11 and its reads) on both engines, with hostile strings.
+// The controls' SQL (migration 7 and its reads) on both engines, with hostile strings.
 describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('the controls\' rows on %s', (_name, engine) => {
   const database = unique('ctl');
   let ch: ClickHouseStore;

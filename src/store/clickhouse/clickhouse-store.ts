@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
+import { clusterDatabase, clusterMigrationTable, clusterStatements } from './cluster-ddl.ts';
 import { Readable } from 'node:stream';
 import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
 import type { SloOutcomeRecord } from '../../domain/records.ts';
@@ -18,7 +19,7 @@ import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, t
 
 /** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
 export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
-  | { url: string; username: string; password: string; requestTimeout: number; embeddedPath?: undefined }
+  | { url: string; username: string; password: string; requestTimeout: number; cluster?: string | undefined; embeddedPath?: undefined }
   | { embeddedPath: string }
 );
 
@@ -54,6 +55,8 @@ export class ClickHouseStore implements Store {
   readonly location: string;
   private readonly client: ClickHouseClient;
   private readonly db: string;
+  /** The cluster the tables live on (Distributed over replicated tables), or none. */
+  readonly cluster: string | undefined;
   private readonly logger: Logger;
   private closed = false;
   private lastDocumentVersion = 0;
@@ -66,8 +69,17 @@ export class ClickHouseStore implements Store {
     const engine: ClickHouseEngine =
       options.embeddedPath !== undefined
         ? { kind: 'embedded', path: options.embeddedPath }
-        : { kind: 'clickhouse', url: options.url, username: options.username, password: options.password, requestTimeout: options.requestTimeout };
+        : {
+            kind: 'clickhouse',
+            url: options.url,
+            username: options.username,
+            password: options.password,
+            requestTimeout: options.requestTimeout,
+            cluster: options.cluster,
+          };
     this.kind = engine.kind;
+    this.cluster = options.embeddedPath === undefined ? options.cluster : undefined;
+    if (this.cluster !== undefined) ident(this.cluster);
     this.location = describeEngine(engine);
     this.client = createEngineClient(engine);
   }
@@ -77,14 +89,17 @@ export class ClickHouseStore implements Store {
   }
 
   async start(): Promise<void> {
-    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
-    await this.client.command({ query: migrationTable(this.db) });
+    const { cluster } = this;
+    await this.client.command({ query: cluster === undefined ? `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` : clusterDatabase(this.db, cluster) });
+    await this.client.command({ query: cluster === undefined ? migrationTable(this.db) : clusterMigrationTable(this.db, cluster) });
     const applied = new Set(
       (await this.rows<{ version: number }>(`SELECT version FROM ${this.table('schema_migrations')}`)).map((r) => Number(r.version)),
     );
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(this.db)) await this.client.command({ query: statement });
+      for (const statement of migration.statements(this.db)) {
+        for (const query of cluster === undefined ? [statement] : clusterStatements(statement, cluster)) await this.client.command({ query });
+      }
       await this.client.insert({
         table: this.table('schema_migrations'),
         values: [{ version: migration.version, name: migration.name, applied_at: Math.floor(Date.now() / 1000) }],

@@ -25,16 +25,17 @@ const SAME_ON_BOTH: ClickHouseSettings = {
  * - inserts are synchronous: the Distributed table hands each shard its rows (one replica per
  *   shard, internal_replication) before the insert is acknowledged, so what the pipeline commits
  *   to Kafka is on a shard, not queued on the entry node's disk, and reads see it at once;
- * - every client reads and writes the first live replica of each shard, in remote_servers
- *   order (not the local or a random one), so a write is read back from the replica that took
- *   it while that replica is up; the other replica follows through ZooKeeper and takes over;
+ * - a client reads a remote shard from the same replica it writes it to: the first live one
+ *   in remote_servers order, not a random one; the entry node's own shard is written and read
+ *   locally on 18.16 (prefer_localhost_replica, the default: its sync insert writes a local
+ *   shard locally whatever the setting, so reads must too). A write is read back at once from
+ *   the replica that took it; the other replica follows through ZooKeeper and takes over;
  * - a subquery of IN over a Distributed table reads the local table on each shard, which is
  *   exact because the tables it joins (slo_outcomes, slo_run_outcomes) are sharded alike.
  */
 export const CLUSTER_SETTINGS: ClickHouseSettings = {
   insert_distributed_sync: 1,
   load_balancing: 'in_order',
-  prefer_localhost_replica: 0,
   distributed_product_mode: 'local',
 };
 

@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Producer } from 'kafkajs';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { parseConfigText } from '../../src/config/load.ts';
+import { Seamwatch } from '../../src/app.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
+import { ALL_QUERIES } from '../../dashboards/src/queries.ts';
+import { variableQueriesOf } from '../../dashboards/src/dashboards.ts';
+import { expandPanelSql, type GrafanaRange } from '../support/grafana-clickhouse.ts';
+import { upgradeSyncSloYaml } from '../support/slo-fixtures.ts';
+import { buildScenario, produceAll, scenarioConfig, T0, type Scenario, type ScenarioTopics } from '../support/scenario.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, unique, waitFor } from '../support/services.ts';
+import { CLUSTER_NAME, ENTRY_URL, SHARDS, clusterScript, nodeClient, nodeRows, type NodeName } from '../support/cluster.ts';
+
+const H = 3_600_000;
+const SLO = 'upgrade-sync-5m';
+
+/** Tables of one run's rows, with the columns that make a stored row unique. */
+const RUN_TABLES = {
+  events: 'correlation_id, source, event_id',
+  runs: 'correlation_id, run_id, version',
+  spans: 'correlation_id, run_id, step, version',
+  slo_run_outcomes: 'correlation_id, slo, run_id, version',
+} as const;
+
+/**
+ * The same stream through two seamwatch instances: one on the single 18.16 server, one on the
+ * 2×2 cluster (store.clickhouse.cluster). Every answer seamwatch and Grafana read must be
+ * the single server's, and the cluster must hold each row on both replicas of one shard.
+ */
+describe('seamwatch on a replicated, sharded ClickHouse 18.16 cluster', () => {
+  const id = unique('clu');
+  const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+  const all = Object.values(topics);
+  let admin: Admin;
+  let producer: Producer;
+  let onCluster: Seamwatch;
+  let onServer: Seamwatch;
+  let cluster: ClickHouseStore;
+  let server: ClickHouseStore;
+  let scenario: Scenario;
+  const nodes = new Map<NodeName, ClickHouseClient>();
+
+  const app = (store: string, group: string) =>
+    new Seamwatch({
+      config: parseConfigText(
+        scenarioConfig(topics, {
+          database: id,
+          groupId: group,
+          brokers: KAFKA_BROKERS,
+          clickhouseUrl: CLICKHOUSE_URL,
+          store,
+          pipeline: '{ flushInterval: 200ms, idleAdvanceAfter: 2s, sloEvaluateEvery: 200ms }',
+          slos: upgradeSyncSloYaml('99%'),
+        }),
+        'test',
+      ),
+      logger: silentLogger(),
+    });
+
+  beforeAll(async () => {
+    clusterScript('start');
+    await requireServices();
+    for (const shard of SHARDS) for (const node of shard) nodes.set(node, nodeClient(node));
+    admin = kafka().admin();
+    await admin.connect();
+    await createTopics(admin, all);
+    producer = kafka().producer();
+    await producer.connect();
+    onCluster = app(`{ clickhouse: { url: "${ENTRY_URL}", database: ${id}, cluster: ${CLUSTER_NAME} } }`, `${id}-cluster`);
+    onServer = app(`{ clickhouse: { url: "${CLICKHOUSE_URL}", database: ${id} } }`, `${id}-server`);
+    await Promise.all([onCluster.start(), onServer.start()]);
+    cluster = onCluster.store as ClickHouseStore;
+    server = onServer.store as ClickHouseStore;
+    expect(cluster.cluster).toBe(CLUSTER_NAME);
+    scenario = buildScenario(topics, 300, 80);
+    await produceAll(producer, scenario.messages);
+    for (const group of [`${id}-cluster`, `${id}-server`]) {
+      await waitFor(`${group} to commit every message`, async () => (await groupLag(admin, group, all)) === 0, 90_000);
+    }
+    // Good: both billing steps within 5 minutes, i.e. completed without missing the deadline.
+    const upgrades = [...scenario.expectedRuns].filter(([k]) => k.startsWith('plan-upgrade'));
+    const expected = { good: upgrades.filter(([, r]) => r.state === 'completed' && !r.deadlineMissed).length, total: upgrades.length };
+    for (const [name, store] of [['cluster', cluster], ['single server', server]] as const) {
+      let seen: unknown;
+      await waitFor(`every upgrade counted by the SLO on the ${name}`, async () => {
+        const counts = await store.sloCounts([{ slo: SLO, fromMinute: 0, toMinute: Math.floor((T0 + 48 * H) / 60_000) }]);
+        seen = counts.get(SLO);
+        return JSON.stringify(seen) === JSON.stringify(expected);
+      }).catch((error: unknown) => {
+        throw new Error(`${String(error)}; last counts ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+      });
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([onCluster?.shutdown(), onServer?.shutdown()]);
+    await producer?.disconnect();
+    await cluster?.command(`DROP DATABASE IF EXISTS ${id} ON CLUSTER ${CLUSTER_NAME}`).catch(() => undefined);
+    await server?.command(`DROP DATABASE IF EXISTS ${id}`).catch(() => undefined);
+    for (const client of nodes.values()) await client.close();
+    await admin?.deleteTopics({ topics: [...all, ...all.map((t) => `${t}.dlq`)] }).catch(() => undefined);
+    await admin?.disconnect();
+  });
+
+  const local = (node: NodeName) => nodes.get(node)!;
+
+  it('keeps every row of a run on both replicas of one shard, once, and uses both shards', async () => {
+    const shardIds: Set<string>[] = [];
+    let events = 0;
+    for (const [first, second] of SHARDS) {
+      for (const [table, key] of Object.entries(RUN_TABLES)) {
+        const read = (node: NodeName) =>
+          nodeRows<{ n: string; distinct: string; hash: string }>(
+            local(node),
+            `SELECT count() AS n, uniqExact(${key}) AS distinct, sum(cityHash64(${key})) AS hash FROM ${id}.${table}_local`,
+          );
+        // Replication is asynchronous: the second replica may still be fetching the last parts.
+        const [a] = await read(first);
+        const [b] = await waitFor(`${second} to hold what ${first} holds in ${table}`, async () => {
+          const rows = await read(second);
+          return JSON.stringify(rows[0]) === JSON.stringify(a) ? rows : undefined;
+        });
+        expect(b, `${table} on ${second}`).toEqual(a);
+        expect(Number(a!.n), `${table} on ${first}: no row twice`).toBe(Number(a!.distinct));
+        expect(Number(a!.n), `${table} on ${first}`).toBeGreaterThan(0);
+        if (table === 'events') events += Number(a!.n);
+      }
+      const ids = await nodeRows<{ correlation_id: string }>(
+        local(first),
+        `SELECT DISTINCT correlation_id FROM (${Object.keys(RUN_TABLES).map((t) => `SELECT correlation_id FROM ${id}.${t}_local`).join(' UNION ALL ')})`,
+      );
+      shardIds.push(new Set(ids.map((r) => r.correlation_id)));
+    }
+    expect(events).toBe(scenario.distinctEvents);
+    const [one, two] = shardIds as [Set<string>, Set<string>];
+    expect([...one].filter((c) => two.has(c))).toEqual([]);
+    expect(one.size + two.size).toBeGreaterThan(scenario.expectedRuns.size);
+  });
+
+  it('counts the SLO the same: counts, minutes and series equal the single server', async () => {
+    const ranges = [
+      { slo: SLO, fromMinute: 0, toMinute: Math.floor((T0 + 48 * H) / 60_000) },
+      { slo: SLO, fromMinute: Math.floor(T0 / 60_000) + 30, toMinute: Math.floor(T0 / 60_000) + 200 },
+    ];
+    for (const range of ranges) {
+      expect(await cluster.sloCounts([range])).toEqual(await server.sloCounts([range]));
+      expect(await cluster.sloMinutes([range])).toEqual(await server.sloMinutes([range]));
+      expect(await cluster.sloSeries(range, 15)).toEqual(await server.sloSeries(range, 15));
+    }
+    const [total] = (await cluster.sloCounts([ranges[0]!])).values();
+    expect(total!.total).toBeGreaterThan(0);
+    expect(total!.good).toBeLessThan(total!.total);
+  });
+
+  it('gives the same traces, scorecard figures and recovery as the single server', async () => {
+    const ids = [...scenario.expectedRuns.keys()].map((k) => k.split(':')[1]!).filter((_, i) => i % 9 === 0);
+    // Row versions and receipt times come from each instance's clock; everything else must match.
+    const unversioned = (trace: Awaited<ReturnType<ClickHouseStore['trace']>>) => ({
+      ...trace,
+      events: trace.events.map(({ receivedAt: _, ...event }) => event),
+      runs: trace.runs.map(({ version: _, ...run }) => run),
+      spans: trace.spans.map(({ version: _, ...span }) => span),
+    });
+    for (const correlationId of ids) {
+      const trace = await cluster.trace(correlationId);
+      expect(trace.runs.length, correlationId).toBeGreaterThan(0);
+      expect(unversioned(trace), correlationId).toEqual(unversioned(await server.trace(correlationId)));
+    }
+    const week = { from: T0 - H, to: T0 + 48 * H };
+    const workflows = ['plan-upgrade', 'support-ticket'];
+    expect(await cluster.workflowRuns(workflows, week)).toEqual(await server.workflowRuns(workflows, week));
+    expect(await cluster.slowSteps(workflows, week, 10)).toEqual(await server.slowSteps(workflows, week, 10));
+    expect(await cluster.failureModes(workflows, week, 10)).toEqual(await server.failureModes(workflows, week, 10));
+    const query = { partitions: null, runHorizon: 48 * H, holdHorizon: H, replayFrom: [] };
+    const sorted = (r: Awaited<ReturnType<ClickHouseStore['recover']>>) => ({
+      ...r,
+      events: [...r.events].sort((a, b) => `${a.source}/${a.id}`.localeCompare(`${b.source}/${b.id}`)),
+      runs: r.runs.map(({ version: _, ...run }) => run).sort((a, b) => a.runId.localeCompare(b.runId)),
+    });
+    expect(sorted(await cluster.recover(query))).toEqual(sorted(await server.recover(query)));
+  });
+
+  it('answers every Grafana panel as the single server does, through the Distributed tables with no session settings', async () => {
+    const range: GrafanaRange = { from: T0 - H, to: T0 + 30 * H, intervalMs: 10 * 60_000 };
+    const variables = { database: id, workflow: ['plan-upgrade', 'support-ticket'], slo: SLO, correlation_id: 'c-up-5' };
+    const plain = local('s1r2');
+    const onSingle = (sql: string) => server.rows<Record<string, unknown>>(sql);
+    const onNodes = (sql: string) => nodeRows<Record<string, unknown>>(plain, sql);
+    const canonical = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+    let answered = 0;
+    for (const sql of [...ALL_QUERIES.map((q) => q.sql), ...variableQueriesOf()]) {
+      const text = expandPanelSql(sql, range, variables);
+      const expected = await onSingle(text);
+      expect(canonical(await onNodes(text)), sql).toEqual(canonical(expected));
+      if (expected.length > 0) answered++;
+    }
+    expect(answered).toBeGreaterThan(10);
+  });
+});

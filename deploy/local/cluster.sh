@@ -47,7 +47,7 @@ ping_ok() {
 # The node's base config is the single server's template (deploy/local/clickhouse/), with the
 # node's paths and ports; what makes it a cluster member goes into config.d/cluster.xml.
 render_node() {
-  local node="$1" state="$STATE_ROOT/$1" esc s r
+  local node="$1" state="$STATE_ROOT/$1" esc s r f
   mkdir -p "$state"/{data,tmp,user_files,format_schemas,log,config.d,users.d}
   esc="$(printf '%s' "$state" | sed -e 's/[\\&|]/\\&/g')"
   for f in config.xml users.xml; do

@@ -90,8 +90,15 @@ export class ClickHouseStore implements Store {
 
   async start(): Promise<void> {
     const { cluster } = this;
-    await this.client.command({ query: cluster === undefined ? `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` : clusterDatabase(this.db, cluster) });
-    await this.client.command({ query: cluster === undefined ? migrationTable(this.db) : clusterMigrationTable(this.db, cluster) });
+    if (cluster === undefined) {
+      await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
+      await this.client.command({ query: migrationTable(this.db) });
+    } else if (!(await this.hasMigrationTable())) {
+      // ON CLUSTER waits for every node: only when there is something to create, so that an
+      // instance restarting while a replica is down starts without it.
+      await this.client.command({ query: clusterDatabase(this.db, cluster) });
+      await this.client.command({ query: clusterMigrationTable(this.db, cluster) });
+    }
     const applied = new Set(
       (await this.rows<{ version: number }>(`SELECT version FROM ${this.table('schema_migrations')}`)).map((r) => Number(r.version)),
     );
@@ -107,6 +114,13 @@ export class ClickHouseStore implements Store {
       });
       this.logger.info({ version: migration.version, migration: migration.name, database: this.db }, 'applied migration');
     }
+  }
+
+  private async hasMigrationTable(): Promise<boolean> {
+    const [row] = await this.rows<{ n: string }>(
+      `SELECT count() AS n FROM system.tables WHERE database = ${quote(this.db)} AND name = 'schema_migrations'`,
+    );
+    return Number(row?.n) > 0;
   }
 
   async write(batch: StoreBatch): Promise<void> {

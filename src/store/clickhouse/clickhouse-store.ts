@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
+import { clusterDatabase, clusterMigrationTable, clusterStatements } from './cluster-ddl.ts';
 import { Readable } from 'node:stream';
 import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, redeliveryFromRow, redeliveryLine, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
 import type { SloOutcomeRecord } from '../../domain/records.ts';
@@ -22,7 +23,7 @@ import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, t
 
 /** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
 export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
-  | { url: string; username: string; password: string; requestTimeout: number; embeddedPath?: undefined }
+  | { url: string; username: string; password: string; requestTimeout: number; cluster?: string | undefined; embeddedPath?: undefined }
   | { embeddedPath: string }
 );
 
@@ -58,6 +59,8 @@ export class ClickHouseStore implements Store, ControlStore {
   readonly location: string;
   private readonly client: ClickHouseClient;
   private readonly db: string;
+  /** The cluster the tables live on (Distributed over replicated tables), or none. */
+  readonly cluster: string | undefined;
   private readonly logger: Logger;
   private closed = false;
   private lastDocumentVersion = 0;
@@ -70,8 +73,17 @@ export class ClickHouseStore implements Store, ControlStore {
     const engine: ClickHouseEngine =
       options.embeddedPath !== undefined
         ? { kind: 'embedded', path: options.embeddedPath }
-        : { kind: 'clickhouse', url: options.url, username: options.username, password: options.password, requestTimeout: options.requestTimeout };
+        : {
+            kind: 'clickhouse',
+            url: options.url,
+            username: options.username,
+            password: options.password,
+            requestTimeout: options.requestTimeout,
+            cluster: options.cluster,
+          };
     this.kind = engine.kind;
+    this.cluster = options.embeddedPath === undefined ? options.cluster : undefined;
+    if (this.cluster !== undefined) ident(this.cluster);
     this.location = describeEngine(engine);
     this.client = createEngineClient(engine);
   }
@@ -81,14 +93,24 @@ export class ClickHouseStore implements Store, ControlStore {
   }
 
   async start(): Promise<void> {
-    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
-    await this.client.command({ query: migrationTable(this.db) });
+    const { cluster } = this;
+    if (cluster === undefined) {
+      await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
+      await this.client.command({ query: migrationTable(this.db) });
+    } else if (!(await this.hasMigrationTable())) {
+      // ON CLUSTER waits for every node: only when there is something to create, so that an
+      // instance restarting while a replica is down starts without it.
+      await this.client.command({ query: clusterDatabase(this.db, cluster) });
+      await this.client.command({ query: clusterMigrationTable(this.db, cluster) });
+    }
     const applied = new Set(
       (await this.rows<{ version: number }>(`SELECT version FROM ${this.table('schema_migrations')}`)).map((r) => Number(r.version)),
     );
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(this.db)) await this.client.command({ query: statement });
+      for (const statement of migration.statements(this.db)) {
+        for (const query of cluster === undefined ? [statement] : clusterStatements(statement, cluster)) await this.client.command({ query });
+      }
       await this.client.insert({
         table: this.table('schema_migrations'),
         values: [{ version: migration.version, name: migration.name, applied_at: Math.floor(Date.now() / 1000) }],
@@ -96,6 +118,13 @@ export class ClickHouseStore implements Store, ControlStore {
       });
       this.logger.info({ version: migration.version, migration: migration.name, database: this.db }, 'applied migration');
     }
+  }
+
+  private async hasMigrationTable(): Promise<boolean> {
+    const [row] = await this.rows<{ n: string }>(
+      `SELECT count() AS n FROM system.tables WHERE database = ${quote(this.db)} AND name = 'schema_migrations'`,
+    );
+    return Number(row?.n) > 0;
   }
 
   async write(batch: StoreBatch): Promise<void> {

@@ -372,6 +372,82 @@ CREATE TABLE IF NOT EXISTS `seamwatch`.`report_claims` ON CLUSTER `seamwatch` (
     at_ms UInt64
   ) ENGINE = Distributed(`seamwatch`, `seamwatch`, `report_claims_local`, cityHash64(key, round, instance, state));
 
+-- migration 7: paging pauses and the control audit
+
+CREATE TABLE IF NOT EXISTS `seamwatch`.`paging_pauses_local` ON CLUSTER `seamwatch` (
+    scope String,
+    name String,
+    paused UInt8,
+    until_ms UInt64,
+    reason String,
+    actor String,
+    at_ms UInt64,
+    at DateTime('UTC') MATERIALIZED toDateTime(intDiv(at_ms, 1000), 'UTC'),
+    version UInt64
+  ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/seamwatch/paging_pauses', '{replica}', version)
+  ORDER BY (scope, name);
+
+CREATE TABLE IF NOT EXISTS `seamwatch`.`paging_pauses` ON CLUSTER `seamwatch` (
+    scope String,
+    name String,
+    paused UInt8,
+    until_ms UInt64,
+    reason String,
+    actor String,
+    at_ms UInt64,
+    at DateTime('UTC') ALIAS toDateTime(intDiv(at_ms, 1000), 'UTC'),
+    version UInt64
+  ) ENGINE = Distributed(`seamwatch`, `seamwatch`, `paging_pauses_local`, cityHash64(scope, name));
+
+CREATE TABLE IF NOT EXISTS `seamwatch`.`control_audit_local` ON CLUSTER `seamwatch` (
+    id String,
+    at_ms UInt64,
+    at DateTime('UTC') MATERIALIZED toDateTime(intDiv(at_ms, 1000), 'UTC'),
+    actor String,
+    action String,
+    args String,
+    outcome String,
+    detail String
+  ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/seamwatch/control_audit', '{replica}', at_ms)
+  ORDER BY id;
+
+CREATE TABLE IF NOT EXISTS `seamwatch`.`control_audit` ON CLUSTER `seamwatch` (
+    id String,
+    at_ms UInt64,
+    at DateTime('UTC') ALIAS toDateTime(intDiv(at_ms, 1000), 'UTC'),
+    actor String,
+    action String,
+    args String,
+    outcome String,
+    detail String
+  ) ENGINE = Distributed(`seamwatch`, `seamwatch`, `control_audit_local`, cityHash64(id));
+
+-- migration 8: redeliveries
+
+CREATE TABLE IF NOT EXISTS `seamwatch`.`redeliveries_local` ON CLUSTER `seamwatch` (
+    correlation_id String,
+    source String,
+    event_id String,
+    topic String,
+    partition UInt32,
+    offset UInt64,
+    received_at_ms UInt64,
+    received_at DateTime('UTC') MATERIALIZED toDateTime(intDiv(received_at_ms, 1000), 'UTC')
+  ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/seamwatch/redeliveries', '{replica}')
+  PARTITION BY toYYYYMM(toDateTime(intDiv(received_at_ms, 1000), 'UTC'))
+  ORDER BY (correlation_id, source, event_id, topic, partition, offset);
+
+CREATE TABLE IF NOT EXISTS `seamwatch`.`redeliveries` ON CLUSTER `seamwatch` (
+    correlation_id String,
+    source String,
+    event_id String,
+    topic String,
+    partition UInt32,
+    offset UInt64,
+    received_at_ms UInt64,
+    received_at DateTime('UTC') ALIAS toDateTime(intDiv(received_at_ms, 1000), 'UTC')
+  ) ENGINE = Distributed(`seamwatch`, `seamwatch`, `redeliveries_local`, cityHash64(correlation_id, source, event_id, topic, partition, offset));
+
 -- Recorded as applied, so seamwatch does not run them again.
 INSERT INTO `seamwatch`.schema_migrations (version, name, applied_at) VALUES
   (1, 'events, runs, spans, dead letters', now()),
@@ -379,4 +455,6 @@ INSERT INTO `seamwatch`.schema_migrations (version, name, applied_at) VALUES
   (3, 'state documents', now()),
   (4, 'SLO outcomes keyed by run, so a run whose due time moves counts once', now()),
   (5, 'alert changes, notifications and SLO definitions as rows', now()),
-  (6, 'report claims', now());
+  (6, 'report claims', now()),
+  (7, 'paging pauses and the control audit', now()),
+  (8, 'redeliveries', now());

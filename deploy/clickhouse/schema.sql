@@ -446,7 +446,7 @@ CREATE TABLE IF NOT EXISTS `seamwatch`.`redeliveries` ON CLUSTER `seamwatch` (
     offset UInt64,
     received_at_ms UInt64,
     received_at DateTime('UTC') ALIAS toDateTime(intDiv(received_at_ms, 1000), 'UTC')
-  ) ENGINE = Distributed(`seamwatch`, `seamwatch`, `redeliveries_local`, cityHash64(correlation_id, source, event_id, topic, partition, offset));
+  ) ENGINE = Distributed(`seamwatch`, `seamwatch`, `redeliveries_local`, cityHash64(correlation_id));
 
 -- Recorded as applied, so seamwatch does not run them again.
 INSERT INTO `seamwatch`.schema_migrations (version, name, applied_at) VALUES

@@ -47,6 +47,9 @@ describe('cluster DDL from the migrations', () => {
       notifications: 'cityHash64(receiver, fingerprint, state, sent_at_ms)',
       slo_definitions: 'cityHash64(slo)',
       report_claims: 'cityHash64(key, round, instance, state)',
+      redeliveries: 'cityHash64(correlation_id)',
+      paging_pauses: 'cityHash64(scope, name)',
+      control_audit: 'cityHash64(id)',
     });
   });
 

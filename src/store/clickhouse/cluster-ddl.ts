@@ -29,15 +29,16 @@ export const LOCAL_SUFFIX = '_local';
  * recount's `IN` over slo_outcomes) must sit on one shard: `FINAL` is applied per shard,
  * and the recount's subquery reads the local table (distributed_product_mode = 'local').
  *
- * - Everything of one workflow run (events, runs, spans, SLO outcomes by run) by its
+ * - Everything of one workflow run (events, runs, spans, SLO outcomes by run, redeliveries) by its
  *   correlation ID, so a run is whole on one shard and the recount's IN finds its rows there.
  * - alert_changes by fingerprint: the changes of one alert are compared with each other.
  * - Any other table (a new one included) by a hash of its whole sorting key, which is the key
  *   ReplacingMergeTree replaces on: every version of a row lands on the same shard, so FINAL
  *   and LIMIT 1 BY key stay exact (state_documents by key, slo_minutes by SLO and minute,
- *   dead_letters by topic/partition/offset, notifications, slo_definitions, report_claims).
+ *   dead_letters by topic/partition/offset, notifications, slo_definitions, report_claims,
+ *   paging_pauses by scope and name, control_audit by id).
  */
-const SHARD_BY_CORRELATION = new Set(['events', 'runs', 'spans', 'slo_outcomes', 'slo_run_outcomes']);
+const SHARD_BY_CORRELATION = new Set(['events', 'runs', 'spans', 'slo_outcomes', 'slo_run_outcomes', 'redeliveries']);
 const SHARD_BY: Record<string, string> = { alert_changes: 'cityHash64(fingerprint)' };
 
 export function shardingKey(table: string, orderBy: readonly string[]): string {

@@ -197,6 +197,35 @@ describe('the web view in headless Chromium', () => {
     await page.close();
   });
 
+  it('shows a paging pause above the alerts and on each alert it holds back, and drops it on resume', async () => {
+    const auth = { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' };
+    const paused = await fetch(`${seed.base}/api/v1/pauses`, { method: 'POST', headers: auth, body: JSON.stringify({ scope: 'team', name: 'billing-platform', reason: 'INC-42 <b>billing</b> down', duration: '1h' }) });
+    expect(paused.status).toBeLessThan(300);
+    try {
+      const { page, problems, answer } = await open('/alerts', '[data-field=pauses]', '/api/v1/alerts');
+      const { alerts } = answer as { alerts: (ApiAlert & { pausedBy: string[] })[] };
+      const held = alerts.filter((a) => a.state === 'firing' && a.labels['team'] === 'billing-platform');
+      expect(held.length).toBeGreaterThan(0);
+      expect(await page.locator('[data-pause="team=billing-platform"]').textContent()).toContain('INC-42 <b>billing</b> down');
+      for (const a of held) {
+        expect(a.pausedBy).toEqual(['team=billing-platform']);
+        expect(await page.locator(`[data-group=firing] tr[data-fingerprint="${a.fingerprint}"] .paused-by`).textContent()).toBe('paused: team=billing-platform');
+      }
+      const others = alerts.filter((a) => a.state === 'firing' && a.labels['team'] !== 'billing-platform');
+      for (const a of others) expect(await page.locator(`[data-group=firing] tr[data-fingerprint="${a.fingerprint}"] .paused-by`).count()).toBe(0);
+      await expectInert(page);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      const resumed = await fetch(`${seed.base}/api/v1/pauses/team/billing-platform`, { method: 'DELETE', headers: auth });
+      expect(resumed.status).toBeLessThan(300);
+    }
+    const { page, problems } = await open('/alerts', '[data-group=firing]');
+    expect(await page.locator('[data-field=pauses]').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('draws every step of a run as a bar on the time axis, with the deadline, the retried 429, the redelivered webhook and the SLO verdict', async () => {
     const trace = await api<{ runs: ApiRun[]; spans: { runId: string; step: string; status: string }[]; sloVerdicts: { slo: string; good: boolean }[] }>(`/api/v1/traces/${RETRIED_LATE}`);
     const { page, problems } = await open(`/trace/${RETRIED_LATE}`, '[data-testid=waterfall]');

@@ -57,6 +57,20 @@ export interface AlertView {
   generatorUrl: string;
   silencedBy: string[];
   receivers: string[];
+  /** The paging pauses holding this alert back (`team=…`, `workflow=…`); absent without the controls. */
+  pausedBy?: string[];
+}
+
+/** A paging pause (the operator's kill switch) as /api/v1/alerts lists it. */
+export interface PauseView {
+  scope: 'team' | 'workflow';
+  name: string;
+  active: boolean;
+  paused: boolean;
+  until: string | null;
+  reason: string;
+  by: string;
+  at: string;
 }
 
 export interface MatcherView {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, token, type AlertView, type MatcherView, type SilenceView } from '../api.ts';
+import { api, ApiError, token, type AlertView, type MatcherView, type PauseView, type SilenceView } from '../api.ts';
 import { Badge, ErrorBox, Load, StateBadge } from '../common.tsx';
 import { duration, time } from '../format.ts';
 import { Link, traceHref } from '../router.tsx';
@@ -10,7 +10,7 @@ const RECENT_MS = 24 * 3_600_000;
 
 /** Firing, pending and recently resolved alerts, who they page, what mutes them; silences made and expired here. */
 export function AlertsPage() {
-  const alerts = useApi<{ alerts: AlertView[] }>('/api/v1/alerts');
+  const alerts = useApi<{ alerts: AlertView[]; pauses?: PauseView[] }>('/api/v1/alerts');
   const silences = useApi<{ silences: SilenceView[] }>('/api/v1/silences');
   const [draft, setDraft] = useState<string>('');
   const reload = () => {
@@ -21,7 +21,7 @@ export function AlertsPage() {
     <section>
       <h1>Alerts</h1>
       {/* Paging paused or resumed for a workflow or team (operator controls) shows here, above the lists. */}
-      <PagingState />
+      <Load loaded={alerts}>{({ pauses }) => <PagingState pauses={pauses ?? []} />}</Load>
       <Load loaded={alerts}>
         {({ alerts: list }) => {
           const newest = Math.max(0, ...list.map((a) => Date.parse(a.endsAt ?? a.startsAt)));
@@ -49,8 +49,24 @@ export function AlertsPage() {
 }
 
 /** Reserved for the paging controls' state (paused workflows or teams); renders nothing until they exist. */
-function PagingState() {
-  return null;
+/** Paging paused for a team or workflow: alerts are still judged and listed here, but nobody is paged. */
+function PagingState(props: { pauses: PauseView[] }) {
+  const holding = props.pauses.filter((p) => p.active);
+  if (holding.length === 0) return null;
+  return (
+    <div class="paging-paused" data-field="pauses">
+      <strong>Paging paused</strong>
+      <ul>
+        {holding.map((p) => (
+          <li data-pause={`${p.scope}=${p.name}`}>
+            {p.scope} <code>{p.name}</code> by {p.by} {p.until ? `until ${time(p.until)}` : 'until resumed'}
+            {p.reason ? ` — ${p.reason}` : ''}
+          </li>
+        ))}
+      </ul>
+      <p class="muted">Alerts below are still recorded; `seamwatch resume` or DELETE /api/v1/pauses/&lt;scope&gt;/&lt;name&gt; lets them page again.</p>
+    </div>
+  );
 }
 
 function AlertTable(props: { alerts: AlertView[]; onSilence: (matchers: string) => void }) {
@@ -92,7 +108,12 @@ function AlertTable(props: { alerts: AlertView[]; onSilence: (matchers: string) 
                 {a.labels['workflow'] && <div class="muted">{a.labels['workflow']}</div>}
               </td>
               <td data-field="receivers">{a.receivers.length === 0 ? <span class="muted">nobody (no route)</span> : a.receivers.join(', ')}</td>
-              <td data-field="silenced-by">{a.silencedBy.length === 0 ? <span class="muted">—</span> : a.silencedBy.map((id) => <code class="silence-id">{id.slice(0, 8)}</code>)}</td>
+              <td data-field="silenced-by">
+                {a.silencedBy.length === 0 && (a.pausedBy ?? []).length === 0 ? <span class="muted">—</span> : a.silencedBy.map((id) => <code class="silence-id">{id.slice(0, 8)}</code>)}
+                {(a.pausedBy ?? []).map((scope) => (
+                  <span class="paused-by">paused: {scope}</span>
+                ))}
+              </td>
               <td>
                 {a.state !== 'resolved' && (
                   <button type="button" class="small" onClick={() => props.onSilence(matchersFor(a))}>

@@ -11,6 +11,8 @@ import { IngestPipeline } from './pipeline/pipeline.ts';
 import { storeFromConfig } from './store/build.ts';
 import type { Store } from './domain/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
+import { businessTraceExporter } from './telemetry/traces/build.ts';
+import type { BusinessTraceExporter } from './telemetry/traces/exporter.ts';
 import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
@@ -67,6 +69,8 @@ export class Seamwatch {
   readonly notificationLog = new InMemoryNotificationLog();
   /** Alert changes and notifications written as rows for dashboards, off the alerting path. */
   readonly alertHistory: AlertHistoryRecorder;
+  /** Exports the traces of runs that reached a verdict; undefined without `telemetry.traces`. */
+  readonly traceExporter: BusinessTraceExporter | undefined;
   /** Sends the weekly scorecards; undefined unless `scorecard.smtp` and teams are configured. */
   readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
@@ -121,6 +125,9 @@ export class Seamwatch {
       dispatcher: this.dispatcher,
       logger: logger.child({ component: 'alert-state' }),
     });
+    const traces = config.telemetry.traces;
+    this.traceExporter = traces ? businessTraceExporter(traces, { registry: this.registry, logger: logger.child({ component: 'business-traces' }) }) : undefined;
+    const traceExporter = this.traceExporter;
     const kafkaSources = config.sources.filter((s) => s.transport === 'kafka');
     const httpSources = config.sources.filter((s) => s.transport === 'http');
     const httpTopics = httpSources.map((s) => s.topic);
@@ -138,6 +145,7 @@ export class Seamwatch {
         alwaysOwned: Object.fromEntries(httpTopics.map((t) => [t, [config.httpIntake.partition]])),
         metrics,
         alerts: this.alerts,
+        ...(traceExporter && traces ? { traces: { sink: traceExporter, exportOpen: traces.exportOpen } } : {}),
         partitionState: {
           adopt: (partitions) => this.alertState.adopt(partitions),
           release: (partitions) => this.alertState.release(partitions),
@@ -217,6 +225,7 @@ export class Seamwatch {
     await this.store.writeSloDefinitions(this.config.slos.map(sloDefinitionRecord));
     this.alertHistory.start();
     await this.alertState.loadShared();
+    this.traceExporter?.start();
     await this.http.start();
     await this.dispatcher?.start();
     await this.httpCollector?.start();
@@ -237,6 +246,7 @@ export class Seamwatch {
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },
+          { name: 'business traces', run: async () => this.traceExporter?.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
         ],

@@ -18,6 +18,8 @@ import { CommitFailedError, Flush, type Stage } from './stage.ts';
 import { CountStage } from './stages/count-stage.ts';
 import { DetectStage } from './stages/detect-stage.ts';
 import { StitchStage } from './stages/stitch-stage.ts';
+import { TraceExportStage } from './stages/trace-stage.ts';
+import type { BusinessTraceSink } from '../domain/business-trace.ts';
 import { CommitStage, DeadLetterStage, StateStage, StoreStage } from './stages/write-stages.ts';
 
 /** State that moves with a partition: loaded when it is assigned, forgotten when it moves away. */
@@ -42,6 +44,8 @@ export interface IngestOptions {
   logger: Logger;
   /** Business-alert detectors, fed each new event and each run change. */
   alerts?: AlertEngine;
+  /** Where the traces of runs that reached a verdict go (`telemetry.traces`); none by default. */
+  traces?: { sink: BusinessTraceSink; exportOpen: boolean };
   /** State owned per partition beside the runs (the alerts): taken over, handed over and saved with them. */
   partitionState?: PartitionState;
   now?: () => number;
@@ -97,6 +101,7 @@ export class IngestPipeline implements Intake {
       new CountStage(metrics, compileClassifier(options.errors)),
       ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
       new StoreStage(options.store, write),
+      ...(options.traces ? [new TraceExportStage({ ...options.traces, runOf: (runId) => this.stitcher.run(runId), logger })] : []),
       new DeadLetterStage(options.deadLetterSink, write),
       ...(options.partitionState ? [new StateStage(() => options.partitionState!.save(), write)] : []),
       new CommitStage(options.commit, metrics),

@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type { BusinessTracesConfig } from './config.ts';
+import { BusinessTraceExporter } from './exporter.ts';
+import { TraceExportMetrics } from './metrics.ts';
+import { BusinessSpanBuilder } from './spans.ts';
+
+/** The official OTLP/HTTP exporter for the configured encoding; it retries 429, 502-504 and refused connections itself. */
+export function otlpSpanExporter(config: Pick<BusinessTracesConfig, 'endpoint' | 'protocol' | 'headers' | 'timeout'>): SpanExporter {
+  const options = { url: config.endpoint, headers: config.headers, timeoutMillis: config.timeout, concurrencyLimit: 1 };
+  return config.protocol === 'http/json' ? new OtlpJsonExporter(options) : new OtlpProtobufExporter(options);
+}
+
+/** The business-trace exporter the `telemetry.traces:` section describes. */
+export function businessTraceExporter(config: BusinessTracesConfig, deps: { registry: Registry; logger: Logger; exporter?: SpanExporter }): BusinessTraceExporter {
+  return new BusinessTraceExporter({
+    exporter: deps.exporter ?? otlpSpanExporter(config),
+    builder: new BusinessSpanBuilder(),
+    metrics: new TraceExportMetrics(deps.registry),
+    logger: deps.logger,
+    maxQueueSpans: config.maxQueueSpans,
+    maxBatchSpans: config.maxBatchSpans,
+    batchDelayMs: config.batchDelay,
+  });
+}

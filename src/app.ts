@@ -13,6 +13,8 @@ import type { Store } from './domain/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
 import { businessTraceExporter } from './telemetry/traces/build.ts';
 import type { BusinessTraceExporter } from './telemetry/traces/exporter.ts';
+import { SelfTracing } from './telemetry/self/self-tracing.ts';
+import { tracedReceiver } from './alerts/receivers/traced-receiver.ts';
 import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
@@ -71,6 +73,8 @@ export class Seamwatch {
   readonly alertHistory: AlertHistoryRecorder;
   /** Exports the traces of runs that reached a verdict; undefined without `telemetry.traces`. */
   readonly traceExporter: BusinessTraceExporter | undefined;
+  /** seamwatch's own spans through the OpenTelemetry Node SDK; off unless an endpoint is configured. */
+  readonly selfTracing: SelfTracing;
   /** Sends the weekly scorecards; undefined unless `scorecard.smtp` and teams are configured. */
   readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
@@ -83,6 +87,8 @@ export class Seamwatch {
     this.registry = options.registry ?? new Registry();
     collectDefaultMetrics({ register: this.registry, prefix: 'seamwatch_' });
     const metrics = new PipelineMetrics(this.registry, config.sources.map((s) => s.name));
+    this.selfTracing = new SelfTracing(config.telemetry.self, logger.child({ component: 'self-tracing' }));
+    const tracer = this.selfTracing.tracer;
     this.store = options.store ?? storeFromConfig(config.store, logger.child({ component: 'clickhouse' }));
     const notificationLog = this.notificationLog;
     this.dispatcher = config.routes
@@ -90,7 +96,9 @@ export class Seamwatch {
           log: notificationLog,
           silences: () => this.silences.list(),
           tree: buildRoutingTree(config.routes),
-          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
+          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }).map((r) =>
+            this.selfTracing.enabled ? tracedReceiver(r, tracer) : r,
+          ),
           inhibitRules: config.inhibit_rules,
           timeIntervals: config.time_intervals,
           registry: this.registry,
@@ -146,6 +154,7 @@ export class Seamwatch {
         metrics,
         alerts: this.alerts,
         ...(traceExporter && traces ? { traces: { sink: traceExporter, exportOpen: traces.exportOpen } } : {}),
+        tracer,
         partitionState: {
           adopt: (partitions) => this.alertState.adopt(partitions),
           release: (partitions) => this.alertState.release(partitions),
@@ -164,6 +173,7 @@ export class Seamwatch {
             intake: (parts) => (pipeline = pipelineFor(parts)),
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            tracer,
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -177,6 +187,7 @@ export class Seamwatch {
             registry: this.registry,
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            tracer,
           })
         : undefined;
     this.pipeline = pipeline;
@@ -217,10 +228,12 @@ export class Seamwatch {
       store: this.store,
       ready: () => (this.collector?.ready ?? true) && (this.httpCollector?.ready ?? true),
       logger: logger.child({ component: 'http' }),
+      ...(this.selfTracing.enabled ? { tracer } : {}),
     });
   }
 
   async start(): Promise<void> {
+    this.selfTracing.start();
     await this.store.start();
     await this.store.writeSloDefinitions(this.config.slos.map(sloDefinitionRecord));
     this.alertHistory.start();
@@ -249,6 +262,7 @@ export class Seamwatch {
           { name: 'business traces', run: async () => this.traceExporter?.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
+          { name: 'self-tracing', run: () => this.selfTracing.shutdown() },
         ],
         this.logger,
       );

@@ -178,6 +178,11 @@ describe('the telemetry: section', () => {
     expect(config.telemetry.traces).toMatchObject({ endpoint: 'http://collector:4318/v1/traces', protocol: 'http/protobuf', exportOpen: true, maxQueueSpans: 20_000, batchDelay: 2_000 });
   });
 
+  it('points a bare Zipkin address at its v2 spans API', () => {
+    const config = parseConfigText(`${base}telemetry: { traces: { endpoint: "http://zipkin:9411", protocol: zipkin } }`, 't');
+    expect(config.telemetry.traces?.endpoint).toBe('http://zipkin:9411/api/v2/spans');
+  });
+
   it('refuses a bad endpoint and a batch larger than the queue, with the key path', () => {
     expect(() => parseConfigText(`${base}telemetry: { traces: { endpoint: "collector:4318", maxQueueSpans: 10, maxBatchSpans: 20 } }`, 't')).toThrow(
       /telemetry\.traces\.endpoint: must be an http\(s\) URL/,

@@ -11,15 +11,21 @@ export const otlpUrl = z
     return url.pathname === '/' ? new URL('/v1/traces', url).href : url.href;
   });
 
+const httpUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL, e.g. http://127.0.0.1:4318/v1/traces');
+
+/** Where each protocol posts when the endpoint is a bare address. */
+const DEFAULT_PATHS = { 'http/protobuf': '/v1/traces', 'http/json': '/v1/traces', zipkin: '/api/v2/spans' } as const;
+
 /**
  * `telemetry.traces:`: stitched workflow runs exported as traces over OTLP/HTTP to the team's
- * trace backend (Tempo, Jaeger, Honeycomb, an OpenTelemetry Collector). Off without it.
+ * trace backend (Tempo, Jaeger, Honeycomb, an OpenTelemetry Collector), or to Zipkin. Off without it.
  */
 export const businessTracesSchema = z
   .object({
-    /** The OTLP/HTTP traces URL; a bare host:port gets /v1/traces. */
-    endpoint: otlpUrl,
-    protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+    /** The traces URL; a bare host:port gets /v1/traces (OTLP) or /api/v2/spans (Zipkin). */
+    endpoint: httpUrl,
+    /** OTLP/HTTP encoded as protobuf or JSON; or Zipkin's v2 JSON API. */
+    protocol: z.enum(['http/protobuf', 'http/json', 'zipkin']).default('http/protobuf'),
     /** Extra request headers (OTEL_EXPORTER_OTLP_HEADERS is honoured too: put secrets there). */
     headers: z.record(z.string(), z.string()).default({}),
     /** Also export runs still open past their deadline (state deadline_missed); again under the same trace ID when they finish. */
@@ -35,6 +41,10 @@ export const businessTracesSchema = z
   .strict()
   .superRefine((value, ctx) => {
     if (value.maxBatchSpans > value.maxQueueSpans) ctx.addIssue({ code: 'custom', path: ['maxBatchSpans'], message: `must not be more than maxQueueSpans (${value.maxQueueSpans})` });
+  })
+  .transform((value) => {
+    const url = new URL(value.endpoint);
+    return { ...value, endpoint: url.pathname === '/' ? new URL(DEFAULT_PATHS[value.protocol], url).href : url.href };
   });
 
 export type BusinessTracesConfig = z.output<typeof businessTracesSchema>;

@@ -187,7 +187,7 @@ export class Seamwatch {
             registry: this.registry,
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
-            tracer,
+            ...(this.selfTracing.enabled ? { tracer } : {}),
           })
         : undefined;
     this.pipeline = pipeline;

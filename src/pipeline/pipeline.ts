@@ -105,7 +105,7 @@ export class IngestPipeline implements Intake {
       new CountStage(metrics, compileClassifier(options.errors)),
       ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
       new StoreStage(options.store, write),
-      ...(options.traces ? [new TraceExportStage({ ...options.traces, runOf: (runId) => this.stitcher.run(runId), logger })] : []),
+      ...(options.traces ? [new TraceExportStage({ ...options.traces, runOf: (runId) => this.stitcher.run(runId), redelivered: () => this.stitcher.takeRedelivered(), logger })] : []),
       new DeadLetterStage(options.deadLetterSink, write),
       ...(options.partitionState ? [new StateStage(() => options.partitionState!.save(), write)] : []),
       new CommitStage(options.commit, metrics),

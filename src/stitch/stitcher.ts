@@ -36,6 +36,9 @@ export interface StitchCounters {
   runsEvicted: number;
 }
 
+/** Runs remembered as redelivered until takeRedelivered() asks. */
+const MAX_REDELIVERED_RUNS = 10_000;
+
 /** How often, in wall time, old runs, held steps and dedupe keys are looked over at the most. */
 const SWEEP_EVERY_MS = 5_000;
 
@@ -58,6 +61,8 @@ export class Stitcher {
   private readonly dedupe: DedupeWindow;
   private readonly watermark: Watermark;
   private readonly dirty = new Set<WorkflowRun>();
+  /** Runs that took a redelivery since takeRedelivered() was last asked: their traces changed, their rows did not. */
+  private redelivered = new Set<string>();
   /** Earliest event time at which an unfinished run's deadline is to be judged. */
   private nextDue = Number.POSITIVE_INFINITY;
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -102,7 +107,11 @@ export class Stitcher {
   private noteRedelivery(event: WorkflowEvent, key: string, now: number): void {
     for (const role of this.index.rolesOf(event.source, event.type)) {
       const run = this.runs.get(runIdOf(role.workflow.name, event.correlationId));
-      if (run?.eventKeys.has(key)) recordRedelivery(run, event, now);
+      if (run?.eventKeys.has(key)) {
+        recordRedelivery(run, event, now);
+        // Bounded: with no trace export nobody takes them.
+        if (this.redelivered.size < MAX_REDELIVERED_RUNS) this.redelivered.add(run.runId);
+      }
     }
   }
 
@@ -328,6 +337,13 @@ export class Stitcher {
       dropped++;
     }
     return dropped;
+  }
+
+  /** Runs that took a redelivery since the last call (their stored rows do not change, their traces do). */
+  takeRedelivered(): Set<string> {
+    const taken = this.redelivered;
+    this.redelivered = new Set();
+    return taken;
   }
 
   /** A run held in memory, to read (its trace); undefined once it was forgotten or moved away. */

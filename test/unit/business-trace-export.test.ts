@@ -153,6 +153,26 @@ describe('the trace export stage (pipeline/stages/trace-stage.ts)', () => {
     expect(offered).toHaveLength(1);
   });
 
+  it('exports a run again when a redelivery reaches it after its verdict, under the same trace', async () => {
+    const s = new Stitcher([WORKFLOW], OPTIONS);
+    const offered: BusinessTrace[] = [];
+    const stage = new TraceExportStage({ sink: { offer: (t) => offered.push(...t) }, runOf: (id) => s.run(id), redelivered: () => s.takeRedelivered(), exportOpen: true, logger: silentLogger() });
+    const cycle = async () => {
+      const flush = new Flush(T0, [], []);
+      flush.batch.runs.push(...s.drain(T0).runs);
+      stage.collect(flush);
+      await stage.deliver(flush);
+    };
+    s.apply(ev('crm', 'subscription.upgraded', 't', 0, 'c'), T0);
+    s.apply(ev('billing', 'invoice.updated', 'i', 1000, 'c'), T0);
+    await cycle();
+    expect(s.apply(ev('billing', 'invoice.updated', 'i', 1000, 'c'), T0 + 5000)).toBe(false);
+    await cycle();
+    expect(offered.map((t) => t.steps[0]!.redeliveries.length)).toEqual([0, 1]);
+    await cycle();
+    expect(offered).toHaveLength(2);
+  });
+
   it('exports a run again when a flush failed before the store took it', async () => {
     const s = new Stitcher([WORKFLOW], OPTIONS);
     const offered: BusinessTrace[] = [];

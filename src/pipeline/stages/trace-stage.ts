@@ -8,6 +8,11 @@ import type { Flush, RecoveredPartitions, Stage } from '../stage.ts';
 /** Runs remembered as exported, so an unchanged run handed out again (for its SLOs) is not sent twice. */
 const MAX_REMEMBERED = 100_000;
 
+/** What a run was exported as: a new verdict, a new event or a redelivery makes it worth sending again. */
+function signatureOf(run: Readonly<WorkflowRun>): string {
+  return `${run.state}|${run.eventKeys.size}|${run.redeliveries.length}`;
+}
+
 /** Whether a run's record calls for an export: a verdict, or (if wanted) still open past its deadline. */
 export function exportable(run: Pick<RunRecord, 'state'>, exportOpen: boolean): boolean {
   return run.state === 'completed' || run.state === 'failed' || run.state === 'compensated' || (exportOpen && run.state === 'deadline_missed');
@@ -22,15 +27,24 @@ export class TraceExportStage implements Stage {
   readonly name = 'traces';
   private readonly sink: BusinessTraceSink;
   private readonly runOf: (runId: string) => Readonly<WorkflowRun> | undefined;
+  private readonly redelivered: () => Iterable<string>;
   private readonly exportOpen: boolean;
   private readonly logger: Logger;
   /** What each run was last exported as (state and events seen). */
   private readonly exported = new Map<string, string>();
   private readonly pending = new WeakMap<Flush, { traces: BusinessTrace[]; signatures: [string, string][] }>();
 
-  constructor(options: { sink: BusinessTraceSink; runOf: (runId: string) => Readonly<WorkflowRun> | undefined; exportOpen: boolean; logger: Logger }) {
+  constructor(options: {
+    sink: BusinessTraceSink;
+    runOf: (runId: string) => Readonly<WorkflowRun> | undefined;
+    /** Runs that took a redelivery since last asked. */
+    redelivered?: () => Iterable<string>;
+    exportOpen: boolean;
+    logger: Logger;
+  }) {
     this.sink = options.sink;
     this.runOf = options.runOf;
+    this.redelivered = options.redelivered ?? (() => []);
     this.exportOpen = options.exportOpen;
     this.logger = options.logger;
   }
@@ -38,12 +52,14 @@ export class TraceExportStage implements Stage {
   collect(flush: Flush): void {
     const traces: BusinessTrace[] = [];
     const signatures: [string, string][] = [];
-    for (const record of flush.batch.runs) {
-      if (!exportable(record, this.exportOpen)) continue;
-      const run = this.runOf(record.runId);
-      if (!run) continue;
-      const signature = `${run.state}|${run.eventKeys.size}|${run.redeliveries.length}`;
-      if (this.exported.get(record.runId) === signature) continue;
+    // Runs whose rows changed, and runs that only took a redelivery (no new row, a richer trace).
+    const candidates = new Set(flush.batch.runs.map((r) => r.runId));
+    for (const runId of this.redelivered()) candidates.add(runId);
+    for (const runId of candidates) {
+      const run = this.runOf(runId);
+      if (!run || !exportable(run, this.exportOpen)) continue;
+      const signature = signatureOf(run);
+      if (this.exported.get(runId) === signature) continue;
       try {
         traces.push(businessTrace(run));
       } catch (error) {
@@ -51,7 +67,7 @@ export class TraceExportStage implements Stage {
         this.logger.error({ err: error, correlationId: run.correlationId, workflow: run.definition.name }, 'could not build the business trace of a run');
         continue;
       }
-      signatures.push([record.runId, signature]);
+      signatures.push([runId, signature]);
     }
     if (traces.length > 0) this.pending.set(flush, { traces, signatures });
   }
@@ -72,7 +88,7 @@ export class TraceExportStage implements Stage {
   onRecover(recovered: RecoveredPartitions): void {
     for (const stored of recovered.runs) {
       const run = this.runOf(stored.runId);
-      if (run && run.state === stored.state && exportable(stored, this.exportOpen)) this.remember(stored.runId, `${run.state}|${run.eventKeys.size}|${run.redeliveries.length}`);
+      if (run && run.state === stored.state && exportable(stored, this.exportOpen)) this.remember(stored.runId, signatureOf(run));
     }
   }
 

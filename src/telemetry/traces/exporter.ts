@@ -17,14 +17,17 @@ export interface BusinessTraceExporterOptions {
 }
 
 /**
- * Sends business traces in batches, one export at a time, from a queue bounded in spans. Intake
+ * Sends business traces in batches of whole traces, one export at a time, from a queue bounded in
+ * spans; spans are built when their batch goes, not in the flush that offered them. Intake
  * never waits for it: `offer` only queues, and when the queue is full (the backend is slow or
  * down) a whole trace is dropped and counted; a batch that still fails after the exporter's own
  * retries is dropped and counted too. Re-exporting a run later is harmless: its IDs are derived.
  */
 export class BusinessTraceExporter implements BusinessTraceSink {
   private readonly options: BusinessTraceExporterOptions;
-  private queue: ReadableSpan[] = [];
+  /** Traces waiting, turned into spans only when their batch goes (off the flush that offered them). */
+  private queue: { trace: BusinessTrace; spans: number }[] = [];
+  private queuedSpanCount = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -44,31 +47,51 @@ export class BusinessTraceExporter implements BusinessTraceSink {
 
   offer(traces: readonly BusinessTrace[]): void {
     if (traces.length === 0) return;
-    const { metrics, maxQueueSpans, maxBatchSpans, builder } = this.options;
+    const { metrics, maxQueueSpans, maxBatchSpans } = this.options;
     for (const trace of traces) {
       metrics.traces.inc();
-      const spans = builder.spans(trace);
+      // The run's root and one span per step.
+      const spans = 1 + trace.steps.length;
       // Whole traces or nothing: a half-exported run would look like a different story.
-      if (this.stopped || this.queue.length + spans.length > maxQueueSpans) {
-        this.drop(this.stopped ? 'shutdown' : 'queue_full', spans.length);
+      if (this.stopped || this.queuedSpanCount + spans > maxQueueSpans) {
+        this.drop(this.stopped ? 'shutdown' : 'queue_full', spans);
         continue;
       }
-      for (const span of spans) this.queue.push(span);
+      this.queue.push({ trace, spans });
+      this.queuedSpanCount += spans;
     }
-    metrics.queued.set(this.queue.length);
-    if (this.queue.length >= maxBatchSpans) this.exportNext();
+    metrics.queued.set(this.queuedSpanCount);
+    if (this.queuedSpanCount >= maxBatchSpans) this.exportNext();
   }
 
   /** Spans waiting, for tests and the gauge. */
   get queuedSpans(): number {
-    return this.queue.length;
+    return this.queuedSpanCount;
+  }
+
+  /** Whole traces up to maxBatchSpans (at least one), as spans. */
+  private takeBatch(): ReadableSpan[] {
+    const batch: ReadableSpan[] = [];
+    let taken = 0;
+    let spans = 0;
+    while (taken < this.queue.length && (taken === 0 || spans + this.queue[taken]!.spans <= this.options.maxBatchSpans)) spans += this.queue[taken++]!.spans;
+    for (const { trace } of this.queue.splice(0, taken)) {
+      try {
+        batch.push(...this.options.builder.spans(trace));
+      } catch (error) {
+        this.options.logger.error({ err: error, correlationId: trace.run.correlationId, workflow: trace.run.workflow }, 'could not build the spans of a business trace');
+      }
+    }
+    this.queuedSpanCount -= spans;
+    return batch;
   }
 
   /** Exports the next batch unless one is on its way. */
   private exportNext(): void {
     if (this.inFlight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.options.maxBatchSpans);
-    this.options.metrics.queued.set(this.queue.length);
+    const batch = this.takeBatch();
+    this.options.metrics.queued.set(this.queuedSpanCount);
+    if (batch.length === 0) return;
     this.inFlight = new Promise<ExportResult>((resolve) => {
       try {
         this.options.exporter.export(batch, resolve);
@@ -79,7 +102,7 @@ export class BusinessTraceExporter implements BusinessTraceSink {
       this.inFlight = undefined;
       this.settle(batch.length, result);
       // A full batch waiting goes at once; a partial one waits for the timer to fill it.
-      if (this.queue.length >= this.options.maxBatchSpans || (this.stopped && this.queue.length > 0)) this.exportNext();
+      if (this.queuedSpanCount >= this.options.maxBatchSpans || (this.stopped && this.queue.length > 0)) this.exportNext();
     });
   }
 
@@ -119,8 +142,9 @@ export class BusinessTraceExporter implements BusinessTraceSink {
         this.exportNext();
         await Promise.race([this.inFlight, sleep(Math.max(0, deadline - Date.now()))]);
       }
-      this.drop('shutdown', this.queue.length);
+      this.drop('shutdown', this.queuedSpanCount);
       this.queue = [];
+      this.queuedSpanCount = 0;
       this.options.metrics.queued.set(0);
       await Promise.race([this.options.exporter.shutdown(), sleep(1_000)]);
     })();

@@ -12,6 +12,7 @@ import type { RoutingTree } from './routing/tree.ts';
 import type { Silence } from './silences/silence.ts';
 import type { MaintenanceWindow } from './time-intervals/time-interval.ts';
 import type { Alert } from './types.ts';
+import type { PagingPause } from '../domain/controls.ts';
 
 export interface AlertDispatcherOptions {
   tree: RoutingTree;
@@ -20,6 +21,8 @@ export interface AlertDispatcherOptions {
   timeIntervals: readonly MaintenanceWindow[];
   /** The silences now (e.g. `() => registry.list()` of a SilenceRegistry), read at each flush; none by default. */
   silences?: () => readonly Silence[];
+  /** The paging pauses now (the operator's kill switch), read at each flush; none by default. */
+  pauses?: () => readonly PagingPause[];
   /** What each receiver was told; in memory until it is persisted. */
   log?: NotificationLog;
   registry: Registry;
@@ -32,7 +35,7 @@ export interface AlertDispatcherOptions {
 
 export type DispatcherState = 'initialized' | 'running' | 'stopping' | 'stopped';
 
-const OUTCOMES = ['delivered', 'failed', 'refused', 'muted'] as const;
+const OUTCOMES = ['delivered', 'failed', 'refused', 'muted', 'paused'] as const;
 
 /**
  * The notification path, driven: takes alert changes from the alert engine, routes them into
@@ -74,10 +77,11 @@ export class AlertDispatcher {
       timeIntervals: options.timeIntervals,
       log: options.log ?? new InMemoryNotificationLog(),
       receivers: options.receivers,
+      ...(options.pauses ? { pauses: options.pauses } : {}),
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
-      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced, in maintenance or nothing new).',
+      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced, in maintenance or nothing new), paused (held by a paging pause: the operator\'s kill switch).',
       labelNames: ['receiver', 'outcome'],
       registers: [options.registry],
     });
@@ -221,7 +225,10 @@ export class AlertDispatcher {
       this.notifications.inc({ receiver: flush.receiver, outcome: 'delivered' }, delivered);
       this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
       this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, refused.length);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length - refused.length);
+      const paused = result.ctx.paused ?? 0;
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'paused' }, paused);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length - refused.length - paused);
+      if (paused > 0) this.logger.debug({ ...context, paused }, 'notification held: paging paused');
       if (refused.length > 0) {
         this.logger.error({ ...context, refused: refused.length, reasons: [...new Set(refused.map((f) => f.reason))] }, 'receiver refused the notification: not sent again');
       }

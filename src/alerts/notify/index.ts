@@ -11,6 +11,8 @@ import type { Receiver } from './receiver.ts';
 import { ReceiverStage } from './receiver-stage.ts';
 import { RecordStage } from './record-stage.ts';
 import { SilenceStage } from './silence-stage.ts';
+import { PauseStage } from './pause-stage.ts';
+import type { PagingPause } from '../../domain/controls.ts';
 import type { NotifyStage } from './stage.ts';
 
 export { runChain, notifyFlush, contextForFlush, type ChainResult } from './chain.ts';
@@ -18,7 +20,7 @@ export { decideDedup, type DedupDecision, type DedupInput, type NotificationLogE
 export { InMemoryNotificationLog, recordSent, pruneLog, logKey, EMPTY_NOTIFICATION_LOG, type NotificationLog, type NotificationLogState, type NotificationLogView } from './notification-log.ts';
 export type { Notification, Receiver, DeliveryReport, DeliveryOutcome } from './receiver.ts';
 export type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
-export { DedupStage, InhibitStage, MaintenanceStage, ReceiverStage, RecordStage, SilenceStage };
+export { DedupStage, InhibitStage, MaintenanceStage, PauseStage, ReceiverStage, RecordStage, SilenceStage };
 
 export interface NotifyChainParts {
   inhibitRules: readonly InhibitRule[];
@@ -28,16 +30,19 @@ export interface NotifyChainParts {
   timeIntervals: readonly MaintenanceWindow[];
   log: NotificationLog;
   receivers: readonly Receiver[];
+  /** The paging pauses now (the operator's kill switch); none by default. */
+  pauses?: () => readonly PagingPause[];
 }
 
 /**
  * The stages in order. Grouping and its timers come before (routing/grouping.ts flushes a
  * group into this chain), as Alertmanager's aggregation groups call its pipeline; then what
  * mutes (inhibit → silence → maintenance), then dedup against the log, the receiver, and the
- * record of what the receiver took.
+ * record of what the receiver took. A paging pause, when wired, goes first.
  */
 export function buildNotifyChain(parts: NotifyChainParts): NotifyStage[] {
   return [
+    ...(parts.pauses ? [new PauseStage(parts.pauses)] : []),
     new InhibitStage(parts.inhibitRules, parts.currentAlerts),
     new SilenceStage(parts.silences),
     new MaintenanceStage(parts.timeIntervals),

@@ -11,6 +11,10 @@ import { IngestPipeline } from './pipeline/pipeline.ts';
 import { storeFromConfig } from './store/build.ts';
 import type { Store } from './domain/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
+import { businessTraceExporter } from './telemetry/traces/build.ts';
+import type { BusinessTraceExporter } from './telemetry/traces/exporter.ts';
+import { SelfTracing } from './telemetry/self/self-tracing.ts';
+import { tracedReceiver } from './alerts/receivers/traced-receiver.ts';
 import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
@@ -80,6 +84,10 @@ export class Seamwatch {
   readonly notificationLog = new InMemoryNotificationLog();
   /** Alert changes and notifications written as rows for dashboards, off the alerting path. */
   readonly alertHistory: AlertHistoryRecorder;
+  /** Exports the traces of runs that reached a verdict; undefined without `telemetry.traces`. */
+  readonly traceExporter: BusinessTraceExporter | undefined;
+  /** seamwatch's own spans through the OpenTelemetry Node SDK; off unless an endpoint is configured. */
+  readonly selfTracing: SelfTracing;
   /** Sends the weekly scorecards; undefined unless `scorecard.smtp` and teams are configured. */
   readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
@@ -92,6 +100,8 @@ export class Seamwatch {
     this.registry = options.registry ?? new Registry();
     collectDefaultMetrics({ register: this.registry, prefix: 'seamwatch_' });
     const metrics = new PipelineMetrics(this.registry, config.sources.map((s) => s.name));
+    this.selfTracing = new SelfTracing(config.telemetry.self, logger.child({ component: 'self-tracing' }));
+    const tracer = this.selfTracing.tracer;
     this.store = options.store ?? storeFromConfig(config.store, logger.child({ component: 'clickhouse' }));
     const notificationLog = this.notificationLog;
     this.pauses = new PauseBook({ store: this.store, logger: logger.child({ component: 'pauses' }) });
@@ -103,7 +113,9 @@ export class Seamwatch {
           silences: () => this.silences.list(),
           pauses: () => this.pauses.active(),
           tree: buildRoutingTree(config.routes),
-          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
+          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }).map((r) =>
+            this.selfTracing.enabled ? tracedReceiver(r, tracer) : r,
+          ),
           inhibitRules: config.inhibit_rules,
           timeIntervals: config.time_intervals,
           registry: this.registry,
@@ -138,6 +150,9 @@ export class Seamwatch {
       dispatcher: this.dispatcher,
       logger: logger.child({ component: 'alert-state' }),
     });
+    const traces = config.telemetry.traces;
+    this.traceExporter = traces ? businessTraceExporter(traces, { registry: this.registry, logger: logger.child({ component: 'business-traces' }) }) : undefined;
+    const traceExporter = this.traceExporter;
     const kafkaSources = config.sources.filter((s) => s.transport === 'kafka');
     const httpSources = config.sources.filter((s) => s.transport === 'http');
     const httpTopics = httpSources.map((s) => s.topic);
@@ -155,6 +170,8 @@ export class Seamwatch {
         alwaysOwned: Object.fromEntries(httpTopics.map((t) => [t, [config.httpIntake.partition]])),
         metrics,
         alerts: this.alerts,
+        ...(traceExporter && traces ? { traces: { sink: traceExporter, exportOpen: traces.exportOpen } } : {}),
+        tracer,
         partitionState: {
           adopt: (partitions) => this.alertState.adopt(partitions),
           release: (partitions) => this.alertState.release(partitions),
@@ -173,6 +190,7 @@ export class Seamwatch {
             intake: (parts) => (pipeline = pipelineFor(parts)),
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            tracer,
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -186,6 +204,7 @@ export class Seamwatch {
             registry: this.registry,
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            ...(this.selfTracing.enabled ? { tracer } : {}),
           })
         : undefined;
     this.pipeline = pipeline;
@@ -254,14 +273,17 @@ export class Seamwatch {
       store: this.store,
       ready: () => (this.collector?.ready ?? true) && (this.httpCollector?.ready ?? true),
       logger: logger.child({ component: 'http' }),
+      ...(this.selfTracing.enabled ? { tracer } : {}),
     });
   }
 
   async start(): Promise<void> {
+    this.selfTracing.start();
     await this.store.start();
     await this.store.writeSloDefinitions(this.config.slos.map(sloDefinitionRecord));
     this.alertHistory.start();
     await this.alertState.loadShared();
+    this.traceExporter?.start();
     await this.pauses.start();
     await this.http.start();
     await this.dispatcher?.start();
@@ -283,10 +305,12 @@ export class Seamwatch {
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },
+          { name: 'business traces', run: async () => this.traceExporter?.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'paging pauses', run: () => this.pauses.shutdown() },
           { name: 'dlq replay producer', run: async () => this.republisher?.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
+          { name: 'self-tracing', run: () => this.selfTracing.shutdown() },
         ],
         this.logger,
       );

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Tracer } from '@opentelemetry/api';
+import { requestSpans } from '../telemetry/self/request-spans.ts';
 import type { Store } from '../domain/store.ts';
 import type { SloEngine } from '../slo/engine.ts';
 import { addSloRoutes } from './slo-routes.ts';
@@ -49,6 +51,8 @@ export interface HttpServerOptions {
   protectReads?: boolean;
   /** Folder of the built web view (default web/dist of the project). */
   webRoot?: string;
+  /** Self-tracing: a span per request. */
+  tracer?: Tracer;
 }
 
 /** /metrics, /healthz, /readyz, the web view, traces, runs, dead letters, SLOs, alerts and the silences API. */
@@ -67,6 +71,7 @@ export class HttpServer {
     const { registry, store, ready } = this.options;
     const app = express();
     app.disable('x-powered-by');
+    if (this.options.tracer) app.use(requestSpans(this.options.tracer));
     app.get('/metrics', async (_req, res) => {
       res.type(registry.contentType).send(await registry.metrics());
     });

@@ -85,6 +85,7 @@ describe('good configuration files', () => {
       http: { host: '127.0.0.1', port: 9470 },
       api: { tokenEnv: 'SEAMWATCH_API_TOKEN', tokens: [], protectReads: false },
       log: { level: 'info' },
+      telemetry: { self: { serviceName: 'seamwatch' } },
     });
   });
 

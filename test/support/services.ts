@@ -85,8 +85,26 @@ export async function requireServices(): Promise<void> {
   }
 }
 
+/**
+ * Creates the topics and waits until every partition answers. On a loaded broker the metadata of a
+ * new topic can lag its creation ("This server does not host this topic-partition"): that is retried
+ * for a while rather than failing a whole suite's setup.
+ */
 export async function createTopics(admin: Admin, topics: string[], partitions = 4): Promise<void> {
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+      for (const topic of topics) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        if (offsets.length !== partitions) throw new Error(`${topic}: ${offsets.length} of ${partitions} partitions answer`);
+      }
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** Sum of (high watermark − committed offset) over the topics: 0 when the group has caught up. */

@@ -32,7 +32,7 @@ export interface AlertDispatcherOptions {
 
 export type DispatcherState = 'initialized' | 'running' | 'stopping' | 'stopped';
 
-const OUTCOMES = ['delivered', 'failed', 'refused', 'muted'] as const;
+const OUTCOMES = ['delivered', 'failed', 'refused', 'muted', 'unchanged'] as const;
 
 /**
  * The notification path, driven: takes alert changes from the alert engine, routes them into
@@ -77,7 +77,7 @@ export class AlertDispatcher {
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
-      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced, in maintenance or nothing new).',
+      help: 'Alerts in group flushes, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced or in a muted time interval), unchanged (nothing new for the receiver: told already, or a resolve it is not owed).',
       labelNames: ['receiver', 'outcome'],
       registers: [options.registry],
     });
@@ -221,7 +221,9 @@ export class AlertDispatcher {
       this.notifications.inc({ receiver: flush.receiver, outcome: 'delivered' }, delivered);
       this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
       this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, refused.length);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length - refused.length);
+      const muted = result.ctx.muted ?? 0;
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, muted);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'unchanged' }, Math.max(0, flush.alerts.length - delivered - failed.length - refused.length - muted));
       if (refused.length > 0) {
         this.logger.error({ ...context, refused: refused.length, reasons: [...new Set(refused.map((f) => f.reason))] }, 'receiver refused the notification: not sent again');
       }

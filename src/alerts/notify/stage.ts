@@ -15,6 +15,8 @@ export interface NotifyContext {
   readonly muteTimeIntervals: readonly string[];
   readonly activeTimeIntervals: readonly string[];
   readonly flushReason: FlushReason;
+  /** Firing alerts held back so far by inhibition, a silence or a muted time interval. */
+  readonly muted?: number;
   /** Set by the dedup stage. */
   readonly dedup?: DedupDecision;
   /** Set by the receiver stage. */

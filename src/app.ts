@@ -15,6 +15,7 @@ import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
+import { stormOptions } from './alerts/receivers/config.ts';
 import { buildRoutingTree } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
 import { PartitionedAlertState } from './alerts/partition-state.ts';
@@ -89,6 +90,8 @@ export class Seamwatch {
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
           inhibitRules: config.inhibit_rules,
           timeIntervals: config.time_intervals,
+          storms: stormOptions(config.receivers),
+          alertsUrl: `${externalUrl(config.alerting.traceUrlBase)}/api/v1/alerts`,
           registry: this.registry,
           logger: logger.child({ component: 'dispatcher' }),
         })

@@ -6,6 +6,7 @@ import { buildNotifyChain } from './notify/index.ts';
 import { notifyFlush } from './notify/chain.ts';
 import { InMemoryNotificationLog, type NotificationLog } from './notify/notification-log.ts';
 import type { NotifyStage } from './notify/stage.ts';
+import { isStormAlert, type StormOptions } from './notify/storm.ts';
 import type { ManagedReceiver } from './receivers/managed-receiver.ts';
 import { dispatch, EMPTY_DISPATCH, requeueUndelivered, withoutAlerts, type DispatchState, type GroupFlush } from './routing/grouping.ts';
 import type { RoutingTree } from './routing/tree.ts';
@@ -26,6 +27,10 @@ export interface AlertDispatcherOptions {
   logger: Logger;
   /** Wall clock: grouping timers and repeat intervals run in real time, not event time. */
   now?: () => number;
+  /** Receivers that turn many alerts of one detector and workflow into one incident (PagerDuty's `storm`). */
+  storms?: ReadonlyMap<string, StormOptions>;
+  /** The alerts list storm incidents link to. */
+  alertsUrl?: string;
   /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -74,6 +79,8 @@ export class AlertDispatcher {
       timeIntervals: options.timeIntervals,
       log: options.log ?? new InMemoryNotificationLog(),
       receivers: options.receivers,
+      ...(options.storms ? { storms: options.storms } : {}),
+      ...(options.alertsUrl ? { alertsUrl: options.alertsUrl } : {}),
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
@@ -216,14 +223,16 @@ export class AlertDispatcher {
       const result = await notifyFlush(this.stages, flush, now);
       const delivery = result.ctx.delivery;
       failed = delivery?.failed.map((f) => f.alert) ?? [];
-      const delivered = delivery?.delivered.length ?? 0;
+      // A storm alert stands for the alerts it covers: they are what is counted.
+      const covered = (alerts: readonly Alert[]) => alerts.reduce((n, a) => n + (isStormAlert(a) ? (result.ctx.storm?.[a.fingerprint]?.length ?? 0) : 1), 0);
+      const delivered = covered(delivery?.delivered ?? []);
       const refused = delivery?.refused ?? [];
       this.notifications.inc({ receiver: flush.receiver, outcome: 'delivered' }, delivered);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, refused.length);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, covered(failed));
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, covered(refused.map((r) => r.alert)));
       const muted = result.ctx.muted ?? 0;
       this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, muted);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'unchanged' }, Math.max(0, flush.alerts.length - delivered - failed.length - refused.length - muted));
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'unchanged' }, Math.max(0, flush.alerts.length - delivered - covered(failed) - covered(refused.map((r) => r.alert)) - muted));
       if (refused.length > 0) {
         this.logger.error({ ...context, refused: refused.length, reasons: [...new Set(refused.map((f) => f.reason))] }, 'receiver refused the notification: not sent again');
       }

@@ -95,7 +95,13 @@ export class HttpServer {
           res.status(400).json({ error: `state must be pending, firing or resolved, not "${state}"` });
           return;
         }
-        const list = alerts.alerts().filter((a) => state === undefined || a.state === state);
+        // detector= and workflow= narrow the list: what a storm incident links to.
+        const label = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+        const detector = label('detector');
+        const workflow = label('workflow');
+        const list = alerts
+          .alerts()
+          .filter((a) => (state === undefined || a.state === state) && (detector === undefined || a.labels['detector'] === detector) && (workflow === undefined || a.labels['workflow'] === workflow));
         const at = now();
         const active = silences?.list() ?? [];
         res.json({

@@ -16,6 +16,7 @@ import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
 import { stormOptions } from './alerts/receivers/config.ts';
+import { runPrecedenceRules } from './alerts/inhibit/run-precedence.ts';
 import { buildRoutingTree } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
 import { PartitionedAlertState } from './alerts/partition-state.ts';
@@ -88,7 +89,7 @@ export class Seamwatch {
           silences: () => this.silences.list(),
           tree: buildRoutingTree(config.routes),
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
-          inhibitRules: config.inhibit_rules,
+          inhibitRules: [...runPrecedenceRules(config.alerting.runPrecedence, config.detectors), ...config.inhibit_rules],
           timeIntervals: config.time_intervals,
           storms: stormOptions(config.receivers),
           alertsUrl: `${externalUrl(config.alerting.traceUrlBase)}/api/v1/alerts`,

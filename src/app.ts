@@ -16,6 +16,7 @@ import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
 import { stormOptions } from './alerts/receivers/config.ts';
+import { MISSING_TOPICS_HINT } from './collectors/kafka/topics.ts';
 import { runPrecedenceRules } from './alerts/inhibit/run-precedence.ts';
 import { buildRoutingTree } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
@@ -212,6 +213,7 @@ export class Seamwatch {
       registry: this.registry,
       store: this.store,
       ready: () => (this.collector?.ready ?? true) && (this.httpCollector?.ready ?? true),
+      readiness: () => (this.collector && this.collector.missingTopics.length > 0 ? { missingTopics: this.collector.missingTopics, hint: MISSING_TOPICS_HINT } : {}),
       logger: logger.child({ component: 'http' }),
     });
   }

@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   store: Store;
   /** Whether the instance takes traffic: joined its consumer group, store reachable. */
   ready: () => boolean;
+  /** What /readyz adds to say why it is not ready (e.g. `missingTopics`). */
+  readiness?: () => Record<string, unknown>;
   logger: Logger;
   slo?: SloEngine;
   alerts?: Pick<AlertEngine, 'alerts'>;
@@ -57,7 +59,7 @@ export class HttpServer {
     app.get('/readyz', async (_req, res) => {
       const storeUp = await store.ping().catch(() => false);
       const consuming = ready();
-      res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming });
+      res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming, ...(this.options.readiness?.() ?? {}) });
     });
     app.get('/api/v1/traces/:correlationId', async (req: Request<{ correlationId: string }>, res) => {
       const trace = await store.trace(req.params.correlationId);

@@ -22,13 +22,23 @@ export interface TopicPlan {
 export const MISSING_TOPICS_HINT =
   'seamwatch does not create source topics with the broker default partition count: create them with the partition count their producers use, or set kafka.createTopics.partitions';
 
-/** Partition counts of the topics that exist, by name. */
+/**
+ * Partition counts of the topics that exist, by name. A topic created a moment ago may be
+ * listed before every broker knows it: such an answer is asked again, a few times.
+ */
 async function partitionCounts(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
-  const existing = new Set(await admin.listTopics());
-  const present = topics.filter((t) => existing.has(t));
-  if (present.length === 0) return new Map();
-  const metadata = await admin.fetchTopicMetadata({ topics: present });
-  return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((t) => existing.has(t));
+      if (present.length === 0) return new Map();
+      const metadata = await admin.fetchTopicMetadata({ topics: present });
+      return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
 }
 
 export interface EnsureTopicsOptions {

@@ -14,14 +14,19 @@ export class StitchStage implements Stage {
   private readonly stitcher: Stitcher;
   private readonly metrics: PipelineMetrics;
 
-  constructor(stitcher: Stitcher, metrics: PipelineMetrics) {
+  private readonly isReplay: (event: WorkflowEvent) => boolean;
+
+  constructor(stitcher: Stitcher, metrics: PipelineMetrics, isReplay: (event: WorkflowEvent) => boolean = () => false) {
     this.stitcher = stitcher;
     this.metrics = metrics;
+    this.isReplay = isReplay;
   }
 
   onEvent(event: WorkflowEvent, now: number): boolean {
     if (this.stitcher.apply(event, now)) return true;
-    this.metrics.duplicates.inc();
+    // A replay after a restart is expected, not a producer's redelivery.
+    if (this.isReplay(event)) this.metrics.eventsReplayed.inc({ source: this.metrics.sourceLabel(event.source) });
+    else this.metrics.duplicates.inc();
     return false;
   }
 

@@ -41,6 +41,25 @@ async function partitionCounts(admin: Admin, topics: readonly string[]): Promise
   }
 }
 
+/**
+ * Creates topics and waits for their leaders. Right after a creation the broker may still answer
+ * a metadata request with "does not host this topic-partition": then it is asked again until the
+ * topics are listed with their partitions.
+ */
+async function createTopics(admin: Admin, topics: { topic: string; numPartitions: number; replicationFactor?: number }[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({ topics, waitForLeaders: true });
+      return;
+    } catch (error) {
+      const present = await partitionCounts(admin, topics.map((t) => t.topic));
+      if (topics.every((t) => present.has(t.topic))) return;
+      if (attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
 export interface EnsureTopicsOptions {
   admin: Admin;
   plans: readonly TopicPlan[];
@@ -60,7 +79,7 @@ export async function ensureTopics(options: EnsureTopicsOptions): Promise<boolea
   let counts = await partitionCounts(admin, sources);
   let missing = sources.filter((t) => !counts.has(t));
   if (missing.length > 0 && create) {
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: create.partitions, ...(create.replicationFactor ? { replicationFactor: create.replicationFactor } : {}) })), waitForLeaders: true });
+    await createTopics(admin, missing.map((topic) => ({ topic, numPartitions: create.partitions, ...(create.replicationFactor ? { replicationFactor: create.replicationFactor } : {}) })));
     logger.info({ topics: missing, partitions: create.partitions }, 'created missing source topics (kafka.createTopics)');
     counts = await partitionCounts(admin, sources);
     missing = sources.filter((t) => !counts.has(t));
@@ -84,10 +103,7 @@ export async function ensureTopics(options: EnsureTopicsOptions): Promise<boolea
   const dlqCounts = await partitionCounts(admin, deadLetter.map(([dlq]) => dlq));
   const toCreate = deadLetter.filter(([dlq]) => !dlqCounts.has(dlq));
   if (toCreate.length > 0) {
-    await admin.createTopics({
-      topics: toCreate.map(([dlq, source]) => ({ topic: dlq, numPartitions: create?.partitions ?? counts.get(source)!, ...(create?.replicationFactor ? { replicationFactor: create.replicationFactor } : {}) })),
-      waitForLeaders: true,
-    });
+    await createTopics(admin, toCreate.map(([dlq, source]) => ({ topic: dlq, numPartitions: create?.partitions ?? counts.get(source)!, ...(create?.replicationFactor ? { replicationFactor: create.replicationFactor } : {}) })));
     logger.info({ topics: toCreate.map(([dlq]) => dlq) }, 'created missing dead-letter topics');
   }
   return true;

@@ -32,12 +32,19 @@ import type { ScorecardSources } from './scorecard/gather.ts';
 import { scorecardPage } from './scorecard/page.ts';
 import { ScorecardSender } from './scorecard/sender.ts';
 import { smtpTransport } from './scorecard/mail.ts';
+import type { ControlStore } from './domain/controls.ts';
+import { PauseBook } from './controls/paging-pauses.ts';
+import { AuditTrail } from './controls/audit.ts';
+import { replayDeadLetters } from './controls/dlq-replay.ts';
+import { backfill } from './controls/backfill.ts';
+import { KafkaRepublisher } from './collectors/kafka/republisher.ts';
+import { DEFAULT_TOKEN_NAME, resolveTokens } from './http/config.ts';
 
 export interface SeamwatchOptions {
   config: SeamwatchConfig;
   logger: Logger;
   registry?: Registry;
-  store?: Store;
+  store?: Store & ControlStore;
   /** Where SLO burn alerts go; the alert engine by default (tests may record them instead). */
   sloSink?: SloAlertSink;
 }
@@ -48,8 +55,14 @@ export interface SeamwatchOptions {
  */
 export class Seamwatch {
   readonly config: SeamwatchConfig;
-  readonly store: Store;
+  readonly store: Store & ControlStore;
   readonly registry: Registry;
+  /** The paging kill switch per team or workflow, shared by every instance through the store. */
+  readonly pauses: PauseBook;
+  /** Every control action, as a log line and a row. */
+  readonly audit: AuditTrail;
+  /** Puts replayed dead letters back on their topics; undefined without Kafka. */
+  private readonly republisher: KafkaRepublisher | undefined;
   /** Undefined when no source has `transport: kafka`. */
   readonly collector: KafkaCollector | undefined;
   /** Undefined when no source has `transport: http`. */
@@ -84,10 +97,14 @@ export class Seamwatch {
     const metrics = new PipelineMetrics(this.registry, config.sources.map((s) => s.name));
     this.store = options.store ?? storeFromConfig(config.store, logger.child({ component: 'clickhouse' }));
     const notificationLog = this.notificationLog;
+    this.pauses = new PauseBook({ store: this.store, logger: logger.child({ component: 'pauses' }) });
+    this.audit = new AuditTrail({ store: this.store, logger: logger.child({ component: 'audit' }) });
+    this.republisher = config.kafka ? new KafkaRepublisher(config.kafka) : undefined;
     this.dispatcher = config.routes
       ? new AlertDispatcher({
           log: notificationLog,
           silences: () => this.silences.list(),
+          pauses: () => this.pauses.active(),
           tree: buildRoutingTree(config.routes),
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
           inhibitRules: [...runPrecedenceRules(config.alerting.runPrecedence, config.detectors), ...config.inhibit_rules],
@@ -202,7 +219,32 @@ export class Seamwatch {
             logger: logger.child({ component: 'scorecard' }),
           })
         : undefined;
+    const { tokens, unset } = resolveTokens(config.api, process.env);
+    if (unset.length > 0) logger.warn({ tokens: unset }, 'API tokens whose variables are not set are not accepted');
+    const republisher = this.republisher;
     this.http = new HttpServer({
+      apiTokens: tokens.filter((t) => t.name !== DEFAULT_TOKEN_NAME),
+      controls: {
+        pauses: this.pauses,
+        audit: this.audit,
+        store: this.store,
+        known: {
+          team: [...new Set([...config.workflows.map((w) => w.owner), ...config.slos.map((s) => s.owner)])].sort(),
+          workflow: config.workflows.map((w) => w.name),
+        },
+        ...(republisher
+          ? {
+              replay: (query, progress) =>
+                replayDeadLetters(
+                  { store: this.store, sources: config.sources, contract: { maxFieldLength: config.pipeline.maxFieldLength, maxTimeAhead: config.pipeline.maxTimeAhead }, publish: (m) => republisher.send(m) },
+                  query,
+                  progress,
+                ),
+            }
+          : {}),
+        backfill: (query, progress) =>
+          backfill({ store: this.store, config: { workflows: config.workflows, slos: config.slos, detectors: config.detectors, alerting: config.alerting, pipeline: config.pipeline }, logger: logger.child({ component: 'backfill' }) }, query, progress),
+      },
       scorecardPage: scorecardPage(scorecardSources, config.scorecard),
       slo: this.slo,
       alerts: this.alerts,
@@ -223,6 +265,7 @@ export class Seamwatch {
     await this.store.writeSloDefinitions(this.config.slos.map(sloDefinitionRecord));
     this.alertHistory.start();
     await this.alertState.loadShared();
+    await this.pauses.start();
     await this.http.start();
     await this.dispatcher?.start();
     await this.httpCollector?.start();
@@ -244,6 +287,8 @@ export class Seamwatch {
           { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
+          { name: 'paging pauses', run: () => this.pauses.shutdown() },
+          { name: 'dlq replay producer', run: async () => this.republisher?.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
         ],
         this.logger,

@@ -13,6 +13,7 @@ import type { RoutingTree } from './routing/tree.ts';
 import type { Silence } from './silences/silence.ts';
 import type { MaintenanceWindow } from './time-intervals/time-interval.ts';
 import type { Alert } from './types.ts';
+import type { PagingPause } from '../domain/controls.ts';
 
 export interface AlertDispatcherOptions {
   tree: RoutingTree;
@@ -21,6 +22,8 @@ export interface AlertDispatcherOptions {
   timeIntervals: readonly MaintenanceWindow[];
   /** The silences now (e.g. `() => registry.list()` of a SilenceRegistry), read at each flush; none by default. */
   silences?: () => readonly Silence[];
+  /** The paging pauses now (the operator's kill switch), read at each flush; none by default. */
+  pauses?: () => readonly PagingPause[];
   /** What each receiver was told; in memory until it is persisted. */
   log?: NotificationLog;
   registry: Registry;
@@ -37,7 +40,7 @@ export interface AlertDispatcherOptions {
 
 export type DispatcherState = 'initialized' | 'running' | 'stopping' | 'stopped';
 
-const OUTCOMES = ['delivered', 'failed', 'refused', 'muted', 'unchanged'] as const;
+const OUTCOMES = ['delivered', 'failed', 'refused', 'muted', 'paused', 'unchanged'] as const;
 
 /**
  * The notification path, driven: takes alert changes from the alert engine, routes them into
@@ -81,10 +84,11 @@ export class AlertDispatcher {
       receivers: options.receivers,
       ...(options.storms ? { storms: options.storms } : {}),
       ...(options.alertsUrl ? { alertsUrl: options.alertsUrl } : {}),
+      ...(options.pauses ? { pauses: options.pauses } : {}),
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
-      help: 'Alerts in group flushes, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced or in a muted time interval), unchanged (nothing new for the receiver: told already, or a resolve it is not owed).',
+      help: 'Alerts in group flushes, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced or in a muted time interval), paused (held by a paging pause: the operator\'s kill switch), unchanged (nothing new for the receiver: told already, or a resolve it is not owed).',
       labelNames: ['receiver', 'outcome'],
       registers: [options.registry],
     });
@@ -231,8 +235,11 @@ export class AlertDispatcher {
       this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, covered(failed));
       this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, covered(refused.map((r) => r.alert)));
       const muted = result.ctx.muted ?? 0;
+      const paused = result.ctx.paused ?? 0;
       this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, muted);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'unchanged' }, Math.max(0, flush.alerts.length - delivered - covered(failed) - covered(refused.map((r) => r.alert)) - muted));
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'paused' }, paused);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'unchanged' }, Math.max(0, flush.alerts.length - delivered - covered(failed) - covered(refused.map((r) => r.alert)) - muted - paused));
+      if (paused > 0) this.logger.debug({ ...context, paused }, 'notification held: paging paused');
       if (refused.length > 0) {
         this.logger.error({ ...context, refused: refused.length, reasons: [...new Set(refused.map((f) => f.reason))] }, 'receiver refused the notification: not sent again');
       }

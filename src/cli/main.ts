@@ -12,6 +12,7 @@ import { parseDuration } from '../domain/duration.ts';
 import { statusView } from '../slo/view.ts';
 import { runScorecard } from './scorecard.ts';
 import { WeekError } from '../scorecard/week.ts';
+import * as control from './control-client.ts';
 
 const DEFAULT_CONFIG = 'config/seamwatch.yaml';
 
@@ -145,6 +146,82 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         await store.shutdown();
       }
+    });
+
+  // The operator's controls: clients of a running instance's control API.
+  const target = (options: { url: string; tokenEnv: string }): control.ControlTarget => ({ url: options.url, tokenEnv: options.tokenEnv });
+  const io: control.ControlIo = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`), env: process.env };
+  const withTarget = (command: Command) =>
+    command
+      .option('--url <url>', 'the running seamwatch (its http: listener)', process.env['SEAMWATCH_URL'] ?? 'http://127.0.0.1:9470')
+      .option('--token-env <name>', 'the environment variable holding the API token', 'SEAMWATCH_API_TOKEN');
+
+  withTarget(program.command('pause').description('pause paging for a team or a workflow (a kill switch for noise): alerts are still recorded, notifications held'))
+    .option('--team <team>', 'the owning team')
+    .option('--workflow <workflow>', 'the workflow')
+    .requiredOption('--reason <text>', 'why: the incident, a ticket')
+    .option('--for <duration>', 'ends by itself after this long (e.g. 2h)')
+    .option('--until <time>', 'ends by itself at this time (RFC 3339)')
+    .action(async (options: { team?: string; workflow?: string; reason: string; for?: string; until?: string; url: string; tokenEnv: string }) => {
+      exitCode = await control.pause(target(options), io, options);
+    });
+
+  withTarget(program.command('resume').description('resume paging for a team or a workflow'))
+    .option('--team <team>', 'the owning team')
+    .option('--workflow <workflow>', 'the workflow')
+    .action(async (options: { team?: string; workflow?: string; url: string; tokenEnv: string }) => {
+      exitCode = await control.resume(target(options), io, options);
+    });
+
+  withTarget(program.command('pauses').description('list where paging is paused'))
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean; url: string; tokenEnv: string }) => {
+      exitCode = await control.listPauses(target(options), io, options.json === true);
+    });
+
+  withTarget(program.command('audit').description('list control actions: who (the token\'s name), what, when'))
+    .option('--since <since>', 'a duration back from now or an RFC 3339 time', '7d')
+    .option('--limit <n>', 'at most this many rows', '100')
+    .option('--json', 'print JSON')
+    .action(async (options: { since: string; limit: string; json?: boolean; url: string; tokenEnv: string }) => {
+      exitCode = await control.listAudit(target(options), io, options);
+    });
+
+  const dlq = program.command('dlq').description('dead letters');
+  withTarget(dlq.command('replay').description('re-feed the dead letters of a topic through today\'s config: those that now decode go back on the topic (idempotent)'))
+    .requiredOption('--topic <topic>', 'the source topic the letters came from')
+    .requiredOption('--since <since>', 'dead-lettered since: a duration back from now (24h) or an RFC 3339 time')
+    .option('--limit <n>', 'at most this many letters', '100000')
+    .option('--dry-run', 'only count what now decodes; put nothing back')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { topic: string; since: string; limit: string; dryRun?: boolean; json?: boolean; url: string; tokenEnv: string }) => {
+      exitCode = await control.streamed(
+        target(options),
+        io,
+        '/api/v1/dlq/replay',
+        { topic: options.topic, since: options.since, limit: Number(options.limit), dryRun: options.dryRun === true },
+        (p: { read: number; nowDecode: number; failing: number }) => `read ${p.read}: ${p.nowDecode} now decode, ${p.failing} still fail`,
+        control.replayReportLines,
+        options.json === true,
+      );
+    });
+
+  withTarget(program.command('backfill').description('re-evaluate SLO verdicts and detectors over a past range with today\'s config, from the store; nothing is paged'))
+    .requiredOption('--from <time>', 'RFC 3339')
+    .requiredOption('--to <time>', 'RFC 3339, in the past')
+    .option('--max-events <n>', 'refuse a range touching more stored events than this', '2000000')
+    .option('--dry-run', 'judge and report; write nothing')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { from: string; to: string; maxEvents: string; dryRun?: boolean; json?: boolean; url: string; tokenEnv: string }) => {
+      exitCode = await control.streamed(
+        target(options),
+        io,
+        '/api/v1/backfill',
+        { from: options.from, to: options.to, maxEvents: Number(options.maxEvents), dryRun: options.dryRun === true },
+        (p: { phase: string; events?: number; runs?: number; verdicts?: number }) => (p.phase === 'read' ? `read ${p.events} stored events` : p.phase === 'stitched' ? `stitched ${p.runs} runs, ${p.verdicts} SLO verdicts` : 'written'),
+        control.backfillReportLines,
+        options.json === true,
+      );
     });
 
   try {

@@ -9,6 +9,9 @@ import type { AlertEngine } from '../alerts/engine.ts';
 import { silencedBy } from '../alerts/silences/silence.ts';
 import type { SilenceRegistry } from '../alerts/silences/silence-store.ts';
 import { addSilenceRoutes } from './silence-routes.ts';
+import { addControlRoutes, pauseView, type ControlRoutesOptions } from './control-routes.ts';
+import { pausedBy } from '../alerts/pauses/pause.ts';
+import { DEFAULT_TOKEN_NAME, type NamedToken } from './config.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -28,6 +31,10 @@ export interface HttpServerOptions {
   apiToken?: string | undefined;
   /** Where apiToken came from, named in the read-only answer. Default SEAMWATCH_API_TOKEN. */
   apiTokenEnv?: string;
+  /** Named tokens (`api.tokens`), accepted beside apiToken. */
+  apiTokens?: readonly NamedToken[];
+  /** The operator's controls (paging pauses, replay, backfill, audit); with them, alerts show `pausedBy`. */
+  controls?: Omit<ControlRoutesOptions, 'tokens' | 'tokenEnv' | 'now' | 'logger'>;
   /** Wall clock for silence states. */
   now?: () => number;
   /** The weekly scorecard page of a team (HTML), or undefined for an unknown team; the root wires it. */
@@ -85,7 +92,19 @@ export class HttpServer {
       addSilenceRoutes(app, {
         registry: silences,
         token: this.options.apiToken,
+        ...(this.options.apiTokens ? { tokens: this.options.apiTokens } : {}),
+        ...(this.options.controls ? { audit: (actor: string, action: string, args: unknown) => this.options.controls!.audit.record(actor, action, args, 'ok') } : {}),
         ...(this.options.apiTokenEnv ? { tokenEnv: this.options.apiTokenEnv } : {}),
+        now,
+        logger: this.options.logger,
+      });
+    }
+    const { controls } = this.options;
+    if (controls) {
+      addControlRoutes(app, {
+        ...controls,
+        tokens: [...(this.options.apiToken ? [{ name: DEFAULT_TOKEN_NAME, value: this.options.apiToken }] : []), ...(this.options.apiTokens ?? [])],
+        tokenEnv: this.options.apiTokenEnv ?? 'SEAMWATCH_API_TOKEN',
         now,
         logger: this.options.logger,
       });
@@ -106,13 +125,17 @@ export class HttpServer {
           .filter((a) => (state === undefined || a.state === state) && (detector === undefined || a.labels['detector'] === detector) && (workflow === undefined || a.labels['workflow'] === workflow));
         const at = now();
         const active = silences?.list() ?? [];
+        const pauses = controls?.pauses.active(at) ?? [];
         res.json({
+          // Paging pauses holding now (the operator's kill switch): their alerts are recorded, not paged.
+          ...(controls ? { pauses: pauses.map((p) => pauseView(p, at)) } : {}),
           alerts: list.map((a) => ({
             ...a,
             startsAt: new Date(a.startsAt).toISOString(),
             endsAt: a.endsAt ? new Date(a.endsAt).toISOString() : null,
             // Why an alert is quiet: the active silences that match it now.
             silencedBy: silencedBy(active, a.labels, at),
+            ...(controls ? { pausedBy: pausedBy(pauses, a.labels, at) } : {}),
           })),
         });
       });

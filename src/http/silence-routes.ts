@@ -1,21 +1,26 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { SilenceRegistry } from '../alerts/silences/silence-store.ts';
 import { listSilences } from '../alerts/silences/silence-book.ts';
 import { silenceState, type SilenceState } from '../alerts/silences/silence.ts';
 import { readSilenceBody, silenceView, type DefaultStart } from './silence-body.ts';
+import { bearerAuth } from './api-auth.ts';
+import { DEFAULT_TOKEN_NAME, type NamedToken } from './config.ts';
 
 export interface SilenceRoutesOptions {
   registry: SilenceRegistry;
   /** The bearer token mutations need; undefined or empty: the API is read-only (503). */
   token: string | undefined;
+  /** Named tokens (`api.tokens`), accepted beside `token`. */
+  tokens?: readonly NamedToken[];
   /** The variable the token comes from, for the read-only message. Default SEAMWATCH_API_TOKEN. */
   tokenEnv?: string;
   now?: () => number;
   logger?: Logger;
   /** Largest JSON body taken (express.json's `limit`). Default 64kb. */
   bodyLimit?: string;
+  /** Records a change as a control action under the token's name (the controls' audit trail). */
+  audit?: (actor: string, action: string, args: unknown) => Promise<unknown>;
 }
 
 const STATES: readonly SilenceState[] = ['active', 'pending', 'expired'];
@@ -30,22 +35,9 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
   const { registry } = options;
   const now = options.now ?? Date.now;
   const tokenEnv = options.tokenEnv ?? 'SEAMWATCH_API_TOKEN';
-  const expected = options.token ? digest(options.token) : undefined;
-  if (!expected) options.logger?.warn({ tokenEnv }, `silences API is read-only: ${tokenEnv} is not set`);
-
-  const requireToken = (req: Request, res: Response, next: NextFunction) => {
-    if (!expected) {
-      res.status(503).json({ error: `silences are read-only: set ${tokenEnv}` });
-      return;
-    }
-    const match = /^Bearer +(\S+) *$/i.exec(req.get('authorization') ?? '');
-    // Hashing first gives equal lengths, so timingSafeEqual neither throws nor leaks the length.
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-      res.status(401).set('WWW-Authenticate', 'Bearer realm="seamwatch"').json({ error: match ? 'invalid bearer token' : 'authorization required: Authorization: Bearer <token>' });
-      return;
-    }
-    next();
-  };
+  const tokens = [...(options.token ? [{ name: DEFAULT_TOKEN_NAME, value: options.token }] : []), ...(options.tokens ?? [])];
+  if (tokens.length === 0) options.logger?.warn({ tokenEnv }, `silences API is read-only: ${tokenEnv} is not set`);
+  const requireToken = bearerAuth(tokens, `silences are read-only: set ${tokenEnv}`);
   // After the token check, so nobody without it gets a body parsed.
   const json = express.json({ limit: options.bodyLimit ?? '64kb' });
   const mutation = [requireToken, json];
@@ -66,17 +58,18 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     res.json(silenceView(silence, now()));
   });
 
-  app.post(BASE, ...mutation, (req: Request, res: Response) => {
+  app.post(BASE, ...mutation, async (req: Request, res: Response) => {
     const at = now();
     const body = readSilenceBody(req.body, at);
     if (!body.ok) return invalid(res, body.problems);
     const result = registry.create(body.input, at);
     if (!result.ok) return invalid(res, result.problems);
     options.logger?.info(logFields(result.silence), 'silence created');
+    await options.audit?.(String(res.locals['actor']), 'silence-create', logFields(result.silence));
     res.status(201).location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json(silenceView(result.silence, at));
   });
 
-  app.put(`${BASE}/:id`, ...mutation, (req: Request<{ id: string }>, res: Response) => {
+  app.put(`${BASE}/:id`, ...mutation, async (req: Request<{ id: string }>, res: Response) => {
     const at = now();
     const current = registry.get(req.params.id);
     if (!current) return notFound(res, req.params.id);
@@ -88,10 +81,11 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     if (!result.ok) return invalid(res, result.problems);
     const replaced = result.silence.id !== current.id;
     options.logger?.info({ ...logFields(result.silence), ...(replaced ? { replaced: current.id } : {}) }, replaced ? 'silence replaced' : 'silence updated');
+    await options.audit?.(String(res.locals['actor']), 'silence-update', { ...logFields(result.silence), ...(replaced ? { replaced: current.id } : {}) });
     res.location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json(silenceView(result.silence, at));
   });
 
-  app.delete(`${BASE}/:id`, requireToken, (req: Request<{ id: string }>, res: Response) => {
+  app.delete(`${BASE}/:id`, requireToken, async (req: Request<{ id: string }>, res: Response) => {
     const at = now();
     const current = registry.get(req.params.id);
     if (!current) return notFound(res, req.params.id);
@@ -101,6 +95,7 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
       return;
     }
     options.logger?.info(logFields(result.silence), 'silence expired');
+    await options.audit?.(String(res.locals['actor']), 'silence-expire', logFields(result.silence));
     res.json(silenceView(result.silence, at));
   });
 
@@ -112,10 +107,6 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     else if ((typeof type === 'string' && type.startsWith('encoding.')) || type === 'charset.unsupported') res.status(415).json({ error: 'body: unsupported encoding' });
     else next(error);
   });
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }
 
 function notFound(res: Response, id: string): void {

@@ -22,7 +22,7 @@ export interface Floor {
 const GROUND = ['domain', 'base'];
 const CORES = [...GROUND, 'stitch', 'slo', 'alerts'];
 const ADAPTERS = ['store', 'collectors', 'telemetry'];
-const STAGES = [...CORES, ...ADAPTERS, 'pipeline'];
+const STAGES = [...CORES, ...ADAPTERS, 'pipeline', 'controls'];
 
 export const FLOORS: readonly Floor[] = [
   // ground: plain types of the business, and plumbing that knows nothing of it
@@ -38,6 +38,8 @@ export const FLOORS: readonly Floor[] = [
   { name: 'collectors', folders: ['collectors'], may: [...GROUND, 'telemetry'] },
   // the chain of stages that composes cores and adapters
   { name: 'pipeline', folders: ['pipeline'], may: [...CORES, ...ADAPTERS] },
+  // the operator's controls (paging pauses, dead-letter replay, backfill, audit): beside the pipeline
+  { name: 'controls', folders: ['controls'], may: [...CORES, ...ADAPTERS, 'pipeline'] },
   // faces people and other programs look at
   { name: 'http', folders: ['http'], may: STAGES },
   { name: 'scorecard', folders: ['scorecard'], may: STAGES },

@@ -83,7 +83,7 @@ describe('good configuration files', () => {
         finalFlushDeadline: 15_000,
       },
       http: { host: '127.0.0.1', port: 9470 },
-      api: { tokenEnv: 'SEAMWATCH_API_TOKEN' },
+      api: { tokenEnv: 'SEAMWATCH_API_TOKEN', tokens: [] },
       log: { level: 'info' },
     });
   });

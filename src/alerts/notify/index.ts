@@ -11,6 +11,8 @@ import type { Receiver } from './receiver.ts';
 import { ReceiverStage } from './receiver-stage.ts';
 import { RecordStage } from './record-stage.ts';
 import { SilenceStage } from './silence-stage.ts';
+import { PauseStage } from './pause-stage.ts';
+import type { PagingPause } from '../../domain/controls.ts';
 import type { NotifyStage } from './stage.ts';
 import { StormStage } from './storm-stage.ts';
 import type { StormOptions } from './storm.ts';
@@ -21,7 +23,7 @@ export { InMemoryNotificationLog, recordSent, pruneLog, logKey, EMPTY_NOTIFICATI
 export type { Notification, Receiver, DeliveryReport, DeliveryOutcome } from './receiver.ts';
 export type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
 export { applyStorm, stormKey, isStormAlert, DEFAULT_STORM, STORM_LABEL, type StormOptions } from './storm.ts';
-export { DedupStage, InhibitStage, MaintenanceStage, ReceiverStage, RecordStage, SilenceStage, StormStage };
+export { DedupStage, InhibitStage, MaintenanceStage, PauseStage, ReceiverStage, RecordStage, SilenceStage, StormStage };
 
 export interface NotifyChainParts {
   inhibitRules: readonly InhibitRule[];
@@ -35,16 +37,20 @@ export interface NotifyChainParts {
   storms?: ReadonlyMap<string, StormOptions>;
   /** The alerts list a storm incident links to, e.g. http://seamwatch:9470/api/v1/alerts */
   alertsUrl?: string;
+  /** The paging pauses now (the operator's kill switch); none by default. */
+  pauses?: () => readonly PagingPause[];
 }
 
 /**
  * The stages in order. Grouping and its timers come before (routing/grouping.ts flushes a
  * group into this chain), as Alertmanager's aggregation groups call its pipeline; then what
- * mutes (inhibit → silence → maintenance), storms (many alerts of one kind as one incident), then dedup against the log, the receiver, and the
- * record of what the receiver took.
+ * mutes (inhibit → silence → maintenance), storms (many alerts of one kind as one incident),
+ * then dedup against the log, the receiver, and the record of what the receiver took. A paging
+ * pause, when wired, goes first.
  */
 export function buildNotifyChain(parts: NotifyChainParts): NotifyStage[] {
   return [
+    ...(parts.pauses ? [new PauseStage(parts.pauses)] : []),
     new InhibitStage(parts.inhibitRules, parts.currentAlerts),
     new SilenceStage(parts.silences),
     new MaintenanceStage(parts.timeIntervals),

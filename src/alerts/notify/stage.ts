@@ -23,6 +23,8 @@ export interface NotifyContext {
   readonly dedup?: DedupDecision;
   /** Set by the receiver stage. */
   readonly delivery?: DeliveryOutcome;
+  /** Set by the pause stage: how many triggers a paging pause held back. */
+  readonly paused?: number;
 }
 
 export interface StageResult {

@@ -13,6 +13,8 @@ import { ident, int, list, quote } from './sql.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from '../../domain/week-stats.ts';
 import * as week from './week-queries.ts';
 import * as slo from './slo-queries.ts';
+import * as controls from './control-queries.ts';
+import type { AuditRecord, ControlStore, PagingPause, StoredDeadLetter } from '../../domain/controls.ts';
 import { appendAll } from '../../base/append.ts';
 import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
@@ -48,7 +50,7 @@ function* encodeInChunks<T>(records: readonly T[], line: (record: T) => string):
 /** IN lists are sent in slices so that a large recovery never builds one giant query. */
 const IN_SLICE = 2_000;
 
-export class ClickHouseStore implements Store {
+export class ClickHouseStore implements Store, ControlStore {
   readonly kind: 'clickhouse' | 'embedded';
   /** Where the data is, for messages to a person. */
   readonly location: string;
@@ -361,6 +363,39 @@ export class ClickHouseStore implements Store {
 
   reportClaims(key: string): Promise<ReportClaim[]> {
     return week.reportClaims((q) => this.rows(q), this.table('report_claims'), key);
+  }
+
+  pagingPauses(): Promise<PagingPause[]> {
+    return controls.pagingPauses((q) => this.rows(q), this.table('paging_pauses'));
+  }
+
+  async writePagingPause(pause: PagingPause): Promise<void> {
+    await this.insertLines('paging_pauses', [pause], (p) => controls.pagingPauseLine(p, this.nextVersion()));
+  }
+
+  async writeAudit(record: AuditRecord): Promise<void> {
+    await this.insertLines('control_audit', [record], controls.auditLine);
+  }
+
+  audit(query: { since: number; limit: number }): Promise<AuditRecord[]> {
+    return controls.audit((q) => this.rows(q), this.table('control_audit'), query);
+  }
+
+  /** Every stored event (once each) of the correlation IDs with an event in [from, to), oldest first: what a backfill stitches again. */
+  async eventsTouching(range: { from: number; to: number; limit: number }): Promise<WorkflowEvent[]> {
+    const rows = await this.rows(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')}
+       WHERE correlation_id IN (
+         SELECT DISTINCT correlation_id FROM ${this.table('events')}
+         WHERE event_time_ms >= ${int(Math.max(0, Math.floor(range.from)))} AND event_time_ms < ${int(Math.max(0, Math.floor(range.to)))}
+       )
+       ORDER BY event_time_ms LIMIT 1 BY source, event_id LIMIT ${int(range.limit)}`,
+    );
+    return rows.map(eventFromRow);
+  }
+
+  deadLetters(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]> {
+    return controls.deadLetters((q) => this.rows(q), this.table('dead_letters'), query);
   }
 
   async ping(): Promise<boolean> {

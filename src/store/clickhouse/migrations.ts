@@ -261,6 +261,40 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (key, round, instance, state)`,
     ],
   },
+  {
+    version: 11,
+    name: 'paging pauses and the control audit',
+    statements: (db) => {
+      const d = ident(db);
+      return [
+        // The kill switch per team or workflow: the newest row per scope wins on every instance.
+        `CREATE TABLE IF NOT EXISTS ${d}.paging_pauses (
+          scope String,
+          name String,
+          paused UInt8,
+          until_ms UInt64,
+          reason String,
+          actor String,
+          at_ms UInt64,
+          at ${dateTime('at_ms')},
+          version UInt64
+        ) ENGINE = ReplacingMergeTree(version)
+        ORDER BY (scope, name)`,
+        // Every control action: who (the token's name), what, when, arguments, result.
+        `CREATE TABLE IF NOT EXISTS ${d}.control_audit (
+          id String,
+          at_ms UInt64,
+          at ${dateTime('at_ms')},
+          actor String,
+          action String,
+          args String,
+          outcome String,
+          detail String
+        ) ENGINE = ReplacingMergeTree(at_ms)
+        ORDER BY id`,
+      ];
+    },
+  },
 ];
 
 export function migrationTable(db: string): string {

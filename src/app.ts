@@ -11,6 +11,10 @@ import { IngestPipeline } from './pipeline/pipeline.ts';
 import { storeFromConfig } from './store/build.ts';
 import type { Store } from './domain/store.ts';
 import { PipelineMetrics } from './telemetry/pipeline-metrics.ts';
+import { businessTraceExporter } from './telemetry/traces/build.ts';
+import type { BusinessTraceExporter } from './telemetry/traces/exporter.ts';
+import { SelfTracing } from './telemetry/self/self-tracing.ts';
+import { tracedReceiver } from './alerts/receivers/traced-receiver.ts';
 import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
@@ -18,7 +22,7 @@ import { buildReceivers } from './alerts/receivers/build.ts';
 import { stormOptions } from './alerts/receivers/config.ts';
 import { MISSING_TOPICS_HINT } from './collectors/kafka/topics.ts';
 import { runPrecedenceRules } from './alerts/inhibit/run-precedence.ts';
-import { buildRoutingTree } from './alerts/routing/tree.ts';
+import { buildRoutingTree, matchRoutes } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
 import { PartitionedAlertState } from './alerts/partition-state.ts';
 import { SilenceRegistry } from './alerts/silences/silence-store.ts';
@@ -83,6 +87,10 @@ export class Seamwatch {
   readonly notificationLog = new InMemoryNotificationLog();
   /** Alert changes and notifications written as rows for dashboards, off the alerting path. */
   readonly alertHistory: AlertHistoryRecorder;
+  /** Exports the traces of runs that reached a verdict; undefined without `telemetry.traces`. */
+  readonly traceExporter: BusinessTraceExporter | undefined;
+  /** seamwatch's own spans through the OpenTelemetry Node SDK; off unless an endpoint is configured. */
+  readonly selfTracing: SelfTracing;
   /** Sends the weekly scorecards; undefined unless `scorecard.smtp` and teams are configured. */
   readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
@@ -95,6 +103,8 @@ export class Seamwatch {
     this.registry = options.registry ?? new Registry();
     collectDefaultMetrics({ register: this.registry, prefix: 'seamwatch_' });
     const metrics = new PipelineMetrics(this.registry, config.sources.map((s) => s.name));
+    this.selfTracing = new SelfTracing(config.telemetry.self, logger.child({ component: 'self-tracing' }));
+    const tracer = this.selfTracing.tracer;
     this.store = options.store ?? storeFromConfig(config.store, logger.child({ component: 'clickhouse' }));
     const notificationLog = this.notificationLog;
     this.pauses = new PauseBook({ store: this.store, logger: logger.child({ component: 'pauses' }) });
@@ -106,7 +116,9 @@ export class Seamwatch {
           silences: () => this.silences.list(),
           pauses: () => this.pauses.active(),
           tree: buildRoutingTree(config.routes),
-          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }),
+          receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }).map((r) =>
+            this.selfTracing.enabled ? tracedReceiver(r, tracer) : r,
+          ),
           inhibitRules: [...runPrecedenceRules(config.alerting.runPrecedence, config.detectors), ...config.inhibit_rules],
           timeIntervals: config.time_intervals,
           storms: stormOptions(config.receivers),
@@ -143,6 +155,9 @@ export class Seamwatch {
       dispatcher: this.dispatcher,
       logger: logger.child({ component: 'alert-state' }),
     });
+    const traces = config.telemetry.traces;
+    this.traceExporter = traces ? businessTraceExporter(traces, { registry: this.registry, logger: logger.child({ component: 'business-traces' }) }) : undefined;
+    const traceExporter = this.traceExporter;
     const kafkaSources = config.sources.filter((s) => s.transport === 'kafka');
     const httpSources = config.sources.filter((s) => s.transport === 'http');
     const httpTopics = httpSources.map((s) => s.topic);
@@ -160,6 +175,8 @@ export class Seamwatch {
         alwaysOwned: Object.fromEntries(httpTopics.map((t) => [t, [config.httpIntake.partition]])),
         metrics,
         alerts: this.alerts,
+        ...(traceExporter && traces ? { traces: { sink: traceExporter, exportOpen: traces.exportOpen } } : {}),
+        tracer,
         partitionState: {
           adopt: (partitions) => this.alertState.adopt(partitions),
           release: (partitions) => this.alertState.release(partitions),
@@ -178,6 +195,7 @@ export class Seamwatch {
             intake: (parts) => (pipeline = pipelineFor(parts)),
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            tracer,
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -191,6 +209,7 @@ export class Seamwatch {
             registry: this.registry,
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            ...(this.selfTracing.enabled ? { tracer } : {}),
           })
         : undefined;
     this.pipeline = pipeline;
@@ -251,20 +270,26 @@ export class Seamwatch {
       silences: this.silences,
       apiToken: process.env[config.api.tokenEnv],
       apiTokenEnv: config.api.tokenEnv,
+      protectReads: config.api.protectReads,
+      workflows: config.workflows,
+      receiversFor: receiversFor(config),
       ...config.http,
       registry: this.registry,
       store: this.store,
       ready: () => (this.collector?.ready ?? true) && (this.httpCollector?.ready ?? true),
       readiness: () => (this.collector && this.collector.missingTopics.length > 0 ? { missingTopics: this.collector.missingTopics, hint: MISSING_TOPICS_HINT } : {}),
       logger: logger.child({ component: 'http' }),
+      ...(this.selfTracing.enabled ? { tracer } : {}),
     });
   }
 
   async start(): Promise<void> {
+    this.selfTracing.start();
     await this.store.start();
     await this.store.writeSloDefinitions(this.config.slos.map(sloDefinitionRecord));
     this.alertHistory.start();
     await this.alertState.loadShared();
+    this.traceExporter?.start();
     await this.pauses.start();
     await this.http.start();
     await this.dispatcher?.start();
@@ -286,10 +311,12 @@ export class Seamwatch {
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },
+          { name: 'business traces', run: async () => this.traceExporter?.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },
           { name: 'paging pauses', run: () => this.pauses.shutdown() },
           { name: 'dlq replay producer', run: async () => this.republisher?.shutdown() },
           { name: 'store', run: () => this.store.shutdown() },
+          { name: 'self-tracing', run: () => this.selfTracing.shutdown() },
         ],
         this.logger,
       );
@@ -297,6 +324,13 @@ export class Seamwatch {
     })();
     return this.stopping;
   }
+}
+
+/** The receivers alerts with these labels are routed to, as the web view's alerts page shows them. */
+function receiversFor(config: SeamwatchConfig): ((labels: Readonly<Record<string, string>>) => string[]) | undefined {
+  if (!config.routes) return undefined;
+  const tree = buildRoutingTree(config.routes);
+  return (labels) => [...new Set(matchRoutes(tree, labels).map((r) => r.options.receiver).filter((r) => r !== ''))];
 }
 
 /** seamwatch's address as people reach it, taken from the trace links' base. */

@@ -5,7 +5,10 @@
 #                                    prints the connection settings on stdout as KEY=value lines
 #   deploy/local/services.sh up kafka   only Kafka: what `npm start` needs, since its store is
 #                                    ClickHouse embedded in the process (no server, no root)
-#   deploy/local/services.sh down    stop both (data is kept in .services/)
+#   deploy/local/services.sh up cluster   only the local ClickHouse cluster (cluster.sh): ZooKeeper
+#                                    and four 18.16 servers, two shards of two replicas, for the
+#                                    cluster tests and `store.clickhouse.cluster: seamwatch`
+#   deploy/local/services.sh down    stop both, and the cluster if it runs (data is kept in .services/)
 #   deploy/local/services.sh status  exit 0 only if both run and answer
 #
 # `up` is idempotent and quick when both are already up, so tests and CI may call
@@ -49,10 +52,21 @@ cmd_up() {
   env_lines
 }
 
+cmd_up_cluster() {
+  local t0
+  t0="$(date +%s.%N)"
+  bash "$HERE/cluster.sh" start
+  echo "services: cluster up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
+  # Any node is an entry point; the cluster tests talk to s2r2 (see cluster.sh for the ports).
+  echo "SEAMWATCH_CLUSTER_URL=http://127.0.0.1:18222"
+  echo "SEAMWATCH_CLUSTER_NAME=seamwatch"
+}
+
 cmd_down() {
   local rc=0
   bash "$HERE/kafka.sh" stop || rc=1
   bash "$HERE/clickhouse.sh" stop || rc=1
+  bash "$HERE/cluster.sh" stop || rc=1
   return "$rc"
 }
 
@@ -68,10 +82,11 @@ case "${1:-}" in
     case "${2:-}" in
       "") cmd_up ;;
       kafka) cmd_up_kafka ;;
-      *) echo "usage: $0 up [kafka]" >&2; exit 2 ;;
+      cluster) cmd_up_cluster ;;
+      *) echo "usage: $0 up [kafka|cluster]" >&2; exit 2 ;;
     esac
     ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {up [kafka]|down|status}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up [kafka|cluster]|down|status}" >&2; exit 2 ;;
 esac

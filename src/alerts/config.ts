@@ -26,8 +26,8 @@ export const alertingSchema = z
       .array(z.enum(RUN_DETECTOR_KINDS, { error: `must be one of ${RUN_DETECTOR_KINDS.join(', ')}` }), { error: 'must be a list of detector kinds' })
       .refine((kinds) => new Set(kinds).size === kinds.length, 'must not name a detector kind twice')
       .default([...DEFAULT_RUN_PRECEDENCE]),
-    /** Base of trace links in alerts: the web view's address as people reach it. */
-    traceUrlBase: z.string().default('http://127.0.0.1:9470/api/v1/traces/'),
+    /** Base of trace links in alerts (PagerDuty links, webhooks, the scorecard): the web view's trace page as people reach it. */
+    traceUrlBase: z.string().default('http://127.0.0.1:9470/trace/'),
   })
   .strict();
 

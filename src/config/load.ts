@@ -34,6 +34,7 @@ const ENV_OVERRIDES: { env: string; path: string[]; parse?: (v: string) => unkno
   { env: 'SEAMWATCH_CLICKHOUSE_DATABASE', path: ['store', 'clickhouse', 'database'] },
   { env: 'SEAMWATCH_CLICKHOUSE_USER', path: ['store', 'clickhouse', 'username'] },
   { env: 'SEAMWATCH_CLICKHOUSE_PASSWORD', path: ['store', 'clickhouse', 'password'] },
+  { env: 'SEAMWATCH_CLICKHOUSE_CLUSTER', path: ['store', 'clickhouse', 'cluster'] },
   { env: 'SEAMWATCH_HTTP_PORT', path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
   { env: 'SEAMWATCH_LOG_LEVEL', path: ['log', 'level'] },
 ];

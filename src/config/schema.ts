@@ -6,7 +6,7 @@ import { httpIntakeSchema } from '../collectors/http/config.ts';
 import { storeSchema } from '../store/config.ts';
 import { pipelineSchema } from '../pipeline/config.ts';
 import { apiSchema, httpSchema } from '../http/config.ts';
-import { logSchema } from '../telemetry/config.ts';
+import { logSchema, telemetrySchema } from '../telemetry/config.ts';
 import { sloSchema } from '../slo/config.ts';
 import type { SloDefinition } from '../slo/types.ts';
 import { alertingSchema } from '../alerts/config.ts';
@@ -50,6 +50,8 @@ export const configSchema = z
     http: httpSchema.prefault({}),
     api: apiSchema.prefault({}),
     log: logSchema.prefault({}),
+    /** OpenTelemetry: business traces of workflow runs (`traces`), seamwatch's own spans (`self`). */
+    telemetry: telemetrySchema.prefault({}),
     /** The weekly reliability scorecard email per owning team; see src/scorecard/config.ts. */
     scorecard: scorecardSchema.optional(),
   })

@@ -25,7 +25,7 @@ export interface ReplayProgress {
 }
 
 export interface DlqReplayOptions {
-  store: Pick<ControlStore, 'deadLetters'>;
+  store: Pick<ControlStore, 'deadLettersToReplay'>;
   /** The sources as configured now: today's decoder of the topic decides. */
   sources: readonly SourceConfig[];
   contract: Omit<EventContract, 'source'>;
@@ -81,7 +81,7 @@ export async function replayDeadLetters(options: DlqReplayOptions, query: Replay
   const decode = decoderFor(source);
   const contract = { ...options.contract, source: source.name };
   const now = options.now ?? Date.now;
-  const letters = await options.store.deadLetters({ topic: query.topic, since: query.since, limit: query.limit });
+  const letters = await options.store.deadLettersToReplay({ topic: query.topic, since: query.since, limit: query.limit });
   const batchSize = query.batchSize ?? 500;
   const stillFailing: Record<string, number> = {};
   let nowDecode = 0;

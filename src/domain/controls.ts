@@ -62,7 +62,7 @@ export interface ControlStore {
   /** Newest first, each id at its newest row. */
   audit(query: { since: number; limit: number }): Promise<AuditRecord[]>;
   /** Dead letters of one topic stored since a time, oldest offset first, each offset once. */
-  deadLetters(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]>;
+  deadLettersToReplay(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]>;
   /** Every stored event (once each) of the correlation IDs with an event in [from, to), oldest first, at most `limit`. */
   eventsTouching(range: { from: number; to: number; limit: number }): Promise<WorkflowEvent[]>;
 }

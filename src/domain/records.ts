@@ -70,6 +70,20 @@ export interface SpanRecord {
   version: number;
 }
 
+/**
+ * An event delivered again (the same source and id) that the stitcher dropped: a webhook retried
+ * by its sender, a message read again after a crash. Kept so a trace can show it; one row per
+ * delivery (origin), so reading the same message again after a restart stays one row.
+ */
+export interface RedeliveryRecord {
+  correlationId: string;
+  source: string;
+  eventId: string;
+  origin: EventOrigin;
+  /** Wall-clock ms when it arrived again. */
+  receivedAt: number;
+}
+
 /** One run counted for one SLO: good or bad, at its due time (event time). */
 export interface SloOutcomeRecord {
   slo: string;

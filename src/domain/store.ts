@@ -1,13 +1,16 @@
 import type { DeadLetter } from './dead-letter.ts';
 import type { WorkflowEvent } from './event.ts';
-import type { EventRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
+import type { EventRecord, RedeliveryRecord, RunRecord, RunState, SpanRecord, StitchOutput } from './records.ts';
 import type { Counts, MinuteCounts } from './slo-counts.ts';
 import type { AlertRecords, SloDefinitionRecord } from './alert-records.ts';
 import type { DeadLetterCount, FailureMode, ReportClaim, StepLatency, WeekRange, WorkflowRunStats } from './week-stats.ts';
+import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from './browse.ts';
 
 /** One flush: everything written together before the offsets behind it are committed. */
 export interface StoreBatch extends StitchOutput {
   deadLetters: DeadLetter[];
+  /** Events delivered again and dropped by the stitcher, for traces to show. */
+  redeliveries?: RedeliveryRecord[];
 }
 
 /** What a restarted or newly assigned instance needs to rebuild its open runs. */
@@ -40,6 +43,8 @@ export interface Trace {
   runs: RunRecord[];
   spans: SpanRecord[];
   events: EventRecord[];
+  /** Deliveries of these events after the first, oldest first. */
+  redeliveries: RedeliveryRecord[];
 }
 
 /** A minute range of one SLO's counts: [fromMinute, toMinute). */
@@ -62,6 +67,12 @@ export interface Store {
    */
   eventTimeReached(partitions: number[] | null): Promise<number | null>;
   trace(correlationId: string): Promise<Trace>;
+  /** Runs by workflow, state and start time, each once at its newest version, newest start first. */
+  runs(query: RunQuery): Promise<RunPage>;
+  /** Dead letters by topic, reason and time, each message once, newest first. */
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterPage>;
+  /** The newest verdict of each of these SLOs on each of these runs: where a run counted. */
+  runSloVerdicts(runIds: readonly string[], slos: readonly string[]): Promise<RunSloVerdict[]>;
   /** Per-minute good/total counts of each SLO over its range (minutes with no runs are absent). */
   sloMinutes(ranges: readonly SloRange[]): Promise<Map<string, MinuteCounts[]>>;
   /** Good/total summed over each SLO's range. */
@@ -97,5 +108,5 @@ export interface Store {
 }
 
 export function batchRows(batch: StoreBatch): number {
-  return batch.events.length + batch.runs.length + batch.spans.length + batch.deadLetters.length + batch.sloOutcomes.length;
+  return batch.events.length + batch.runs.length + batch.spans.length + batch.deadLetters.length + batch.sloOutcomes.length + (batch.redeliveries?.length ?? 0);
 }

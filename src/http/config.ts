@@ -9,7 +9,7 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environ
 
 /**
  * The `api:` section: the HTTP API's write access (silences and the operator's controls need
- * `Authorization: Bearer <token>`). One unnamed token (`tokenEnv`, shown as "api-token" in the
+ * `Authorization: Bearer <token>`, and so do reads when `protectReads`). One unnamed token (`tokenEnv`, shown as "api-token" in the
  * audit) and any number of named ones, each from its own environment variable.
  */
 export const apiSchema = z
@@ -28,6 +28,8 @@ export const apiSchema = z
           seen.add(t.name);
         });
       }),
+    /** Every /api/v1 read (and the scorecard pages) needs a token too; /metrics, /healthz, /readyz stay open. */
+    protectReads: z.boolean().default(false),
   })
   .strict();
 

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Tracer } from '@opentelemetry/api';
+import { requestSpans } from '../telemetry/self/request-spans.ts';
 import type { Store } from '../domain/store.ts';
 import type { SloEngine } from '../slo/engine.ts';
 import { addSloRoutes } from './slo-routes.ts';
@@ -12,6 +14,10 @@ import { addSilenceRoutes } from './silence-routes.ts';
 import { addControlRoutes, pauseView, type ControlRoutesOptions } from './control-routes.ts';
 import { pausedBy } from '../alerts/pauses/pause.ts';
 import { DEFAULT_TOKEN_NAME, type NamedToken } from './config.ts';
+import { addBrowseRoutes } from './browse-routes.ts';
+import { bearerAuth } from './api-auth.ts';
+import { addWebView } from './web-view.ts';
+import type { WorkflowDefinition } from '../domain/workflow.ts';
 
 export interface HttpServerOptions {
   host: string;
@@ -39,9 +45,19 @@ export interface HttpServerOptions {
   now?: () => number;
   /** The weekly scorecard page of a team (HTML), or undefined for an unknown team; the root wires it. */
   scorecardPage?: (week: string, team: string) => Promise<{ status: number; html: string }>;
+  /** Workflow definitions, for the runs and trace pages (step order, deadline). */
+  workflows?: readonly WorkflowDefinition[];
+  /** The receivers an alert with these labels is routed to (the routing tree); without routes, none. */
+  receiversFor?: (labels: Readonly<Record<string, string>>) => string[];
+  /** `api.protectReads`: every /api/v1 read and the scorecard pages need the API token too. */
+  protectReads?: boolean;
+  /** Folder of the built web view (default web/dist of the project). */
+  webRoot?: string;
+  /** Self-tracing: a span per request. */
+  tracer?: Tracer;
 }
 
-/** /metrics, /healthz, /readyz, traces, SLOs, alerts and the silences API. */
+/** /metrics, /healthz, /readyz, the web view, traces, runs, dead letters, SLOs, alerts and the silences API. */
 export class HttpServer {
   private readonly options: HttpServerOptions;
   private server: Server | undefined;
@@ -57,6 +73,7 @@ export class HttpServer {
     const { registry, store, ready } = this.options;
     const app = express();
     app.disable('x-powered-by');
+    if (this.options.tracer) app.use(requestSpans(this.options.tracer));
     app.get('/metrics', async (_req, res) => {
       res.type(registry.contentType).send(await registry.metrics());
     });
@@ -68,13 +85,24 @@ export class HttpServer {
       const consuming = ready();
       res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming, ...(this.options.readiness?.() ?? {}) });
     });
-    app.get('/api/v1/traces/:correlationId', async (req: Request<{ correlationId: string }>, res) => {
-      const trace = await store.trace(req.params.correlationId);
-      if (trace.runs.length === 0 && trace.events.length === 0) {
-        res.status(404).json({ error: `no events for correlation ID "${req.params.correlationId}"` });
-        return;
-      }
-      res.json(trace);
+    addWebView(app, this.options.webRoot);
+    const tokens: NamedToken[] = [...(this.options.apiToken ? [{ name: DEFAULT_TOKEN_NAME, value: this.options.apiToken }] : []), ...(this.options.apiTokens ?? [])];
+    const tokenEnv = this.options.apiTokenEnv ?? 'SEAMWATCH_API_TOKEN';
+    if (this.options.protectReads) {
+      const guard = bearerAuth(tokens, `reads need the API token (api.protectReads): set ${tokenEnv}`);
+      // Reads only: mutations have their own check. A browser following a trace link is sent to the page, which asks for the token.
+      app.use(['/api/v1', '/scorecards'], (req, res, next) => {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+        if (req.baseUrl === '/api/v1' && req.path.startsWith('/traces/') && req.accepts(['json', 'html']) === 'html') return next();
+        guard(req, res, next);
+      });
+    }
+    const now = this.options.now ?? Date.now;
+    addBrowseRoutes(app, {
+      store,
+      workflows: this.options.workflows ?? [],
+      slos: () => this.options.slo?.definitions.map((s) => s.name) ?? [],
+      now,
     });
     if (this.options.slo) addSloRoutes(app, this.options.slo, store);
     const { scorecardPage } = this.options;
@@ -86,8 +114,7 @@ export class HttpServer {
         res.status(page.status).type('html').send(page.html);
       });
     }
-    const { alerts, silences } = this.options;
-    const now = this.options.now ?? Date.now;
+    const { alerts, silences, receiversFor } = this.options;
     if (silences) {
       addSilenceRoutes(app, {
         registry: silences,
@@ -103,8 +130,8 @@ export class HttpServer {
     if (controls) {
       addControlRoutes(app, {
         ...controls,
-        tokens: [...(this.options.apiToken ? [{ name: DEFAULT_TOKEN_NAME, value: this.options.apiToken }] : []), ...(this.options.apiTokens ?? [])],
-        tokenEnv: this.options.apiTokenEnv ?? 'SEAMWATCH_API_TOKEN',
+        tokens,
+        tokenEnv,
         now,
         logger: this.options.logger,
       });
@@ -136,6 +163,8 @@ export class HttpServer {
             // Why an alert is quiet: the active silences that match it now.
             silencedBy: silencedBy(active, a.labels, at),
             ...(controls ? { pausedBy: pausedBy(pauses, a.labels, at) } : {}),
+            // Who it pages: the receivers its labels route to (before silences and inhibition).
+            receivers: receiversFor?.(a.labels) ?? [],
           })),
         });
       });

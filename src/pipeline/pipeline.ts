@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { context, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { ATTR_CORRELATION_IDS, correlationIds, NO_TRACER } from '../telemetry/self/self-tracing.ts';
 import type { DeadLetter, DeadLetterReason, DeadLetterSink } from '../domain/dead-letter.ts';
 import { batchRows, type Store, type StoreBatch } from '../domain/store.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
@@ -19,6 +21,8 @@ import { CommitFailedError, Flush, type Stage } from './stage.ts';
 import { CountStage } from './stages/count-stage.ts';
 import { DetectStage } from './stages/detect-stage.ts';
 import { StitchStage } from './stages/stitch-stage.ts';
+import { TraceExportStage } from './stages/trace-stage.ts';
+import type { BusinessTraceSink } from '../domain/business-trace.ts';
 import { CommitStage, DeadLetterStage, StateStage, StoreStage } from './stages/write-stages.ts';
 
 /** State that moves with a partition: loaded when it is assigned, forgotten when it moves away. */
@@ -43,9 +47,13 @@ export interface IngestOptions {
   logger: Logger;
   /** Business-alert detectors, fed each new event and each run change. */
   alerts?: AlertEngine;
+  /** Where the traces of runs that reached a verdict go (`telemetry.traces`); none by default. */
+  traces?: { sink: BusinessTraceSink; exportOpen: boolean };
   /** State owned per partition beside the runs (the alerts): taken over, handed over and saved with them. */
   partitionState?: PartitionState;
   now?: () => number;
+  /** Self-tracing: a span per flush, with a child per stage that delivers (the store write among them). */
+  tracer?: Tracer;
   /**
    * Partitions owned whatever a Kafka assignment says: those of the HTTP intake, which no
    * rebalance hands to another instance.
@@ -100,6 +108,7 @@ export class IngestPipeline implements Intake {
       new CountStage(metrics, compileClassifier(options.errors), (event) => this.replays.isReplay(event)),
       ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
       new StoreStage(options.store, write),
+      ...(options.traces ? [new TraceExportStage({ ...options.traces, runOf: (runId) => this.stitcher.run(runId), redelivered: () => this.stitcher.takeRedelivered(), logger })] : []),
       new DeadLetterStage(options.deadLetterSink, write),
       ...(options.partitionState ? [new StateStage(() => options.partitionState!.save(), write)] : []),
       new CommitStage(options.commit, metrics),
@@ -236,12 +245,15 @@ export class IngestPipeline implements Intake {
     const timer = metrics.flushSeconds.startTimer();
     this.inflightRows = rows;
     metrics.bufferedRows.set(this.bufferedRows);
+    const span = this.flushSpan(flush);
+    const traced = trace.setSpan(context.active(), span);
     try {
       for (const stage of this.stages) {
-        await stage.deliver?.(flush);
+        if (stage.deliver) await this.deliverTraced(stage, flush, traced);
         if (flush.stored) this.noteStored(flush.watermark);
       }
     } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       // The rows are stored; only the commit failed (a rebalance, usually). Whoever reads
       // these messages again writes the same rows, so this is safe to leave for later.
       if (error instanceof CommitFailedError) {
@@ -252,9 +264,40 @@ export class IngestPipeline implements Intake {
         throw error;
       }
     } finally {
+      span.end();
       this.inflightRows = 0;
       timer();
       metrics.bufferedRows.set(this.bufferedRows);
+    }
+  }
+
+  private flushSpan(flush: Flush) {
+    const tracer = this.options.tracer ?? NO_TRACER;
+    const { batch } = flush;
+    const span = tracer.startSpan('seamwatch.flush');
+    if (span.isRecording()) {
+      span.setAttributes({
+        'seamwatch.flush.events': batch.events.length,
+        'seamwatch.flush.runs': batch.runs.length,
+        'seamwatch.flush.spans': batch.spans.length,
+        'seamwatch.flush.dead_letters': batch.deadLetters.length,
+        'seamwatch.flush.offsets': flush.offsets.length,
+        [ATTR_CORRELATION_IDS]: correlationIds([...batch.runs.map((r) => r.correlationId), ...batch.events.map((e) => e.correlationId)]),
+      });
+    }
+    return span;
+  }
+
+  /** One stage's delivery as a child span of the flush: `seamwatch.store` is the store write. */
+  private async deliverTraced(stage: Stage, flush: Flush, parent: Context): Promise<void> {
+    const span = (this.options.tracer ?? NO_TRACER).startSpan(`seamwatch.${stage.name}`, {}, parent);
+    try {
+      await context.with(trace.setSpan(parent, span), () => stage.deliver!(flush));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
     }
   }
 

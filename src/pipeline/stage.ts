@@ -43,7 +43,7 @@ export class Flush {
 
   constructor(now: number, deadLetters: DeadLetter[], offsets: readonly TopicPartitionOffset[]) {
     this.now = now;
-    this.batch = { events: [], runs: [], spans: [], sloOutcomes: [], deadLetters };
+    this.batch = { events: [], runs: [], spans: [], sloOutcomes: [], deadLetters, redeliveries: [] };
     this.offsets = offsets;
   }
 
@@ -60,6 +60,7 @@ export class Flush {
     batch.spans.unshift(...earlier.spans);
     batch.sloOutcomes.unshift(...earlier.sloOutcomes);
     batch.deadLetters.unshift(...earlier.deadLetters);
+    if (earlier.redeliveries?.length) (batch.redeliveries ??= []).unshift(...earlier.redeliveries);
   }
 }
 

@@ -1,6 +1,15 @@
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { WorkflowEvent } from '../domain/event.ts';
 import type { RunRecord, RunState, SpanRecord, StepOutcome } from '../domain/records.ts';
+import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
+
+/** An event a run took in, by the step it spoke for ("trigger" for a trigger): what its trace shows. */
+export interface RunHistoryEntry extends TraceAttempt {
+  step: string;
+}
+
+/** Per run, how many events and redeliveries are kept for its trace; past that they are only counted. */
+export const MAX_RUN_HISTORY = 64;
 
 /** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
 export interface WorkflowRun {
@@ -24,6 +33,12 @@ export interface WorkflowRun {
   emittedSlo: Map<string, string>;
   /** Earliest watermark at which a pending SLO verdict of this run is decided. */
   sloDecideAt: number;
+  /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
+  history: RunHistoryEntry[];
+  /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
+  redeliveries: (TraceRedelivery & { step: string })[];
+  /** History entries and redeliveries past the bound. */
+  historyDropped: number;
 }
 
 export function runIdOf(workflow: string, correlationId: string): string {
@@ -31,7 +46,7 @@ export function runIdOf(workflow: string, correlationId: string): string {
 }
 
 export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): WorkflowRun {
-  return {
+  const run: WorkflowRun = {
     runId: runIdOf(definition.name, trigger.correlationId),
     definition,
     correlationId: trigger.correlationId,
@@ -48,7 +63,32 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     emittedSpans: new Map(),
     emittedSlo: new Map(),
     sloDecideAt: Number.POSITIVE_INFINITY,
+    history: [],
+    redeliveries: [],
+    historyDropped: 0,
   };
+  recordHistory(run, 'trigger', 'done', trigger);
+  return run;
+}
+
+/** Keeps an event of the run for its trace, within the bound. */
+export function recordHistory(run: WorkflowRun, step: string, status: 'done' | 'failed', event: WorkflowEvent): void {
+  if (run.history.length >= MAX_RUN_HISTORY) {
+    run.historyDropped++;
+    return;
+  }
+  run.history.push({ step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) });
+}
+
+/** Notes a redelivery of an event the run already took in, within the bound. */
+export function recordRedelivery(run: WorkflowRun, event: WorkflowEvent, receivedAt: number): void {
+  const entry = run.history.find((h) => h.source === event.source && h.eventId === event.id);
+  if (!entry) return;
+  if (run.redeliveries.length >= MAX_RUN_HISTORY) {
+    run.historyDropped++;
+    return;
+  }
+  run.redeliveries.push({ step: entry.step, source: event.source, eventId: event.id, receivedAt });
 }
 
 /**
@@ -131,6 +171,16 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
  * trigger) to itself. Only spans that changed since they were last handed out are returned.
  */
 export function changedSpans(run: WorkflowRun): SpanRecord[] {
+  return runSpans(run).filter((span) => {
+    const signature = `${span.status}|${span.startAt}|${span.endAt}|${span.eventId}`;
+    if (run.emittedSpans.get(span.step) === signature) return false;
+    run.emittedSpans.set(span.step, signature);
+    return true;
+  });
+}
+
+/** Every span of a run as it stands: the trigger's, then each step's in event-time order. */
+export function runSpans(run: WorkflowRun): SpanRecord[] {
   const ordered = [...run.outcomes.values()].sort((a, b) => a.time - b.time || a.name.localeCompare(b.name));
   const spans: SpanRecord[] = [];
   const base = {
@@ -172,10 +222,5 @@ export function changedSpans(run: WorkflowRun): SpanRecord[] {
     });
     previous = Math.max(previous, outcome.time);
   }
-  return spans.filter((span) => {
-    const signature = `${span.status}|${span.startAt}|${span.endAt}|${span.eventId}`;
-    if (run.emittedSpans.get(span.step) === signature) return false;
-    run.emittedSpans.set(span.step, signature);
-    return true;
-  });
+  return spans;
 }

@@ -5,7 +5,7 @@ import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from '../domain/records.ts';
 import { NO_JUDGE, type RunJudge } from './judge.ts';
 import type { Recovery } from '../domain/store.ts';
-import { changedSpans, judge, newRun, recordOutcome, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { changedSpans, judge, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
@@ -36,6 +36,9 @@ export interface StitchCounters {
   runsEvicted: number;
 }
 
+/** Runs remembered as redelivered until takeRedelivered() asks. */
+const MAX_REDELIVERED_RUNS = 10_000;
+
 /** How often, in wall time, old runs, held steps and dedupe keys are looked over at the most. */
 const SWEEP_EVERY_MS = 5_000;
 
@@ -58,6 +61,8 @@ export class Stitcher {
   private readonly dedupe: DedupeWindow;
   private readonly watermark: Watermark;
   private readonly dirty = new Set<WorkflowRun>();
+  /** Runs that took a redelivery since takeRedelivered() was last asked: their traces changed, their rows did not. */
+  private redelivered = new Set<string>();
   /** Earliest event time at which an unfinished run's deadline is to be judged. */
   private nextDue = Number.POSITIVE_INFINITY;
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -88,6 +93,7 @@ export class Stitcher {
     const key = eventKey(event);
     if (this.dedupe.checkAndRemember(key, event.time)) {
       this.counters.duplicates++;
+      this.noteRedelivery(event, key, now);
       return false;
     }
     this.counters.accepted++;
@@ -95,6 +101,18 @@ export class Stitcher {
     this.events.push(toEventRecord(event, now));
     this.attach(event, key, now);
     return true;
+  }
+
+  /** A redelivery changes nothing, but the runs it belongs to show it in their traces. */
+  private noteRedelivery(event: WorkflowEvent, key: string, now: number): void {
+    for (const role of this.index.rolesOf(event.source, event.type)) {
+      const run = this.runs.get(runIdOf(role.workflow.name, event.correlationId));
+      if (run?.eventKeys.has(key)) {
+        recordRedelivery(run, event, now);
+        // Bounded: with no trace export nobody takes them.
+        if (this.redelivered.size < MAX_REDELIVERED_RUNS) this.redelivered.add(run.runId);
+      }
+    }
   }
 
   private attach(event: WorkflowEvent, key: string, now: number): void {
@@ -144,6 +162,7 @@ export class Stitcher {
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
     run.eventKeys.add(key);
+    recordHistory(run, 'trigger', 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.trigger.id)) {
       run.startedAt = event.time;
@@ -155,6 +174,7 @@ export class Stitcher {
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
     if (role.kind === 'trigger' || run.eventKeys.has(key)) return;
     run.eventKeys.add(key);
+    recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     recordOutcome(run, {
       name: role.step,
@@ -317,6 +337,18 @@ export class Stitcher {
       dropped++;
     }
     return dropped;
+  }
+
+  /** Runs that took a redelivery since the last call (their stored rows do not change, their traces do). */
+  takeRedelivered(): Set<string> {
+    const taken = this.redelivered;
+    this.redelivered = new Set();
+    return taken;
+  }
+
+  /** A run held in memory, to read (its trace); undefined once it was forgotten or moved away. */
+  run(runId: string): Readonly<WorkflowRun> | undefined {
+    return this.runs.get(runId);
   }
 
   get openRuns(): number {

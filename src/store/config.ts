@@ -29,6 +29,9 @@ export const storeSchema = z
         username: z.string().default('default'),
         password: z.string().default(''),
         requestTimeout: durationSchema().default(30_000),
+        // A cluster in the servers' remote_servers: tables are created ON CLUSTER as replicated
+        // local tables with Distributed tables over them (src/store/clickhouse/cluster-ddl.ts).
+        cluster: identifier.optional(),
       })
       .strict()
       .optional(),
@@ -52,6 +55,8 @@ export interface ServerStoreConfig {
   username: string;
   password: string;
   requestTimeout: number;
+  /** The cluster (remote_servers) to create tables on and read through; absent: one server. */
+  cluster?: string | undefined;
 }
 
 export interface EmbeddedStoreConfig {

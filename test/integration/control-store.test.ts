@@ -19,7 +19,7 @@ const event = (correlationId: string, id: string, time: number): EventRecord => 
   receivedAt: time,
 });
 
-// The controls' SQL (migration 11 and its reads) on both engines, with hostile strings.
+// The controls' SQL (migration 7 and its reads) on both engines, with hostile strings.
 describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('the controls\' rows on %s', (_name, engine) => {
   const database = unique('ctl');
   let ch: ClickHouseStore;
@@ -61,7 +61,7 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('the controls\'
     const batch = { events: [], runs: [], spans: [], sloOutcomes: [] };
     await ch.write({ ...batch, deadLetters: [letter('5', T0, Buffer.from([0, 255, 10])), letter('7', T0 + 1, null), letter('3', T0 - M, Buffer.from('old'))] });
     await ch.write({ ...batch, deadLetters: [letter('5', T0, Buffer.from([0, 255, 10]))] });
-    const letters = await ch.deadLetters({ topic: 'billing.events', since: T0, limit: 10 });
+    const letters = await ch.deadLettersToReplay({ topic: 'billing.events', since: T0, limit: 10 });
     expect(letters).toEqual([
       { topic: 'billing.events', partition: 1, offset: '5', at: T0, reason: 'mapping-failed', key: 'k5', headers: { 'content-type': 'application/json', 'x-q': "it's" }, raw: Buffer.from([0, 255, 10]) },
       { topic: 'billing.events', partition: 1, offset: '7', at: T0 + 1, reason: 'mapping-failed', key: null, headers: { 'content-type': 'application/json', 'x-q': "it's" }, raw: null },

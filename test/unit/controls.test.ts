@@ -90,7 +90,7 @@ describe('the pause stage', () => {
 });
 
 /** The controls' rows in memory: a pure edge for the book and the trail. */
-class MemoryControlStore implements Pick<ControlStore, 'pagingPauses' | 'writePagingPause' | 'writeAudit' | 'deadLetters'> {
+class MemoryControlStore implements Pick<ControlStore, 'pagingPauses' | 'writePagingPause' | 'writeAudit' | 'deadLettersToReplay'> {
   pauses: PagingPause[] = [];
   audits: AuditRecord[] = [];
   letters: StoredDeadLetter[] = [];
@@ -107,7 +107,7 @@ class MemoryControlStore implements Pick<ControlStore, 'pagingPauses' | 'writePa
   async writeAudit(r: AuditRecord) {
     this.audits.push(r);
   }
-  async deadLetters(q: { topic: string; since: number; limit: number }) {
+  async deadLettersToReplay(q: { topic: string; since: number; limit: number }) {
     return this.letters.filter((l) => l.topic === q.topic && l.at >= q.since).slice(0, q.limit);
   }
 }

@@ -55,7 +55,7 @@ describe('good configuration files', () => {
       slos: [],
       openslo: [],
       detectors: detectorsSchema.parse({}),
-      alerting: { pendingFor: 0, keepFiringFor: 300_000, resolvedRetention: 1_209_600_000, runPrecedence: ['partialFailures', 'missedDeadlines'], traceUrlBase: 'http://127.0.0.1:9470/api/v1/traces/' },
+      alerting: { pendingFor: 0, keepFiringFor: 300_000, resolvedRetention: 1_209_600_000, runPrecedence: ['partialFailures', 'missedDeadlines'], traceUrlBase: 'http://127.0.0.1:9470/trace/' },
       receivers: [],
       inhibit_rules: [],
       time_intervals: [],
@@ -83,8 +83,9 @@ describe('good configuration files', () => {
         finalFlushDeadline: 15_000,
       },
       http: { host: '127.0.0.1', port: 9470 },
-      api: { tokenEnv: 'SEAMWATCH_API_TOKEN', tokens: [] },
+      api: { tokenEnv: 'SEAMWATCH_API_TOKEN', tokens: [], protectReads: false },
       log: { level: 'info' },
+      telemetry: { self: { serviceName: 'seamwatch' } },
     });
   });
 
@@ -328,6 +329,7 @@ describe('environment overrides', () => {
       SEAMWATCH_CLICKHOUSE_DATABASE: 'sw_prod',
       SEAMWATCH_CLICKHOUSE_USER: 'writer',
       SEAMWATCH_CLICKHOUSE_PASSWORD: "p'a\"ss",
+      SEAMWATCH_CLICKHOUSE_CLUSTER: 'prod_2x2',
       SEAMWATCH_HTTP_PORT: '9999',
       SEAMWATCH_LOG_LEVEL: 'warn',
     });
@@ -340,6 +342,7 @@ describe('environment overrides', () => {
       username: 'writer',
       password: "p'a\"ss",
       requestTimeout: 30_000,
+      cluster: 'prod_2x2',
     } });
     expect(result.config.http.port).toBe(9999);
     expect(result.config.log.level).toBe('warn');
@@ -373,6 +376,7 @@ describe('environment overrides', () => {
     ['a list of only commas', { SEAMWATCH_KAFKA_BROKERS: ' , ' }, ['kafka.brokers (from SEAMWATCH_KAFKA_BROKERS): Too small: expected array to have >=1 items']],
     ['a URL without its scheme', { SEAMWATCH_CLICKHOUSE_URL: 'clickhouse:8123' }, ['store.clickhouse.url (from SEAMWATCH_CLICKHOUSE_URL): must be an http:// or https:// URL']],
     ['a database that is not an identifier', { SEAMWATCH_CLICKHOUSE_DATABASE: 'sw; DROP' }, ['store.clickhouse.database (from SEAMWATCH_CLICKHOUSE_DATABASE): must be a plain identifier']],
+    ['a cluster that is not an identifier', { SEAMWATCH_CLICKHOUSE_CLUSTER: 'prod 2x2' }, ['store.clickhouse.cluster (from SEAMWATCH_CLICKHOUSE_CLUSTER): must be a plain identifier']],
     ['an unknown log level', { SEAMWATCH_LOG_LEVEL: 'verbose' }, ['log.level (from SEAMWATCH_LOG_LEVEL): Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"']],
   ])('an invalid value names its variable: %s', (_label, env, problems) => {
     expect(problemsOfObject(() => undefined, env)).toEqual(problems);

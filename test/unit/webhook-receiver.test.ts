@@ -54,7 +54,7 @@ describe('WebhookReceiver over real HTTP', () => {
 
   it('reports failed, to be sent again at the next flush, when the endpoint stays down past the deadline', async () => {
     const hook = await endpoint([500]);
-    const report = await new WebhookReceiver({ name: 'hook', url: hook.url, externalUrl: 'http://seamwatch', logger: silentLogger(), retry: { baseMs: 5, maxMs: 10, deadlineMs: 100 } }).notify(notification);
+    const report = await new WebhookReceiver({ name: 'hook', url: hook.url, externalUrl: 'http://seamwatch', logger: silentLogger(), retry: { baseMs: 5, maxMs: 10, deadlineMs: 1_500 } }).notify(notification);
     expect(report.failed).toEqual([{ fingerprint: 'f1', reason: 'webhook: HTTP 500' }]);
     expect(hook.calls()).toBeGreaterThan(1);
   });

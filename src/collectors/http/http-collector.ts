@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Tracer } from '@opentelemetry/api';
+import { requestSpans } from '../../telemetry/self/request-spans.ts';
 import { Counter, type Registry } from 'prom-client';
 import type { SourceConfig } from '../config.ts';
 import type { Intake, PartitionPosition } from '../intake.ts';
@@ -22,6 +24,8 @@ export interface HttpCollectorOptions {
   onBackpressure?: () => void;
   /** How long a stop waits for the last flush before it gives up on it (ms). */
   finalFlushDeadline?: number;
+  /** Self-tracing: a span per delivery. */
+  tracer?: Tracer;
 }
 
 const TICK_MS = 200;
@@ -126,6 +130,7 @@ export class HttpCollector {
   private app(): express.Express {
     const app = express();
     app.disable('x-powered-by');
+    if (this.options.tracer) app.use(requestSpans(this.options.tracer));
     const body = express.raw({ type: () => true, limit: this.options.intakeConfig.maxBodyBytes });
     for (const [path, route] of this.routes) {
       app.post(path, body, (req, res, next) => {

@@ -1,5 +1,7 @@
 import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { ATTR_CORRELATION_IDS, correlationIds, NO_TRACER } from '../../telemetry/self/self-tracing.ts';
 import { FailureLog, retry } from '../../base/retry.ts';
 import type { DeadLetterSink } from '../../domain/dead-letter.ts';
 import type { LogLevel } from '../../telemetry/config.ts';
@@ -25,6 +27,8 @@ export interface KafkaCollectorOptions {
   onBackpressure?: () => void;
   /** How long a stop waits for the last flush before it gives up on it (ms). */
   finalFlushDeadline?: number;
+  /** Self-tracing: a span per consumed batch. */
+  tracer?: Tracer;
 }
 
 /** How often the collector moves event time on and checks whether a flush is due. */
@@ -195,10 +199,33 @@ export class KafkaCollector {
     await this.waitWithHeartbeat(this.ensureRecovered(), heartbeat);
     const { intake } = this;
     let last: string | undefined;
-    for (const message of batch.messages) {
-      if (this.stopRequested() || !isRunning() || isStale()) break;
-      intake.process(toRaw(message, batch.topic, batch.partition));
-      last = message.offset;
+    // Semantic conventions for messaging: "process <destination>", a CONSUMER span per batch.
+    const span = (this.options.tracer ?? NO_TRACER).startSpan(`process ${batch.topic}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': batch.topic,
+        'messaging.destination.partition.id': String(batch.partition),
+        'messaging.consumer.group.name': this.options.kafka.groupId,
+        'messaging.batch.message_count': batch.messages.length,
+      },
+    });
+    let processed = 0;
+    try {
+      for (const message of batch.messages) {
+        if (this.stopRequested() || !isRunning() || isStale()) break;
+        intake.process(toRaw(message, batch.topic, batch.partition));
+        last = message.offset;
+        processed++;
+      }
+      // Producers key messages by correlation ID (the event contract).
+      if (span.isRecording()) span.setAttribute(ATTR_CORRELATION_IDS, correlationIds(batch.messages.slice(0, processed).map((m) => m.key?.toString() ?? '')));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
     }
     if (last !== undefined) {
       // Resolving once per batch is enough for the next fetch; commits are ours, after the store.

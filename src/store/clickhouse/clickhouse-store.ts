@@ -2,8 +2,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from '../../domain/store.ts';
 import { MIGRATIONS, migrationTable } from './migrations.ts';
+import { clusterDatabase, clusterMigrationTable, clusterStatements } from './cluster-ddl.ts';
 import { Readable } from 'node:stream';
-import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
+import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, redeliveryFromRow, redeliveryLine, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
 import type { SloOutcomeRecord } from '../../domain/records.ts';
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
@@ -15,12 +16,14 @@ import * as week from './week-queries.ts';
 import * as slo from './slo-queries.ts';
 import * as controls from './control-queries.ts';
 import type { AuditRecord, ControlStore, PagingPause, StoredDeadLetter } from '../../domain/controls.ts';
+import * as browse from './browse-queries.ts';
+import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from '../../domain/browse.ts';
 import { appendAll } from '../../base/append.ts';
 import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine } from './engine.ts';
 
 /** A server (`url`, …) or the embedded engine (`embeddedPath`): the same store on either. */
 export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
-  | { url: string; username: string; password: string; requestTimeout: number; embeddedPath?: undefined }
+  | { url: string; username: string; password: string; requestTimeout: number; cluster?: string | undefined; embeddedPath?: undefined }
   | { embeddedPath: string }
 );
 
@@ -56,6 +59,8 @@ export class ClickHouseStore implements Store, ControlStore {
   readonly location: string;
   private readonly client: ClickHouseClient;
   private readonly db: string;
+  /** The cluster the tables live on (Distributed over replicated tables), or none. */
+  readonly cluster: string | undefined;
   private readonly logger: Logger;
   private closed = false;
   private lastDocumentVersion = 0;
@@ -68,8 +73,17 @@ export class ClickHouseStore implements Store, ControlStore {
     const engine: ClickHouseEngine =
       options.embeddedPath !== undefined
         ? { kind: 'embedded', path: options.embeddedPath }
-        : { kind: 'clickhouse', url: options.url, username: options.username, password: options.password, requestTimeout: options.requestTimeout };
+        : {
+            kind: 'clickhouse',
+            url: options.url,
+            username: options.username,
+            password: options.password,
+            requestTimeout: options.requestTimeout,
+            cluster: options.cluster,
+          };
     this.kind = engine.kind;
+    this.cluster = options.embeddedPath === undefined ? options.cluster : undefined;
+    if (this.cluster !== undefined) ident(this.cluster);
     this.location = describeEngine(engine);
     this.client = createEngineClient(engine);
   }
@@ -79,14 +93,24 @@ export class ClickHouseStore implements Store, ControlStore {
   }
 
   async start(): Promise<void> {
-    await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
-    await this.client.command({ query: migrationTable(this.db) });
+    const { cluster } = this;
+    if (cluster === undefined) {
+      await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });
+      await this.client.command({ query: migrationTable(this.db) });
+    } else if (!(await this.hasMigrationTable())) {
+      // ON CLUSTER waits for every node: only when there is something to create, so that an
+      // instance restarting while a replica is down starts without it.
+      await this.client.command({ query: clusterDatabase(this.db, cluster) });
+      await this.client.command({ query: clusterMigrationTable(this.db, cluster) });
+    }
     const applied = new Set(
       (await this.rows<{ version: number }>(`SELECT version FROM ${this.table('schema_migrations')}`)).map((r) => Number(r.version)),
     );
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(this.db)) await this.client.command({ query: statement });
+      for (const statement of migration.statements(this.db)) {
+        for (const query of cluster === undefined ? [statement] : clusterStatements(statement, cluster)) await this.client.command({ query });
+      }
       await this.client.insert({
         table: this.table('schema_migrations'),
         values: [{ version: migration.version, name: migration.name, applied_at: Math.floor(Date.now() / 1000) }],
@@ -94,6 +118,13 @@ export class ClickHouseStore implements Store, ControlStore {
       });
       this.logger.info({ version: migration.version, migration: migration.name, database: this.db }, 'applied migration');
     }
+  }
+
+  private async hasMigrationTable(): Promise<boolean> {
+    const [row] = await this.rows<{ n: string }>(
+      `SELECT count() AS n FROM system.tables WHERE database = ${quote(this.db)} AND name = 'schema_migrations'`,
+    );
+    return Number(row?.n) > 0;
   }
 
   async write(batch: StoreBatch): Promise<void> {
@@ -105,6 +136,7 @@ export class ClickHouseStore implements Store, ControlStore {
     insert('runs', batch.runs, runLine);
     insert('spans', batch.spans, spanLine);
     insert('dead_letters', batch.deadLetters, deadLetterLine);
+    insert('redeliveries', batch.redeliveries ?? [], redeliveryLine);
     if (batch.sloOutcomes.length > 0) inserts.push(this.writeSloOutcomes(batch.sloOutcomes));
     // Wait for every insert before reporting: a rejected one leaves others running otherwise.
     const results = await Promise.allSettled(inserts);
@@ -279,17 +311,34 @@ export class ClickHouseStore implements Store, ControlStore {
 
   async trace(correlationId: string): Promise<Trace> {
     const id = quote(correlationId);
-    const [runs, spans, events] = await Promise.all([
+    const [runs, spans, events, redeliveries] = await Promise.all([
       this.rows(`SELECT ${RUN_COLUMNS} FROM ${this.table('runs')} WHERE correlation_id = ${id} ORDER BY version DESC LIMIT 1 BY run_id`),
       this.rows(`SELECT ${SPAN_COLUMNS} FROM ${this.table('spans')} WHERE correlation_id = ${id} ORDER BY version DESC LIMIT 1 BY run_id, step`),
       this.rows(`SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id = ${id} ORDER BY event_time_ms LIMIT 1 BY source, event_id`),
+      this.rows(
+        `SELECT correlation_id, source, event_id, topic, partition, offset, received_at_ms FROM ${this.table('redeliveries')}
+         WHERE correlation_id = ${id} ORDER BY received_at_ms LIMIT 1 BY source, event_id, topic, partition, offset`,
+      ),
     ]);
     return {
       correlationId,
       runs: runs.map(runFromRow).sort((a, b) => a.startedAt - b.startedAt),
       spans: spans.map(spanFromRow).sort((a, b) => a.startAt - b.startAt || a.endAt - b.endAt),
       events: events.map(eventRecordFromRow),
+      redeliveries: redeliveries.map(redeliveryFromRow),
     };
+  }
+
+  runs(query: RunQuery): Promise<RunPage> {
+    return browse.runs((q) => this.rows(q), this.table('runs'), RUN_COLUMNS, query);
+  }
+
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterPage> {
+    return browse.deadLetters((q) => this.rows(q), this.table('dead_letters'), query);
+  }
+
+  runSloVerdicts(runIds: readonly string[], slos: readonly string[]): Promise<RunSloVerdict[]> {
+    return browse.runSloVerdicts((q) => this.rows(q), this.table('slo_run_outcomes'), runIds, slos);
   }
 
   async eventsOfTypes(types: readonly { source: string; type: string }[], partitions: number[] | null, since: number): Promise<WorkflowEvent[]> {
@@ -394,7 +443,7 @@ export class ClickHouseStore implements Store, ControlStore {
     return rows.map(eventFromRow);
   }
 
-  deadLetters(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]> {
+  deadLettersToReplay(query: { topic: string; since: number; limit: number }): Promise<StoredDeadLetter[]> {
     return controls.deadLetters((q) => this.rows(q), this.table('dead_letters'), query);
   }
 

@@ -1,7 +1,7 @@
 import type { AuditRecord, PagingPause, PauseScope, StoredDeadLetter } from '../../domain/controls.ts';
 import { int, quote } from './sql.ts';
 
-/** The controls' rows (migration 11) and their reads; the store delegates here. */
+/** The controls' rows (migration 7) and their reads; the store delegates here. */
 
 type Rows = <T>(query: string) => Promise<T[]>;
 

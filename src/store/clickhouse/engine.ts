@@ -7,7 +7,7 @@ import { EmbeddedStoreError } from './embedded-store-error.ts';
 
 /** Which ClickHouse the store talks to: a server over HTTP, or the one inside this process. */
 export type ClickHouseEngine =
-  | { kind: 'clickhouse'; url: string; username: string; password: string; requestTimeout: number }
+  | { kind: 'clickhouse'; url: string; username: string; password: string; requestTimeout: number; cluster?: string | undefined }
   | { kind: 'embedded'; path: string };
 
 /**
@@ -17,6 +17,26 @@ export type ClickHouseEngine =
  */
 const SAME_ON_BOTH: ClickHouseSettings = {
   output_format_json_quote_64bit_integers: 1,
+};
+
+/**
+ * Settings for a store on a cluster (`store.clickhouse.cluster`), where every table named in a
+ * query is a Distributed table over replicated local tables:
+ * - inserts are synchronous: the Distributed table hands each shard its rows (one replica per
+ *   shard, internal_replication) before the insert is acknowledged, so what the pipeline commits
+ *   to Kafka is on a shard, not queued on the entry node's disk, and reads see it at once;
+ * - a client reads a remote shard from the same replica it writes it to: the first live one
+ *   in remote_servers order, not a random one; the entry node's own shard is written and read
+ *   locally on 18.16 (prefer_localhost_replica, the default: its sync insert writes a local
+ *   shard locally whatever the setting, so reads must too). A write is read back at once from
+ *   the replica that took it; the other replica follows through ZooKeeper and takes over;
+ * - a subquery of IN over a Distributed table reads the local table on each shard, which is
+ *   exact because the tables it joins (slo_outcomes, slo_run_outcomes) are sharded alike.
+ */
+export const CLUSTER_SETTINGS: ClickHouseSettings = {
+  insert_distributed_sync: 1,
+  load_balancing: 'in_order',
+  distributed_product_mode: 'local',
 };
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -55,6 +75,7 @@ export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
   }
   return createClient({
     ...common,
+    clickhouse_settings: engine.cluster === undefined ? SAME_ON_BOTH : { ...SAME_ON_BOTH, ...CLUSTER_SETTINGS },
     url: engine.url,
     username: engine.username,
     password: engine.password,
@@ -78,5 +99,6 @@ export async function closeEngineClient(client: ClickHouseClient, engine: ClickH
 
 /** Says where the data is, for messages to a person. */
 export function describeEngine(engine: ClickHouseEngine): string {
-  return engine.kind === 'embedded' ? `embedded ClickHouse in ${resolve(engine.path)}` : `ClickHouse at ${engine.url}`;
+  if (engine.kind === 'embedded') return `embedded ClickHouse in ${resolve(engine.path)}`;
+  return engine.cluster === undefined ? `ClickHouse at ${engine.url}` : `ClickHouse cluster ${engine.cluster} through ${engine.url}`;
 }

@@ -262,7 +262,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 11,
+    version: 7,
     name: 'paging pauses and the control audit',
     statements: (db) => {
       const d = ident(db);
@@ -294,6 +294,26 @@ export const MIGRATIONS: readonly Migration[] = [
         ORDER BY id`,
       ];
     },
+  },
+  {
+    version: 8,
+    name: 'redeliveries',
+    statements: (db) => [
+      // Events delivered again and dropped by the stitcher, for the trace view. One row per
+      // delivery: the same message read again after a restart lands on the same key.
+      `CREATE TABLE IF NOT EXISTS ${ident(db)}.redeliveries (
+        correlation_id String,
+        source String,
+        event_id String,
+        topic String,
+        partition UInt32,
+        offset UInt64,
+        received_at_ms UInt64,
+        received_at ${dateTime('received_at_ms')}
+      ) ENGINE = ReplacingMergeTree()
+      PARTITION BY ${month('received_at_ms')}
+      ORDER BY (correlation_id, source, event_id, topic, partition, offset)`,
+    ],
   },
 ];
 

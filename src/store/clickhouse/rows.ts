@@ -1,6 +1,6 @@
 import type { DeadLetter } from '../../domain/dead-letter.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
-import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord } from '../../domain/records.ts';
+import type { EventRecord, RedeliveryRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord } from '../../domain/records.ts';
 
 /** Records to JSONEachRow rows and back. Column names are the table's. */
 
@@ -36,6 +36,20 @@ export function sloRunOutcomeLine(o: SloOutcomeRecord, countedBefore: readonly n
   const minute = Math.floor(o.due / 60_000);
   const counted = [...new Set([...countedBefore, minute])].sort((a, b) => a - b);
   return `{"slo":${str(o.slo)},"run_id":${str(o.runId)},"workflow":${str(o.workflow)},"correlation_id":${str(o.correlationId)},"minute":${minute},"due_ms":${o.due},"good":${o.good ? 1 : 0},"counted_minutes":[${counted.join(',')}],"version":${o.version}}\n`;
+}
+
+export function redeliveryLine(r: RedeliveryRecord): string {
+  return `{"correlation_id":${str(r.correlationId)},"source":${str(r.source)},"event_id":${str(r.eventId)},"topic":${str(r.origin.topic)},"partition":${r.origin.partition},"offset":${r.origin.offset},"received_at_ms":${r.receivedAt}}\n`;
+}
+
+export function redeliveryFromRow(row: Record<string, unknown>): RedeliveryRecord {
+  return {
+    correlationId: String(row['correlation_id']),
+    source: String(row['source']),
+    eventId: String(row['event_id']),
+    origin: { topic: String(row['topic']), partition: Number(row['partition']), offset: String(row['offset']) },
+    receivedAt: Number(row['received_at_ms']),
+  };
 }
 
 export function deadLetterLine(d: DeadLetter): string {

@@ -60,7 +60,8 @@ detectors:
 alerting: { keepFiringFor: 0s }
 receivers:
   - name: billing-pager
-    pagerduty: { routingKeyEnv: ${KEY_ENV}, url: "${pagerDutyUrl}" }
+    # Every duplicate is timed as a page of its own: no storm incident for them.
+    pagerduty: { routingKeyEnv: ${KEY_ENV}, url: "${pagerDutyUrl}", storm: false }
 routes:
   receiver: billing-pager
   group_by: [team, detector]

@@ -19,6 +19,9 @@ import { SloEngine } from './slo/engine.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
+import { stormOptions } from './alerts/receivers/config.ts';
+import { MISSING_TOPICS_HINT } from './collectors/kafka/topics.ts';
+import { runPrecedenceRules } from './alerts/inhibit/run-precedence.ts';
 import { buildRoutingTree, matchRoutes } from './alerts/routing/tree.ts';
 import { InMemoryNotificationLog } from './alerts/notify/notification-log.ts';
 import { PartitionedAlertState } from './alerts/partition-state.ts';
@@ -116,8 +119,10 @@ export class Seamwatch {
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }).map((r) =>
             this.selfTracing.enabled ? tracedReceiver(r, tracer) : r,
           ),
-          inhibitRules: config.inhibit_rules,
+          inhibitRules: [...runPrecedenceRules(config.alerting.runPrecedence, config.detectors), ...config.inhibit_rules],
           timeIntervals: config.time_intervals,
+          storms: stormOptions(config.receivers),
+          alertsUrl: `${externalUrl(config.alerting.traceUrlBase)}/api/v1/alerts`,
           registry: this.registry,
           logger: logger.child({ component: 'dispatcher' }),
         })
@@ -272,6 +277,7 @@ export class Seamwatch {
       registry: this.registry,
       store: this.store,
       ready: () => (this.collector?.ready ?? true) && (this.httpCollector?.ready ?? true),
+      readiness: () => (this.collector && this.collector.missingTopics.length > 0 ? { missingTopics: this.collector.missingTopics, hint: MISSING_TOPICS_HINT } : {}),
       logger: logger.child({ component: 'http' }),
       ...(this.selfTracing.enabled ? { tracer } : {}),
     });

@@ -6,6 +6,7 @@ import { buildNotifyChain } from './notify/index.ts';
 import { notifyFlush } from './notify/chain.ts';
 import { InMemoryNotificationLog, type NotificationLog } from './notify/notification-log.ts';
 import type { NotifyStage } from './notify/stage.ts';
+import { isStormAlert, type StormOptions } from './notify/storm.ts';
 import type { ManagedReceiver } from './receivers/managed-receiver.ts';
 import { dispatch, EMPTY_DISPATCH, requeueUndelivered, withoutAlerts, type DispatchState, type GroupFlush } from './routing/grouping.ts';
 import type { RoutingTree } from './routing/tree.ts';
@@ -29,13 +30,17 @@ export interface AlertDispatcherOptions {
   logger: Logger;
   /** Wall clock: grouping timers and repeat intervals run in real time, not event time. */
   now?: () => number;
+  /** Receivers that turn many alerts of one detector and workflow into one incident (PagerDuty's `storm`). */
+  storms?: ReadonlyMap<string, StormOptions>;
+  /** The alerts list storm incidents link to. */
+  alertsUrl?: string;
   /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
 
 export type DispatcherState = 'initialized' | 'running' | 'stopping' | 'stopped';
 
-const OUTCOMES = ['delivered', 'failed', 'refused', 'muted', 'paused'] as const;
+const OUTCOMES = ['delivered', 'failed', 'refused', 'muted', 'paused', 'unchanged'] as const;
 
 /**
  * The notification path, driven: takes alert changes from the alert engine, routes them into
@@ -77,11 +82,13 @@ export class AlertDispatcher {
       timeIntervals: options.timeIntervals,
       log: options.log ?? new InMemoryNotificationLog(),
       receivers: options.receivers,
+      ...(options.storms ? { storms: options.storms } : {}),
+      ...(options.alertsUrl ? { alertsUrl: options.alertsUrl } : {}),
       ...(options.pauses ? { pauses: options.pauses } : {}),
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
-      help: 'Alerts in group notifications, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced, in maintenance or nothing new), paused (held by a paging pause: the operator\'s kill switch).',
+      help: 'Alerts in group flushes, by receiver and outcome: delivered, failed (sent again later), refused (the receiver rejected it: a 4xx, not sent again), muted (inhibited, silenced or in a muted time interval), paused (held by a paging pause: the operator\'s kill switch), unchanged (nothing new for the receiver: told already, or a resolve it is not owed).',
       labelNames: ['receiver', 'outcome'],
       registers: [options.registry],
     });
@@ -220,14 +227,18 @@ export class AlertDispatcher {
       const result = await notifyFlush(this.stages, flush, now);
       const delivery = result.ctx.delivery;
       failed = delivery?.failed.map((f) => f.alert) ?? [];
-      const delivered = delivery?.delivered.length ?? 0;
+      // A storm alert stands for the alerts it covers: they are what is counted.
+      const covered = (alerts: readonly Alert[]) => alerts.reduce((n, a) => n + (isStormAlert(a) ? (result.ctx.storm?.[a.fingerprint]?.length ?? 0) : 1), 0);
+      const delivered = covered(delivery?.delivered ?? []);
       const refused = delivery?.refused ?? [];
       this.notifications.inc({ receiver: flush.receiver, outcome: 'delivered' }, delivered);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, failed.length);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, refused.length);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'failed' }, covered(failed));
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'refused' }, covered(refused.map((r) => r.alert)));
+      const muted = result.ctx.muted ?? 0;
       const paused = result.ctx.paused ?? 0;
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, muted);
       this.notifications.inc({ receiver: flush.receiver, outcome: 'paused' }, paused);
-      this.notifications.inc({ receiver: flush.receiver, outcome: 'muted' }, flush.alerts.length - delivered - failed.length - refused.length - paused);
+      this.notifications.inc({ receiver: flush.receiver, outcome: 'unchanged' }, Math.max(0, flush.alerts.length - delivered - covered(failed) - covered(refused.map((r) => r.alert)) - muted - paused));
       if (paused > 0) this.logger.debug({ ...context, paused }, 'notification held: paging paused');
       if (refused.length > 0) {
         this.logger.error({ ...context, refused: refused.length, reasons: [...new Set(refused.map((f) => f.reason))] }, 'receiver refused the notification: not sent again');

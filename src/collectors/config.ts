@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseFieldPath } from '../domain/field-path.ts';
 import { nameSchema } from '../domain/workflow.ts';
 import { sourceHttpSchema } from './http/config.ts';
 
@@ -25,6 +26,23 @@ const mapping = z
   })
   .strict();
 
+/** A field path into each event, checked when the config is read. */
+const errorPath = z.string({ error: 'must be a field path, e.g. data.error.class' }).superRefine((text, ctx) => {
+  try {
+    parseFieldPath(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+/**
+ * `errors:` on any source: where its events carry error details, by field path — into the
+ * CloudEvent as JSON (`data.error.class`; the extension attributes errorcode/errorclass/
+ * errormessage win when present) or into a mapped source's payload (as `mapping` paths).
+ * `detectors.errors.rules` match on what they read.
+ */
+const errorPaths = z.object({ code: errorPath.optional(), class: errorPath.optional(), message: errorPath.optional() }).strict();
+
 /** One system that emits events (`sources:`): its topic or HTTP path, and how its payloads are decoded. */
 export const sourceSchema = z
   .object({
@@ -34,6 +52,7 @@ export const sourceSchema = z
     topic: z.string().min(1).optional(),
     format: z.enum(['cloudevents', 'mapped']).default('cloudevents'),
     mapping: mapping.optional(),
+    errors: errorPaths.optional(),
     deadLetterTopic: z.string().min(1).optional(),
     /** Only with `transport: http`: the path it posts to, and how its webhooks are signed. */
     http: sourceHttpSchema.optional(),

@@ -26,6 +26,8 @@ export interface HttpServerOptions {
   store: Store;
   /** Whether the instance takes traffic: joined its consumer group, store reachable. */
   ready: () => boolean;
+  /** What /readyz adds to say why it is not ready (e.g. `missingTopics`). */
+  readiness?: () => Record<string, unknown>;
   logger: Logger;
   slo?: SloEngine;
   alerts?: Pick<AlertEngine, 'alerts'>;
@@ -81,7 +83,7 @@ export class HttpServer {
     app.get('/readyz', async (_req, res) => {
       const storeUp = await store.ping().catch(() => false);
       const consuming = ready();
-      res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming });
+      res.status(storeUp && consuming ? 200 : 503).json({ status: storeUp && consuming ? 'ready' : 'not ready', store: storeUp, consuming, ...(this.options.readiness?.() ?? {}) });
     });
     addWebView(app, this.options.webRoot);
     const tokens: NamedToken[] = [...(this.options.apiToken ? [{ name: DEFAULT_TOKEN_NAME, value: this.options.apiToken }] : []), ...(this.options.apiTokens ?? [])];
@@ -141,7 +143,13 @@ export class HttpServer {
           res.status(400).json({ error: `state must be pending, firing or resolved, not "${state}"` });
           return;
         }
-        const list = alerts.alerts().filter((a) => state === undefined || a.state === state);
+        // detector= and workflow= narrow the list: what a storm incident links to.
+        const label = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
+        const detector = label('detector');
+        const workflow = label('workflow');
+        const list = alerts
+          .alerts()
+          .filter((a) => (state === undefined || a.state === state) && (detector === undefined || a.labels['detector'] === detector) && (workflow === undefined || a.labels['workflow'] === workflow));
         const at = now();
         const active = silences?.list() ?? [];
         const pauses = controls?.pauses.active(at) ?? [];

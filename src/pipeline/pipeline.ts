@@ -16,6 +16,7 @@ import type { PipelineMetrics } from '../telemetry/pipeline-metrics.ts';
 import type { PipelineConfig } from './config.ts';
 import { OffsetTracker } from './offsets.ts';
 import { readRecovery } from './recovery.ts';
+import { ReplayBounds } from './replay-bounds.ts';
 import { CommitFailedError, Flush, type Stage } from './stage.ts';
 import { CountStage } from './stages/count-stage.ts';
 import { DetectStage } from './stages/detect-stage.ts';
@@ -75,6 +76,8 @@ export class IngestPipeline implements Intake {
   private readonly decoders: Map<string, { decode: Decoder; source: string }>;
   private readonly options: IngestOptions;
   private readonly offsets = new OffsetTracker();
+  /** Messages a flush had stored before a restart or rebalance: counted as replayed on /metrics. */
+  private readonly replays = new ReplayBounds();
   /** Partitions owned as of the last assignment. */
   private owned = new Set<number>();
   private deadLetters: DeadLetter[] = [];
@@ -101,8 +104,8 @@ export class IngestPipeline implements Intake {
     this.decoders = new Map(options.sources.map((s) => [s.topic, { decode: decoderFor(s), source: s.name }]));
     const write = { metrics, logger, signal: this.abort.signal };
     this.stages = [
-      new StitchStage(this.stitcher, metrics),
-      new CountStage(metrics, compileClassifier(options.errors)),
+      new StitchStage(this.stitcher, metrics, (event) => this.replays.isReplay(event)),
+      new CountStage(metrics, compileClassifier(options.errors), (event) => this.replays.isReplay(event)),
       ...(options.alerts ? [new DetectStage(options.alerts, (now) => this.stitcher.watermarkAt(now))] : []),
       new StoreStage(options.store, write),
       ...(options.traces ? [new TraceExportStage({ ...options.traces, runOf: (runId) => this.stitcher.run(runId), redelivered: () => this.stitcher.takeRedelivered(), logger })] : []),
@@ -159,6 +162,7 @@ export class IngestPipeline implements Intake {
     await partitionState?.adopt([...new Set(positions.map((p) => p.partition))]);
     const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined, this.now());
     const now = this.now();
+    this.replays.recovered(positions, recovered.events);
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
     this.options.logger.info(
       { partitions: [...new Set(positions.map((p) => p.partition))], events: recovered.events.length, runs: recovered.runs.length, detectorEvents: recovered.detectorEvents.length + recovered.uncommittedDetectorEvents.length, ms: this.now() - started },
@@ -170,6 +174,7 @@ export class IngestPipeline implements Intake {
     const assignment = { ...kafkaAssignment, ...this.options.alwaysOwned };
     const owned = new Set(Object.values(assignment).flat());
     this.offsets.retain((topic, partition) => (assignment[topic] ?? []).includes(partition));
+    this.replays.retain((topic, partition) => (assignment[topic] ?? []).includes(partition));
     const moved = [...this.owned].filter((p) => !owned.has(p));
     this.owned = owned;
     if (moved.length > 0) this.options.partitionState?.release(moved);

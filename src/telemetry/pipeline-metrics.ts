@@ -17,6 +17,7 @@ const RUN_CHANGES = { runsStarted: 'started', runsEvicted: 'evicted' } as const;
  */
 export class PipelineMetrics {
   readonly eventsReceived: Counter<'source'>;
+  readonly eventsReplayed: Counter<'source'>;
   readonly duplicates: Counter;
   readonly deadLetters: Counter<'topic' | 'reason'>;
   readonly rowsWritten: Counter<'table'>;
@@ -41,6 +42,12 @@ export class PipelineMetrics {
     this.eventsReceived = new Counter({
       name: 'seamwatch_events_received_total',
       help: 'Decoded events accepted, by configured source ("other" for sources not in the config).',
+      labelNames: ['source'],
+      registers,
+    });
+    this.eventsReplayed = new Counter({
+      name: 'seamwatch_events_replayed_total',
+      help: 'Events read again after a restart or rebalance that a flush had already stored (their commit never happened), by source: not new traffic.',
       labelNames: ['source'],
       registers,
     });

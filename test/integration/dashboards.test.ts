@@ -135,7 +135,8 @@ routes:
     }, 60_000);
     await waitFor('the stream to be committed', async () => (await groupLag(admin, `${id}-group`, all)) === 0, 30_000);
     await waitFor('every upgrade counted by the SLO', async () => (await api<{ runs?: { total: number } }>('/api/v1/slos/upgrade-sync-5m')).runs?.total === 4, 30_000);
-    await waitFor('every page delivered', async () => delivered.flatMap((d) => d.alerts).length >= SCENARIO_ALERTS.length, 30_000);
+    // Every alert but one: up-fail's missed deadline is held back by its partial failure (run precedence).
+    await waitFor('every page delivered', async () => delivered.flatMap((d) => d.alerts).length >= SCENARIO_ALERTS.length - 1, 30_000);
     // The alert history is written in batches, off the alerting path.
     await app.alertHistory.flush();
   });

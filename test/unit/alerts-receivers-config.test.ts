@@ -29,7 +29,7 @@ describe('receivers, routes, inhibit_rules and time_intervals in the config', ()
     const result = validateConfig(base(), { SEAMWATCH_PD_KEY_BILLING: KEY });
     if (!result.ok) throw new Error(result.problems.join('\n'));
     expect(result.config.receivers).toEqual([
-      { name: 'billing-pager', pagerduty: { routingKeyEnv: 'SEAMWATCH_PD_KEY_BILLING', routingKey: KEY } },
+      { name: 'billing-pager', pagerduty: { routingKeyEnv: 'SEAMWATCH_PD_KEY_BILLING', routingKey: KEY, storm: { threshold: 10, examples: 5 } } },
       { name: 'support-hook', webhook: { url: 'http://relay:8080/hook' } },
     ]);
     expect(result.config.routes?.routes[0]?.receiver).toBe('billing-pager');

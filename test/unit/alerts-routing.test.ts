@@ -66,14 +66,14 @@ describe('matchRoutes', () => {
     expect(child!.options).toMatchObject({ receiver: 'r', groupBy: ['team'], groupWaitMs: 60_000, groupIntervalMs: 120_000, repeatIntervalMs: 10_800_000 });
   });
 
-  it('uses Alertmanager\'s defaults on a root that sets no timers', () => {
+  it('uses seamwatch\'s defaults on a root that sets no timers: a group per kind of problem, paged within a second', () => {
     const tree = buildTree({ routes: { receiver: 'r' } }, ['r']);
     expect(tree.root.options).toEqual({
       receiver: 'r',
-      groupBy: [],
+      groupBy: ['alertname', 'team', 'workflow'],
       groupByAll: false,
-      groupWaitMs: 30_000,
-      groupIntervalMs: 300_000,
+      groupWaitMs: 1_000,
+      groupIntervalMs: 1_000,
       repeatIntervalMs: 14_400_000,
       muteTimeIntervals: [],
       activeTimeIntervals: [],
@@ -86,6 +86,7 @@ describe('group labels and keys', () => {
     {
       routes: {
         receiver: 'r',
+        group_by: [],
         routes: [
           { matchers: ['team="billing"'], group_by: ['team', 'workflow'] },
           { matchers: ['team="support"'], group_by: ['...'] },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ownedBy } from '../../src/alerts/detectors/schema-parts.ts';
 import { createDuplicateEffectDetector, duplicateEffectSchema, MAX_LISTED_EVENTS } from '../../src/alerts/detectors/duplicate-effect.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
@@ -10,14 +11,14 @@ const DAY = 24 * 60 * MIN;
 const T0 = Date.UTC(2026, 10, 3, 9);
 const at = (minute: number) => T0 + minute * MIN;
 
-const CONFIG = duplicateEffectSchema.parse({
+const CONFIG = ownedBy(duplicateEffectSchema.parse({
   name: 'duplicate-invoice',
   owner: 'billing-platform',
   match: { source: 'billing', type: 'invoice.created' },
   businessKey: ['account_id', 'billing_period'],
   window: '35d',
   summary: 'Account {account_id} was invoiced {times} for {billing_period} (invoices {events}) — refund or void one',
-});
+}));
 const detector = createDuplicateEffectDetector(CONFIG);
 
 let offset = 0;

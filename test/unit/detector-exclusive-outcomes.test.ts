@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ownedBy } from '../../src/alerts/detectors/schema-parts.ts';
 import { createExclusiveOutcomesDetector, exclusiveOutcomesSchema } from '../../src/alerts/detectors/exclusive-outcomes.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
@@ -20,7 +21,7 @@ const RAW = {
   key: { invoice: 'invoice_id' },
   summary: 'Invoice {invoice} was both voided ({voided}) and paid ({paid}) — refund the payment or reinstate the invoice',
 };
-const CONFIG = exclusiveOutcomesSchema.parse(RAW);
+const CONFIG = ownedBy(exclusiveOutcomesSchema.parse(RAW));
 const detector = createExclusiveOutcomesDetector(CONFIG);
 
 let offset = 0;
@@ -98,7 +99,7 @@ describe('exclusive outcomes: which streams signal', () => {
 
   it('with three outcomes, any two together conflict, and the signal lists what happened', () => {
     const three = createExclusiveOutcomesDetector(
-      exclusiveOutcomesSchema.parse({ ...RAW, summary: undefined, outcomes: [...RAW.outcomes, { name: 'refunded', source: 'billing', type: 'charge.refunded' }] }),
+      ownedBy(exclusiveOutcomesSchema.parse({ ...RAW, summary: undefined, outcomes: [...RAW.outcomes, { name: 'refunded', source: 'billing', type: 'charge.refunded' }] })),
     );
     const { signals } = replay(three, [live(billing('charge.refunded', 'ev_5', 0)), paid('ev_2', 3)]);
     expect(signals.map((s) => [s.kind, s.at, s.summary])).toEqual([
@@ -107,7 +108,7 @@ describe('exclusive outcomes: which streams signal', () => {
   });
 
   it('keyed by correlation ID when no business key is configured', () => {
-    const byCorrelation = createExclusiveOutcomesDetector(exclusiveOutcomesSchema.parse({ ...RAW, key: undefined, summary: undefined }));
+    const byCorrelation = createExclusiveOutcomesDetector(ownedBy(exclusiveOutcomesSchema.parse({ ...RAW, key: undefined, summary: undefined })));
     const { signals } = replay(byCorrelation, [
       live(billing('invoice.voided', 'ev_1', 0, 'in_1', { correlationId: 'run-9' })),
       live(billing('invoice.paid', 'ev_2', 1, 'in_1', { correlationId: 'run-9' })),

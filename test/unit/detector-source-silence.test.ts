@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ownedBy } from '../../src/alerts/detectors/schema-parts.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import { createSourceSilenceDetector, sourceSilenceSchema } from '../../src/alerts/detectors/source-silence.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
@@ -10,7 +11,7 @@ const T0 = Date.UTC(2026, 10, 3, 9);
 const at = (minute: number) => T0 + minute * MIN;
 const iso = (minute: number) => new Date(at(minute)).toISOString().replace('.000Z', 'Z');
 
-const CONFIG = sourceSilenceSchema.parse({ name: 'source-silent', owner: 'integrations', sources: ['billing', 'crm'], after: '15m' });
+const CONFIG = ownedBy(sourceSilenceSchema.parse({ name: 'source-silent', owner: 'integrations', sources: ['billing', 'crm'], after: '15m' }));
 const detector = createSourceSilenceDetector(CONFIG);
 
 let offset = 0;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ownedBy } from '../../src/alerts/detectors/schema-parts.ts';
 import { replay, type DetectorInput } from '../../src/alerts/detectors/replay.ts';
 import { createStuckDetector, stuckSchema } from '../../src/alerts/detectors/stuck.ts';
 import type { DetectorSignal } from '../../src/alerts/types.ts';
@@ -12,7 +13,7 @@ const T0 = Date.UTC(2026, 10, 3, 9);
 const at = (minute: number) => T0 + minute * MIN;
 const iso = (minute: number) => new Date(at(minute)).toISOString().replace('.000Z', 'Z');
 
-const CONFIG = stuckSchema.parse({
+const CONFIG = ownedBy(stuckSchema.parse({
   name: 'stuck-ticket',
   owner: 'support-ops',
   workflow: 'support-ticket',
@@ -25,7 +26,7 @@ const CONFIG = stuckSchema.parse({
   after: '4h',
   entity: { ticket: 'ticket_id' },
   summary: 'Ticket {ticket} has had no update for {after} (since {since}) — the customer is waiting',
-});
+}));
 const detector = createStuckDetector(CONFIG);
 
 let offset = 0;
@@ -114,7 +115,7 @@ describe('stuck: which streams signal', () => {
 
 describe('stuck: keyed by correlation ID, default summary', () => {
   it('names the correlation when no business key is configured', () => {
-    const byCorrelation = createStuckDetector(stuckSchema.parse({ ...CONFIG, entity: undefined, summary: undefined, workflow: undefined }));
+    const byCorrelation = createStuckDetector(ownedBy(stuckSchema.parse({ ...CONFIG, entity: undefined, summary: undefined, workflow: undefined })));
     const { signals } = replay(byCorrelation, [opened('e1', 0), tick(4 * H)]);
     expect(signals).toEqual([
       {

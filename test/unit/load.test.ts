@@ -55,7 +55,7 @@ describe('good configuration files', () => {
       slos: [],
       openslo: [],
       detectors: detectorsSchema.parse({}),
-      alerting: { pendingFor: 0, keepFiringFor: 300_000, resolvedRetention: 1_209_600_000, traceUrlBase: 'http://127.0.0.1:9470/trace/' },
+      alerting: { pendingFor: 0, keepFiringFor: 300_000, resolvedRetention: 1_209_600_000, runPrecedence: ['partialFailures', 'missedDeadlines'], traceUrlBase: 'http://127.0.0.1:9470/trace/' },
       receivers: [],
       inhibit_rules: [],
       time_intervals: [],

@@ -31,13 +31,15 @@ export function createDetectors(config: DetectorsConfig, workflows: readonly Wor
     if (!found) throw new Error(`detectors: unknown workflow "${name}"`);
     return found;
   };
+  // The schema made sure a detector without an owner names a workflow.
+  const owned = <C extends { owner?: string | undefined; workflow?: string | undefined }>(c: C): C & { owner: string } => ({ ...c, owner: c.owner ?? workflow(c.workflow!).owner });
   return {
     onEvents: [
-      ...config.duplicateEffects.map((c) => createDuplicateEffectDetector(c)),
-      ...config.stuck.map((c) => createStuckDetector(c)),
+      ...config.duplicateEffects.map((c) => createDuplicateEffectDetector(owned(c))),
+      ...config.stuck.map((c) => createStuckDetector(owned(c))),
       ...config.partialFailures.map((c) => createPartialFailureDetector(c, workflow(c.workflow), classify)),
-      ...config.exclusiveOutcomes.map((c) => createExclusiveOutcomesDetector(c)),
-      ...config.sourceSilence.map((c) => createSourceSilenceDetector(c)),
+      ...config.exclusiveOutcomes.map((c) => createExclusiveOutcomesDetector(owned(c))),
+      ...config.sourceSilence.map((c) => createSourceSilenceDetector(owned(c))),
     ] as Detector<unknown, WorkflowEvent>[],
     partitionLocal: [
       ...config.duplicateEffects.map(() => false),

@@ -5,7 +5,7 @@ import type { DetectorSignal } from '../types.ts';
 import { evictOver, touch } from '../../base/bounded-map.ts';
 import { readBusinessKey, type BusinessKey, type BusinessKeyField } from './business-key.ts';
 import { inEventTimeOrder, matchesAny, type Detector } from './detector.ts';
-import { businessKey, checkTemplate, detectorName, eventMatchers, maxKeys, nonNegativeDuration, positiveDuration, severity } from './schema-parts.ts';
+import { businessKey, checkTemplate, detectorName, eventMatchers, maxKeys, nonNegativeDuration, positiveDuration, severity, optionalOwner, requireOwnerWithoutWorkflow, type WithOwner } from './schema-parts.ts';
 import { fillTemplate, times } from './summary-template.ts';
 
 /**
@@ -17,19 +17,24 @@ import { fillTemplate, times } from './summary-template.ts';
 const PLACEHOLDERS = ['businessKey', 'count', 'times', 'events', 'type', 'window', 'correlationIds'] as const;
 const DEFAULT_SUMMARY =
   '{type} happened {times} for {businessKey} within {window} (events {events}) — the customer was affected more than once; undo all but one';
+/** `window` when not given: retries and redeliveries that double an effect come within hours; a day covers them. */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 24 * 3_600_000;
+
 /** Event ids listed per key; further events are still counted. */
 export const MAX_LISTED_EVENTS = 20;
 
 export const duplicateEffectSchema = z
   .object({
     name: detectorName,
-    owner: z.string().min(1),
-    /** Only a label on the signals. */
+    /** The workflow's owner when not given. */
+    owner: optionalOwner,
+    /** A label on the signals, and the owner when `owner` is not given. */
     workflow: z.string().min(1).optional(),
     severity: severity.default('critical'),
     match: eventMatchers,
     businessKey,
-    window: positiveDuration,
+    /** How far apart two effects of one key still count as duplicates, and how long a key is remembered. */
+    window: positiveDuration.default(DEFAULT_DUPLICATE_WINDOW_MS),
     /**
      * How long after the first duplicate (event time) to wait before signalling, so that a
      * burst of retries is reported as one signal with its whole count. 0 signals as soon as
@@ -40,7 +45,10 @@ export const duplicateEffectSchema = z
     maxKeys: maxKeys.default(100_000),
   })
   .strict()
-  .superRefine((c, ctx) => checkTemplate(c.summary, [...PLACEHOLDERS, ...c.businessKey.map((f) => f.name)], ctx));
+  .superRefine((c, ctx) => {
+    requireOwnerWithoutWorkflow(c, ctx);
+    checkTemplate(c.summary, [...PLACEHOLDERS, ...c.businessKey.map((f) => f.name)], ctx);
+  });
 
 export type DuplicateEffectConfig = z.output<typeof duplicateEffectSchema>;
 
@@ -72,7 +80,7 @@ export interface DuplicateEffectState {
 const byTimeThenId = (a: EffectEvent, b: EffectEvent) =>
   a.time - b.time || (a.source < b.source ? -1 : a.source > b.source ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export function createDuplicateEffectDetector(config: DuplicateEffectConfig): Detector<DuplicateEffectState> {
+export function createDuplicateEffectDetector(config: WithOwner<DuplicateEffectConfig>): Detector<DuplicateEffectState> {
   const fields: readonly BusinessKeyField[] = config.businessKey;
   const template = config.summary ?? DEFAULT_SUMMARY;
 

@@ -4,7 +4,7 @@ import type { DetectorSignal } from '../types.ts';
 import { evictOver, touch } from '../../base/bounded-map.ts';
 import { trackingKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
-import { businessKey, checkTemplate, detectorName, maxKeys, positiveDuration, severity } from './schema-parts.ts';
+import { businessKey, checkTemplate, detectorName, maxKeys, positiveDuration, severity, optionalOwner, requireOwnerWithoutWorkflow, type WithOwner } from './schema-parts.ts';
 import { fillTemplate, listOf } from './summary-template.ts';
 
 /**
@@ -27,8 +27,9 @@ const outcome = z
 export const exclusiveOutcomesSchema = z
   .object({
     name: detectorName,
-    owner: z.string().min(1),
-    /** Only a label on the signals. */
+    /** The workflow's owner when not given. */
+    owner: optionalOwner,
+    /** A label on the signals, and the owner when `owner` is not given. */
     workflow: z.string().min(1).optional(),
     severity: severity.default('critical'),
     outcomes: z.array(outcome).min(2, 'needs at least two outcomes'),
@@ -41,6 +42,7 @@ export const exclusiveOutcomesSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    requireOwnerWithoutWorkflow(c, ctx);
     const names = c.outcomes.map((o) => o.name);
     names.forEach((name, i) => {
       if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['outcomes', i, 'name'], message: `duplicate outcome "${name}"` });
@@ -73,7 +75,7 @@ export interface ExclusiveOutcomesState {
 
 const earlier = (a: OutcomeEvent, b: OutcomeEvent) => a.time < b.time || (a.time === b.time && (a.source < b.source || (a.source === b.source && a.id < b.id)));
 
-export function createExclusiveOutcomesDetector(config: ExclusiveOutcomesConfig): Detector<ExclusiveOutcomesState> {
+export function createExclusiveOutcomesDetector(config: WithOwner<ExclusiveOutcomesConfig>): Detector<ExclusiveOutcomesState> {
   const template = config.summary ?? DEFAULT_SUMMARY;
   const order = config.outcomes.map((o) => o.name);
 

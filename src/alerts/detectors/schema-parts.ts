@@ -67,3 +67,22 @@ export function checkTemplate(template: string | undefined, known: readonly stri
     }
   }
 }
+
+/**
+ * `owner` may be left out when the detector names a workflow, whose owner it then takes
+ * (resolved in build.ts, where the workflows are known).
+ */
+export const optionalOwner = z.string().min(1).optional();
+
+export function requireOwnerWithoutWorkflow(c: { owner?: string | undefined; workflow?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (c.owner === undefined && c.workflow === undefined) ctx.addIssue({ code: 'custom', path: ['owner'], message: 'required when no workflow is named (a workflow lends its owner)' });
+}
+
+/** A detector's config once its owner is known. */
+export type WithOwner<T> = T & { owner: string };
+
+/** A detector config whose owner is given in it (tests, and configs that name one). */
+export function ownedBy<C extends { owner?: string | undefined }>(config: C): WithOwner<C> {
+  if (config.owner === undefined) throw new Error('the detector names no owner');
+  return config as WithOwner<C>;
+}

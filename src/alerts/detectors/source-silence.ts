@@ -3,7 +3,7 @@ import { formatDuration } from '../../domain/duration.ts';
 import type { DetectorSignal } from '../types.ts';
 import { inEventTimeOrder, type Detector } from './detector.ts';
 import { observeActivity, observeWatermark, type Inactivity, type Transition } from './inactivity.ts';
-import { checkTemplate, detectorName, positiveDuration, severity } from './schema-parts.ts';
+import { checkTemplate, detectorName, positiveDuration, severity, optionalOwner, requireOwnerWithoutWorkflow, type WithOwner } from './schema-parts.ts';
 import { fillTemplate, formatTime } from './summary-template.ts';
 
 /**
@@ -19,8 +19,9 @@ const DEFAULT_SUMMARY =
 export const sourceSilenceSchema = z
   .object({
     name: detectorName,
-    owner: z.string().min(1),
-    /** Only a label on the signals. */
+    /** The workflow's owner when not given. */
+    owner: optionalOwner,
+    /** A label on the signals, and the owner when `owner` is not given. */
     workflow: z.string().min(1).optional(),
     severity: severity.default('error'),
     sources: z.array(z.string().min(1)).min(1),
@@ -29,6 +30,7 @@ export const sourceSilenceSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    requireOwnerWithoutWorkflow(c, ctx);
     checkTemplate(c.summary, PLACEHOLDERS, ctx);
     c.sources.forEach((source, i) => {
       if (c.sources.indexOf(source) !== i) ctx.addIssue({ code: 'custom', path: ['sources', i], message: `"${source}" is listed twice` });
@@ -46,7 +48,7 @@ export interface SourceSilenceState {
   watchingSince: number | undefined;
 }
 
-export function createSourceSilenceDetector(config: SourceSilenceConfig): Detector<SourceSilenceState> {
+export function createSourceSilenceDetector(config: WithOwner<SourceSilenceConfig>): Detector<SourceSilenceState> {
   const template = config.summary ?? DEFAULT_SUMMARY;
 
   const signal = (source: string, transition: Transition, resolvedBy?: string): DetectorSignal => ({

@@ -6,7 +6,7 @@ import { evictOver, touch } from '../../base/bounded-map.ts';
 import { trackingKey, type BusinessKey } from './business-key.ts';
 import { inEventTimeOrder, matchesAny, type Detector } from './detector.ts';
 import { observeActivity, observeEnd, observeWatermark, type Inactivity, type Transition } from './inactivity.ts';
-import { businessKey, checkTemplate, detectorName, eventMatchers, maxKeys, positiveDuration, severity } from './schema-parts.ts';
+import { businessKey, checkTemplate, detectorName, eventMatchers, maxKeys, positiveDuration, severity, optionalOwner, requireOwnerWithoutWorkflow, type WithOwner } from './schema-parts.ts';
 import { fillTemplate, formatTime } from './summary-template.ts';
 
 /**
@@ -20,8 +20,9 @@ const DEFAULT_SUMMARY = '{entity} has not moved for {after} (last activity {sinc
 export const stuckSchema = z
   .object({
     name: detectorName,
-    owner: z.string().min(1),
-    /** Only a label on the signals. */
+    /** The workflow's owner when not given. */
+    owner: optionalOwner,
+    /** A label on the signals, and the owner when `owner` is not given. */
     workflow: z.string().min(1).optional(),
     severity: severity.default('warning'),
     start: eventMatchers,
@@ -37,6 +38,7 @@ export const stuckSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    requireOwnerWithoutWorkflow(c, ctx);
     checkTemplate(c.summary, [...PLACEHOLDERS, ...(c.entity ?? []).map((f) => f.name)], ctx);
     if (c.forgetAfter <= c.after) {
       ctx.addIssue({ code: 'custom', path: ['forgetAfter'], message: `must be longer than after (${formatDuration(c.after)})` });
@@ -61,7 +63,7 @@ export interface StuckState {
 
 type Role = 'start' | 'progress' | 'end';
 
-export function createStuckDetector(config: StuckConfig): Detector<StuckState> {
+export function createStuckDetector(config: WithOwner<StuckConfig>): Detector<StuckState> {
   const template = config.summary ?? DEFAULT_SUMMARY;
 
   const roleOf = (event: WorkflowEvent): Role | undefined => {

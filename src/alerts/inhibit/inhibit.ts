@@ -11,6 +11,8 @@ export interface InhibitRule {
   sourceMatchers: readonly LabelMatcher[];
   targetMatchers: readonly LabelMatcher[];
   equal: readonly string[];
+  /** Source and target are about the same run: the same `correlation_id` annotation (run precedence). */
+  sameRun?: boolean;
 }
 
 /**
@@ -20,13 +22,16 @@ export interface InhibitRule {
  * matches both sides of a rule is never inhibited by another alert that also matches both
  * sides, so two such alerts cannot mute each other.
  */
-export function inhibitedBy(rules: readonly InhibitRule[], alerts: readonly Alert[], labels: Labels): string | undefined {
+export function inhibitedBy(rules: readonly InhibitRule[], alerts: readonly Alert[], labels: Labels, annotations: Readonly<Record<string, string>> = {}): string | undefined {
+  const run = annotations['correlation_id'];
   for (const rule of rules) {
     if (!matchesAll(rule.targetMatchers, labels)) continue;
+    if (rule.sameRun && !run) continue;
     const twoSided = matchesAll(rule.sourceMatchers, labels);
     for (const source of alerts) {
       if (source.state !== 'firing' || !matchesAll(rule.sourceMatchers, source.labels)) continue;
       if (!rule.equal.every((name) => labelValue(source.labels, name) === labelValue(labels, name))) continue;
+      if (rule.sameRun && source.annotations['correlation_id'] !== run) continue;
       if (twoSided && matchesAll(rule.targetMatchers, source.labels)) continue;
       return source.fingerprint;
     }

@@ -19,9 +19,11 @@ export class DedupStage implements NotifyStage {
   exec(ctx: NotifyContext, alerts: readonly Alert[]): StageResult {
     const firing = alerts.filter((a) => a.state === 'firing');
     const owed = alerts.filter((a) => a.state === 'resolved' && this.log.isOpen(ctx.receiver, a.fingerprint));
+    // Alerts a storm incident covers are part of what the receiver is told: one joining re-triggers it.
+    const covered = Object.values(ctx.storm ?? {}).flat();
     const dedup = decideDedup({
       entry: this.log.entry(ctx.receiver, ctx.groupKey),
-      firing: new Set(firing.map((a) => a.fingerprint)),
+      firing: new Set([...firing.map((a) => a.fingerprint), ...covered]),
       owed: new Set(owed.map((a) => a.fingerprint)),
       repeatIntervalMs: ctx.repeatIntervalMs,
       now: ctx.now,

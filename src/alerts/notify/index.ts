@@ -14,13 +14,16 @@ import { SilenceStage } from './silence-stage.ts';
 import { PauseStage } from './pause-stage.ts';
 import type { PagingPause } from '../../domain/controls.ts';
 import type { NotifyStage } from './stage.ts';
+import { StormStage } from './storm-stage.ts';
+import type { StormOptions } from './storm.ts';
 
 export { runChain, notifyFlush, contextForFlush, type ChainResult } from './chain.ts';
 export { decideDedup, type DedupDecision, type DedupInput, type NotificationLogEntry, type SendReason, type HoldReason } from './dedup.ts';
 export { InMemoryNotificationLog, recordSent, pruneLog, logKey, EMPTY_NOTIFICATION_LOG, type NotificationLog, type NotificationLogState, type NotificationLogView } from './notification-log.ts';
 export type { Notification, Receiver, DeliveryReport, DeliveryOutcome } from './receiver.ts';
 export type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
-export { DedupStage, InhibitStage, MaintenanceStage, PauseStage, ReceiverStage, RecordStage, SilenceStage };
+export { applyStorm, stormKey, isStormAlert, DEFAULT_STORM, STORM_LABEL, type StormOptions } from './storm.ts';
+export { DedupStage, InhibitStage, MaintenanceStage, PauseStage, ReceiverStage, RecordStage, SilenceStage, StormStage };
 
 export interface NotifyChainParts {
   inhibitRules: readonly InhibitRule[];
@@ -30,6 +33,10 @@ export interface NotifyChainParts {
   timeIntervals: readonly MaintenanceWindow[];
   log: NotificationLog;
   receivers: readonly Receiver[];
+  /** Receivers that turn many alerts of one detector and workflow into one incident (PagerDuty's `storm`). */
+  storms?: ReadonlyMap<string, StormOptions>;
+  /** The alerts list a storm incident links to, e.g. http://seamwatch:9470/api/v1/alerts */
+  alertsUrl?: string;
   /** The paging pauses now (the operator's kill switch); none by default. */
   pauses?: () => readonly PagingPause[];
 }
@@ -37,8 +44,9 @@ export interface NotifyChainParts {
 /**
  * The stages in order. Grouping and its timers come before (routing/grouping.ts flushes a
  * group into this chain), as Alertmanager's aggregation groups call its pipeline; then what
- * mutes (inhibit → silence → maintenance), then dedup against the log, the receiver, and the
- * record of what the receiver took. A paging pause, when wired, goes first.
+ * mutes (inhibit → silence → maintenance), storms (many alerts of one kind as one incident),
+ * then dedup against the log, the receiver, and the record of what the receiver took. A paging
+ * pause, when wired, goes first.
  */
 export function buildNotifyChain(parts: NotifyChainParts): NotifyStage[] {
   return [
@@ -46,6 +54,7 @@ export function buildNotifyChain(parts: NotifyChainParts): NotifyStage[] {
     new InhibitStage(parts.inhibitRules, parts.currentAlerts),
     new SilenceStage(parts.silences),
     new MaintenanceStage(parts.timeIntervals),
+    new StormStage(parts.storms ?? new Map(), parts.log, parts.alertsUrl ?? 'http://127.0.0.1:9470/api/v1/alerts'),
     new DedupStage(parts.log),
     new ReceiverStage(parts.receivers),
     new RecordStage(parts.log),

@@ -9,5 +9,5 @@ import type { NotifyContext, StageResult } from './stage.ts';
 export function holdBackFiring(ctx: NotifyContext, alerts: readonly Alert[], muted: (alert: Alert) => boolean, verb: string): StageResult {
   const kept = alerts.filter((a) => a.state === 'resolved' || !muted(a));
   const held = alerts.length - kept.length;
-  return held > 0 ? { ctx, alerts: kept, note: `${held} ${verb}` } : { ctx, alerts: kept };
+  return held > 0 ? { ctx: { ...ctx, muted: (ctx.muted ?? 0) + held }, alerts: kept, note: `${held} ${verb}` } : { ctx, alerts: kept };
 }

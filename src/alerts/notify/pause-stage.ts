@@ -24,6 +24,7 @@ export class PauseStage implements NotifyStage {
     if (pauses.length === 0) return { ctx, alerts };
     const result = holdBackFiring(ctx, alerts, (a) => isPaused(pauses, a.labels, ctx.now), 'paused');
     const paused = alerts.length - result.alerts.length;
-    return paused > 0 ? { ...result, ctx: { ...result.ctx, paused } } : result;
+    // Counted as paused only, not also as muted (holdBackFiring counts what it holds as muted).
+    return paused > 0 ? { ...result, ctx: { ...result.ctx, muted: ctx.muted ?? 0, paused } } : result;
   }
 }

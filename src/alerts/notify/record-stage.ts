@@ -19,7 +19,10 @@ export class RecordStage implements NotifyStage {
     const refusedTriggers = new Set((ctx.delivery?.refused ?? []).filter((r) => r.alert.state === 'firing').map((r) => r.alert.fingerprint));
     const firing = alerts.filter((a) => a.state === 'firing' && !refusedTriggers.has(a.fingerprint)).map((a) => a.fingerprint);
     const resolved = alerts.filter((a) => a.state === 'resolved').map((a) => a.fingerprint);
-    const refused = [...refusedTriggers];
+    // Alerts covered by a storm incident the receiver took are told (no trigger of their own, and no resolve owed).
+    const delivered = new Set(alerts.filter((a) => a.state === 'firing' && !refusedTriggers.has(a.fingerprint)).map((a) => a.fingerprint));
+    const covered = Object.entries(ctx.storm ?? {}).flatMap(([storm, fingerprints]) => (delivered.has(storm) || this.log.isOpen(ctx.receiver, storm) ? fingerprints : []));
+    const refused = [...refusedTriggers, ...covered];
     this.log.record(ctx.receiver, ctx.groupKey, { firing, resolved, ...(refused.length > 0 ? { refused } : {}) }, ctx.now);
     return { ctx, alerts };
   }

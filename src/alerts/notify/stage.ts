@@ -15,6 +15,10 @@ export interface NotifyContext {
   readonly muteTimeIntervals: readonly string[];
   readonly activeTimeIntervals: readonly string[];
   readonly flushReason: FlushReason;
+  /** Firing alerts held back so far by inhibition, a silence or a muted time interval. */
+  readonly muted?: number;
+  /** Set by the storm stage: by storm alert fingerprint, the alerts it covers in this flush. */
+  readonly storm?: Readonly<Record<string, readonly string[]>>;
   /** Set by the dedup stage. */
   readonly dedup?: DedupDecision;
   /** Set by the receiver stage. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_STORM, type StormOptions } from '../notify/storm.ts';
 
 /**
  * `receivers:` in config: where notifications go. Secrets never sit in the file: a PagerDuty
@@ -18,12 +19,30 @@ const receiverName = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
+/**
+ * `storm`: from `threshold` firing alerts of one detector and workflow in one aggregation group,
+ * PagerDuty gets one incident for them (notify/storm.ts); `false` turns it off.
+ */
+const storm = z.union(
+  [
+    z.literal(false),
+    z
+      .object({
+        threshold: z.number({ error: 'must be a whole number of alerts, at least 2' }).int('must be a whole number of alerts, at least 2').min(2, 'must be a whole number of alerts, at least 2').default(DEFAULT_STORM.threshold),
+        examples: z.number({ error: 'must be a whole number from 1 to 20' }).int('must be a whole number from 1 to 20').min(1, 'must be a whole number from 1 to 20').max(20, 'must be a whole number from 1 to 20').default(DEFAULT_STORM.examples),
+      })
+      .strict(),
+  ],
+  { error: 'must be { threshold, examples } or false' },
+);
+
 const pagerduty = z
   .object({
     /** The environment variable holding the team's Events API v2 integration key. */
     routingKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
     /** The Events API v2 endpoint; PagerDuty's by default (tests point it at a local server). */
     url: httpUrl.optional(),
+    storm: storm.default({ ...DEFAULT_STORM }),
   })
   .strict();
 
@@ -76,4 +95,9 @@ export function receiverSecretProblems(raw: unknown, env: NodeJS.ProcessEnv): { 
 /** Reads each PagerDuty receiver's routing key; only called once receiverSecretProblems found none. */
 export function resolveReceivers(receivers: readonly ReceiverConfig[], env: NodeJS.ProcessEnv): ResolvedReceiver[] {
   return receivers.map((r) => ('pagerduty' in r ? { ...r, pagerduty: { ...r.pagerduty, routingKey: env[r.pagerduty.routingKeyEnv]! } } : r));
+}
+
+/** The receivers whose notifications turn storms into one incident, with their options. */
+export function stormOptions(receivers: readonly ReceiverConfig[]): Map<string, StormOptions> {
+  return new Map(receivers.flatMap((r) => ('pagerduty' in r && r.pagerduty.storm !== false ? [[r.name, r.pagerduty.storm] as const] : [])));
 }

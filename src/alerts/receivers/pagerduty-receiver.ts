@@ -3,6 +3,7 @@ import type { DeliveryReport, Notification } from '../notify/receiver.ts';
 import type { PagerDutyNotifier } from '../pagerduty/notifier.ts';
 import type { DeliveryResult } from '../pagerduty/delivery-result.ts';
 import type { ManagedReceiver } from './managed-receiver.ts';
+import { isStormAlert } from '../notify/storm.ts';
 
 /**
  * The notify chain's view of PagerDuty: one trigger per newly firing alert and one resolve per
@@ -41,7 +42,8 @@ export class PagerDutyReceiver implements ManagedReceiver {
     const send = (alert: Alert, action: 'trigger' | 'resolve') =>
       this.notifier.send(alert, action, { routingKey: this.routingKey, team: alert.labels['team'] ?? this.name });
     const results: DeliveryResult[] = await Promise.all([
-      ...notification.firing.filter((alert) => !this.isOpen(this.name, alert.fingerprint)).map((alert) => send(alert, 'trigger')),
+      // A storm incident is triggered again whenever it is handed over (an alert joined it): same dedup_key, PagerDuty updates it.
+      ...notification.firing.filter((alert) => isStormAlert(alert) || !this.isOpen(this.name, alert.fingerprint)).map((alert) => send(alert, 'trigger')),
       ...notification.resolved.map((alert) => send(alert, 'resolve')),
     ]);
     return {

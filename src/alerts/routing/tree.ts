@@ -33,13 +33,20 @@ export interface RoutingTree {
   readonly byId: ReadonlyMap<string, Route>;
 }
 
-/** Alertmanager's defaults for the root route. */
+/**
+ * seamwatch's defaults for the root route, not Alertmanager's (30 s / 5 m, one group for all):
+ * seamwatch pages per problem (one PagerDuty incident per alert), so a group's timers only
+ * delay a page, never merge it. A new problem — the first of its group or one joining a group
+ * already paged — goes out within `group_wait` / `group_interval` (1 s), and a group is one kind
+ * of problem of one team and workflow (`alertname` is the detector), which is also what a
+ * webhook receives together and what a PagerDuty storm (receivers' `storm`) covers.
+ */
 export const DEFAULT_ROUTE_OPTIONS: RouteOptions = {
   receiver: '',
-  groupBy: [],
+  groupBy: ['alertname', 'team', 'workflow'],
   groupByAll: false,
-  groupWaitMs: 30_000,
-  groupIntervalMs: 300_000,
+  groupWaitMs: 1_000,
+  groupIntervalMs: 1_000,
   repeatIntervalMs: 14_400_000,
   muteTimeIntervals: [],
   activeTimeIntervals: [],

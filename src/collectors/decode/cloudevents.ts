@@ -1,12 +1,15 @@
 import type { EventError } from '../../domain/event.ts';
+import { readErrorPaths, type CompiledErrorPaths } from './error-paths.ts';
 import { isObject, parseJson, parseTime, reject, type DecodeResult, type RawMessage } from './message.ts';
 
 /**
  * Decodes CloudEvents 1.0 from Kafka in structured mode (the whole event as JSON in the
  * value) or binary mode (attributes in `ce_*` headers, data in the value). The extension
- * attribute `correlationid` is required: without it an event cannot be stitched.
+ * attribute `correlationid` is required: without it an event cannot be stitched. Error details
+ * come from the `errorcode`/`errorclass`/`errormessage` extension attributes, then from the
+ * source's `errors:` field paths (e.g. `data.error.class`).
  */
-export function decodeCloudEvent(message: RawMessage): DecodeResult {
+export function decodeCloudEvent(message: RawMessage, errorPaths: CompiledErrorPaths = []): DecodeResult {
   const binary = message.headers['ce_specversion'] !== undefined;
   let attributes: Record<string, unknown>;
   let data: unknown;
@@ -52,6 +55,8 @@ export function decodeCloudEvent(message: RawMessage): DecodeResult {
     const value = attributes[attr];
     if (value !== undefined && value !== null) error[field] = String(value);
   }
+  // The source's `errors:` paths read the event as JSON (data included), after the extension attributes.
+  if (errorPaths.length > 0) readErrorPaths({ ...attributes, data }, errorPaths, error);
   return {
     ok: true,
     event: {

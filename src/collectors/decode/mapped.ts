@@ -1,6 +1,7 @@
 import type { MappingConfig } from '../config.ts';
 import type { EventError } from '../../domain/event.ts';
 import { parseFieldPath, readFieldPath, type FieldPath } from '../../domain/field-path.ts';
+import { readErrorPaths, type CompiledErrorPaths } from './error-paths.ts';
 import { isObject, parseJson, parseTime, reject, type Decoder, type DecodeResult } from './message.ts';
 
 type CompiledField = { path: FieldPath; text: string } | { value: string };
@@ -19,7 +20,7 @@ function scalar(value: unknown): string | undefined {
  * Builds a decoder that maps a foreign JSON payload (a billing provider's webhook, say) to the
  * canonical event by field paths. The source is the configured source name.
  */
-export function compileMappedDecoder(sourceName: string, mapping: MappingConfig): Decoder {
+export function compileMappedDecoder(sourceName: string, mapping: MappingConfig, errorPaths: CompiledErrorPaths = []): Decoder {
   const id = compileField(mapping.id);
   const type = compileField(mapping.type);
   const correlation = compileField(mapping.correlationid);
@@ -66,6 +67,7 @@ export function compileMappedDecoder(sourceName: string, mapping: MappingConfig)
       const value = scalar(read(field));
       if (value !== undefined && value !== '') error[name] = value;
     }
+    if (errorPaths.length > 0) readErrorPaths(body, errorPaths, error);
     const subjectValue = subject ? scalar(read(subject)) : undefined;
     const dataValue = data ? readFieldPath(body, data) : body;
     return {

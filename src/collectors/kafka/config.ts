@@ -9,6 +9,18 @@ export const kafkaSchema = z
     groupId: z.string().min(1).default('seamwatch'),
     fromBeginning: z.boolean().default(true),
     sessionTimeout: durationSchema().default(30_000),
+    /**
+     * Without it, a missing source topic is waited for, never created (the broker's default
+     * partition count would diverge from the producers'). With it, missing source and
+     * dead-letter topics are created with this many partitions.
+     */
+    createTopics: z
+      .object({
+        partitions: z.number({ error: 'must be a whole number of partitions' }).int('must be a whole number of partitions').positive('must be at least 1'),
+        replicationFactor: z.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be at least 1').optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

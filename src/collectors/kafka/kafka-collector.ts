@@ -10,6 +10,7 @@ import type { RawMessage } from '../decode/index.ts';
 import type { Intake, OffsetCommitter, PartitionPosition } from '../intake.ts';
 import type { KafkaConfig } from './config.ts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
+import { ensureTopics } from './topics.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
 
@@ -80,6 +81,8 @@ export class KafkaCollector {
   private joined = false;
   private stopPromise: Promise<void> | undefined;
   private lastGauges = 0;
+  private missing: string[] = [];
+  private consuming = false;
 
   constructor(options: KafkaCollectorOptions) {
     this.options = options;
@@ -101,8 +104,10 @@ export class KafkaCollector {
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
       maxWaitTimeInMs: 250,
+      // Never let a metadata request create a source topic with the broker's default partition count (topics.ts).
+      allowAutoTopicCreation: false,
     });
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
     const dlqTopics = new Map(sources.map((s) => [s.topic, s.deadLetterTopic]));
     const deadLetterSink = new KafkaDeadLetterSink(this.producer, (topic) => dlqTopics.get(topic) ?? `${topic}.dlq`);
@@ -125,23 +130,34 @@ export class KafkaCollector {
     return this.state === 'running' && this.joined;
   }
 
+  /** Source topics waited for (not created: see topics.ts), for /readyz. */
+  get missingTopics(): readonly string[] {
+    return this.missing;
+  }
+
   get lifecycle(): CollectorState {
     return this.state;
   }
 
-  /** Connects, makes sure the topics exist, joins the group. Returns once consuming has begun. */
+  /**
+   * Connects, waits for the source topics (created only with kafka.createTopics), joins the
+   * group. Returns once consuming has begun, or when a stop was asked for while waiting.
+   */
   async start(): Promise<void> {
     if (this.state !== 'initialized') throw new Error(`cannot start a collector that is ${this.state}`);
     this.state = 'starting';
     const { kafka, sources } = this.options;
     const topics = sources.map((s) => s.topic);
     await this.admin.connect();
-    const existing = new Set(await this.admin.listTopics());
-    const missing = [...new Set([...topics, ...sources.map((s) => s.deadLetterTopic)])].filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
-      this.logger.info({ topics: missing }, 'created missing topics');
-    }
+    const present = await ensureTopics({
+      admin: this.admin,
+      plans: sources.map((s) => ({ topic: s.topic, deadLetterTopic: s.deadLetterTopic })),
+      create: kafka.createTopics,
+      logger: this.logger,
+      onMissing: (missing) => (this.missing = [...missing]),
+      stopped: () => this.stopRequested(),
+    });
+    if (!present) return;
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: kafka.fromBeginning });
@@ -151,6 +167,7 @@ export class KafkaCollector {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.trackBatch(payload),
     });
+    this.consuming = true;
     this.timer = setInterval(() => this.onTick(), TICK_MS);
     this.timer.unref();
     this.state = 'running';
@@ -314,7 +331,8 @@ export class KafkaCollector {
     this.state = 'stopping';
     if (this.timer) clearInterval(this.timer);
     if (wasRunning) {
-      this.consumer.pause(this.options.sources.map((s) => ({ topic: s.topic })));
+      // A stop while waiting for missing topics comes before the consumer ran: nothing to pause.
+      if (this.consuming) this.consumer.pause(this.options.sources.map((s) => ({ topic: s.topic })));
       await Promise.allSettled([...this.activeBatches]);
       this.intake.tick();
       // A store that is down must not hold the stop forever: after the deadline, give up the

@@ -19,13 +19,21 @@ export class StitchStage implements Stage {
   private readonly metrics: PipelineMetrics;
   private redeliveries: RedeliveryRecord[] = [];
 
-  constructor(stitcher: Stitcher, metrics: PipelineMetrics) {
+  private readonly isReplay: (event: WorkflowEvent) => boolean;
+
+  constructor(stitcher: Stitcher, metrics: PipelineMetrics, isReplay: (event: WorkflowEvent) => boolean = () => false) {
     this.stitcher = stitcher;
     this.metrics = metrics;
+    this.isReplay = isReplay;
   }
 
   onEvent(event: WorkflowEvent, now: number): boolean {
     if (this.stitcher.apply(event, now)) return true;
+    // A replay after a restart is expected: neither a producer's redelivery nor a row for one.
+    if (this.isReplay(event)) {
+      this.metrics.eventsReplayed.inc({ source: this.metrics.sourceLabel(event.source) });
+      return false;
+    }
     this.metrics.duplicates.inc();
     if (this.redeliveries.length < MAX_REDELIVERIES_PER_FLUSH) {
       this.redeliveries.push({ correlationId: event.correlationId, source: event.source, eventId: event.id, origin: event.origin, receivedAt: now });

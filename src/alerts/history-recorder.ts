@@ -4,6 +4,25 @@ import type { AlertChangeRecord, NotificationRecord } from '../domain/alert-reco
 import type { Store } from '../domain/store.ts';
 import type { AlertChange } from './lifecycle/alert-book.ts';
 
+/** The row an alert change is kept as (alert_changes), live or from a backfill. */
+export function alertChangeRecord(change: AlertChange, detectorKind: (detector: string) => string, recordedAt: number): AlertChangeRecord {
+  const { alert } = change;
+  return {
+    fingerprint: alert.fingerprint,
+    kind: change.kind,
+    detector: alert.labels['detector'] ?? alert.labels['alertname'] ?? '',
+    detectorKind: detectorKind(alert.labels['detector'] ?? ''),
+    team: alert.labels['team'] ?? '',
+    severity: alert.labels['severity'] ?? '',
+    workflow: alert.labels['workflow'] ?? '',
+    summary: alert.annotations['summary'] ?? '',
+    correlationId: alert.annotations['correlation_id'] ?? '',
+    startsAt: alert.startsAt,
+    endsAt: alert.endsAt,
+    recordedAt,
+  };
+}
+
 export interface AlertHistoryOptions {
   store: Pick<Store, 'writeAlertRecords'>;
   registry: Registry;
@@ -58,21 +77,7 @@ export class AlertHistoryRecorder {
   readonly change = (change: AlertChange): void => {
     if (this.stopped) return;
     if (this.changes.length + this.notifications.length >= this.capacity) return void this.dropped.inc({ table: 'alert_changes' });
-    const { alert } = change;
-    this.changes.push({
-      fingerprint: alert.fingerprint,
-      kind: change.kind,
-      detector: alert.labels['detector'] ?? alert.labels['alertname'] ?? '',
-      detectorKind: this.options.detectorKind(alert.labels['detector'] ?? ''),
-      team: alert.labels['team'] ?? '',
-      severity: alert.labels['severity'] ?? '',
-      workflow: alert.labels['workflow'] ?? '',
-      summary: alert.annotations['summary'] ?? '',
-      correlationId: alert.annotations['correlation_id'] ?? '',
-      startsAt: alert.startsAt,
-      endsAt: alert.endsAt,
-      recordedAt: this.now(),
-    });
+    this.changes.push(alertChangeRecord(change, this.options.detectorKind, this.now()));
   };
 
   /** A notification a receiver accepted (the notification log's record). Never throws, never waits. */

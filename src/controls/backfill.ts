@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { AlertEngine } from '../alerts/engine.ts';
 import { DETECTOR_KINDS, type DetectorsConfig } from '../alerts/detectors/config.ts';
 import type { AlertChange, LifecycleOptions } from '../alerts/lifecycle/alert-book.ts';
-import type { AlertChangeRecord } from '../domain/alert-records.ts';
+import { alertChangeRecord } from '../alerts/history-recorder.ts';
 import type { ControlStore } from '../domain/controls.ts';
 import type { Store } from '../domain/store.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
@@ -103,7 +103,7 @@ export async function backfill(options: BackfillOptions, query: BackfillQuery, p
   if (!query.dryRun) {
     await store.write({ events: [], runs: output.runs, spans: output.spans, sloOutcomes: output.sloOutcomes, deadLetters: [] });
     const kinds = new Map(DETECTOR_KINDS.flatMap((kind) => config.detectors[kind].map((d) => [d.name, kind] as const)));
-    if (findings.length > 0) await store.writeAlertRecords({ changes: findings.map((c) => changeRecord(c, now, kinds)), notifications: [] });
+    if (findings.length > 0) await store.writeAlertRecords({ changes: findings.map((c) => alertChangeRecord(c, (d) => kinds.get(d) ?? '', now)), notifications: [] });
     progress?.({ phase: 'written' });
   }
   return {
@@ -126,24 +126,6 @@ export async function backfill(options: BackfillOptions, query: BackfillQuery, p
 
 function maxDeadline(workflows: readonly WorkflowDefinition[]): number {
   return workflows.reduce((max, w) => Math.max(max, w.deadline), 0);
-}
-
-function changeRecord(change: AlertChange, now: number, kinds: ReadonlyMap<string, string>): AlertChangeRecord {
-  const { alert } = change;
-  return {
-    fingerprint: alert.fingerprint,
-    kind: change.kind,
-    detector: alert.labels['detector'] ?? '',
-    detectorKind: kinds.get(alert.labels['detector'] ?? '') ?? '',
-    team: alert.labels['team'] ?? '',
-    severity: alert.labels['severity'] ?? '',
-    workflow: alert.labels['workflow'] ?? '',
-    summary: alert.annotations['summary'] ?? '',
-    correlationId: alert.annotations['correlation_id'] ?? '',
-    startsAt: alert.startsAt,
-    endsAt: alert.endsAt,
-    recordedAt: now,
-  };
 }
 
 /** A backfill that cannot be done as asked (a range in the future, too large): a 400. */

@@ -351,7 +351,7 @@ function toEventRecord(event: WorkflowEvent, now: number): EventRecord {
     time: event.time,
     correlationId: event.correlationId,
     subject: event.subject ?? '',
-    data: event.data === undefined ? '' : JSON.stringify(event.data),
+    data: event.data === undefined ? '' : (event.dataText ?? JSON.stringify(event.data)),
     error: event.error ?? {},
     origin: event.origin,
     receivedAt: now,

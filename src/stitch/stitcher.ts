@@ -243,7 +243,7 @@ export class Stitcher {
       runs.push(toRunRecord(run));
       // Spans are written from a run's first verdict on: an open run's spans still move as steps
       // arrive, and writing each intermediate shape would double the rows for nothing.
-      if (run.state !== 'open' || run.emittedSpans.size > 0) spans.push(...changedSpans(run));
+      if (run.state !== 'open' || (run.emittedSpans?.size ?? 0) > 0) spans.push(...changedSpans(run));
     }
     this.dirty.clear();
     const events = this.events;

@@ -25,6 +25,11 @@ export interface WorkflowEvent {
   correlationId: string;
   subject?: string;
   data?: unknown;
+  /**
+   * `data` as the JSON text it came in, when a decoder had it whole (a binary-mode CloudEvent's
+   * value): stored as it came instead of being written out again.
+   */
+  dataText?: string;
   error?: EventError;
   origin: EventOrigin;
 }

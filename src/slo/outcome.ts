@@ -74,8 +74,8 @@ export function judgeRunSlos(run: WorkflowRun, slos: readonly SloDefinition[], w
     if (verdict.kind === 'pending') decideAt = Math.min(decideAt, verdict.decideAt);
     if (verdict.kind !== 'counted') continue;
     const signature = `${verdict.due}|${verdict.good}`;
-    if (run.emittedSlo.get(slo.name) === signature) continue;
-    run.emittedSlo.set(slo.name, signature);
+    if (run.emittedSlo?.get(slo.name) === signature) continue;
+    (run.emittedSlo ??= new Map()).set(slo.name, signature);
     out.push({ slo: slo.name, workflow: run.definition.name, runId: run.runId, correlationId: run.correlationId, due: verdict.due, good: verdict.good, version: run.version });
   }
   run.sloDecideAt = decideAt;

@@ -27,10 +27,13 @@ export interface WorkflowRun {
   completedAt: number;
   deadlineMissed: boolean;
   version: number;
-  /** Span signatures already handed out, so unchanged spans are not written again. */
-  emittedSpans: Map<string, string>;
-  /** SLO verdicts already handed out, by SLO name. */
-  emittedSlo: Map<string, string>;
+  /**
+   * Span signatures already handed out, so unchanged spans are not written again. Made at the
+   * first span: an open run holds none, and a million open runs would hold a million empty Maps.
+   */
+  emittedSpans: Map<string, string> | undefined;
+  /** SLO verdicts already handed out, by SLO name (made at the first, as emittedSpans). */
+  emittedSlo: Map<string, string> | undefined;
   /** Earliest watermark at which a pending SLO verdict of this run is decided. */
   sloDecideAt: number;
   /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
@@ -45,6 +48,13 @@ export function runIdOf(workflow: string, correlationId: string): string {
   return `${workflow}:${correlationId}`;
 }
 
+/**
+ * The outcomes of a run that has none yet, shared by every such run (an open run waiting for
+ * its first step is most of what a backlog holds). Only recordOutcome writes outcomes, and it
+ * gives a run its own Map first: never set anything on this one.
+ */
+const NO_OUTCOMES: Map<string, StepOutcome> = new Map();
+
 export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): WorkflowRun {
   const run: WorkflowRun = {
     runId: runIdOf(definition.name, trigger.correlationId),
@@ -53,15 +63,15 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     partition: trigger.origin.partition,
     startedAt: trigger.time,
     trigger: { source: trigger.source, id: trigger.id },
-    outcomes: new Map(),
+    outcomes: NO_OUTCOMES,
     eventKeys: new Set(),
     lastEventAt: trigger.time,
     state: 'open',
     completedAt: 0,
     deadlineMissed: false,
     version: 0,
-    emittedSpans: new Map(),
-    emittedSlo: new Map(),
+    emittedSpans: undefined,
+    emittedSlo: undefined,
     sloDecideAt: Number.POSITIVE_INFINITY,
     history: [],
     redeliveries: [],
@@ -99,6 +109,7 @@ export function recordRedelivery(run: WorkflowRun, event: WorkflowEvent, receive
 export function recordOutcome(run: WorkflowRun, outcome: StepOutcome): void {
   const current = run.outcomes.get(outcome.name);
   if (!current) {
+    if (run.outcomes === NO_OUTCOMES) run.outcomes = new Map();
     run.outcomes.set(outcome.name, outcome);
     return;
   }
@@ -173,8 +184,8 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
 export function changedSpans(run: WorkflowRun): SpanRecord[] {
   return runSpans(run).filter((span) => {
     const signature = `${span.status}|${span.startAt}|${span.endAt}|${span.eventId}`;
-    if (run.emittedSpans.get(span.step) === signature) return false;
-    run.emittedSpans.set(span.step, signature);
+    if (run.emittedSpans?.get(span.step) === signature) return false;
+    (run.emittedSpans ??= new Map()).set(span.step, signature);
     return true;
   });
 }

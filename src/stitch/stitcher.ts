@@ -263,7 +263,7 @@ export class Stitcher {
       runs.push(toRunRecord(run));
       // Spans are written from a run's first verdict on: an open run's spans still move as steps
       // arrive, and writing each intermediate shape would double the rows for nothing.
-      if (run.state !== 'open' || run.emittedSpans.size > 0) spans.push(...changedSpans(run));
+      if (run.state !== 'open' || (run.emittedSpans?.size ?? 0) > 0) spans.push(...changedSpans(run));
     }
     this.dirty.clear();
     const events = this.events;
@@ -383,7 +383,7 @@ function toEventRecord(event: WorkflowEvent, now: number): EventRecord {
     time: event.time,
     correlationId: event.correlationId,
     subject: event.subject ?? '',
-    data: event.data === undefined ? '' : JSON.stringify(event.data),
+    data: event.data === undefined ? '' : (event.dataText ?? JSON.stringify(event.data)),
     error: event.error ?? {},
     origin: event.origin,
     receivedAt: now,

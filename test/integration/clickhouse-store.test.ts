@@ -3,7 +3,7 @@ import { quote, list } from '../../src/store/clickhouse/sql.ts';
 import { MIGRATIONS, migrationTable } from '../../src/store/clickhouse/migrations.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { ENGINES, ENGINE_NAMES, requireServices, store, unique, type Engine } from '../support/services.ts';
-import type { RunRecord } from '../../src/domain/records.ts';
+import type { EventRecord, RunRecord, SpanRecord } from '../../src/domain/records.ts';
 
 const HOSTILE = [
   "it's",
@@ -102,6 +102,44 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse sto
     expect([Number(row!.n), Number(row!.last)]).toEqual([25_001, 25_000]);
   });
 
+  it('stores events, runs and spans exactly as given: hostile and long strings, a negative span offset, 64-bit offsets', async () => {
+    const c = `exact-${engine}`;
+    const t0 = Date.UTC(2026, 10, 2);
+    const long = `{"note":${JSON.stringify('Zürich 東京 🚀 '.repeat(40))}}`;
+    const events: EventRecord[] = HOSTILE.map((h, i) => ({
+      source: 'crm',
+      id: `e-${i}-${h}`,
+      type: h || 'empty',
+      time: t0 + i,
+      correlationId: c,
+      subject: h,
+      data: i === 0 ? long : JSON.stringify({ h }),
+      error: i === 1 ? { code: h, class: 'transient', message: long } : {},
+      origin: { topic: 'exact', partition: 3, offset: i === 2 ? '9007199254740993' : String(i) },
+      receivedAt: t0 + 1_000,
+    }));
+    const run: RunRecord = {
+      runId: `plan-upgrade:${c}`, workflow: 'plan-upgrade', owner: 'billing-platform', correlationId: c, partition: 3, state: 'deadline_missed',
+      startedAt: t0, deadlineAt: t0 + 300_000, completedAt: 0, deadlineMissed: true, missingSteps: HOSTILE, failedSteps: [long], eventCount: 13,
+      lastEventAt: t0 + 12, version: 8_990_000_000_000_000,
+    };
+    const span: SpanRecord = {
+      runId: run.runId, workflow: 'plan-upgrade', correlationId: c, step: 'unicode: Zürich — 東京 — 🚀', kind: 'compensation', status: 'failed',
+      source: 'billing', eventId: long, startAt: t0 + 5, endAt: t0 + 2, sinceTriggerMs: -3, runStartedAt: t0, errorCode: 'nul\0byte', errorClass: '', version: 2 ** 40 + 1,
+    };
+    await ch.write({ events, runs: [run], spans: [span], deadLetters: [], sloOutcomes: [] });
+    const trace = await ch.trace(c);
+    const byId = (a: EventRecord, b: EventRecord) => a.id.localeCompare(b.id);
+    expect([...trace.events].sort(byId)).toEqual([...events].sort(byId));
+    expect(trace.runs).toEqual([run]);
+    expect(trace.spans).toEqual([span]);
+    const [big] = await ch.rows<{ o: string; duration: string }>(
+      `SELECT toString(offset) AS o, (SELECT toString(duration_ms) FROM ${database}.spans WHERE correlation_id = ${quote(c)}) AS duration
+       FROM ${database}.events WHERE correlation_id = ${quote(c)} AND offset > 1000`,
+    );
+    expect(big).toEqual({ o: '9007199254740993', duration: '0' });
+  });
+
   it('keeps the newest version of a run however often it is written, and a trace finds it', async () => {
     const run = (version: number, state: RunRecord['state']): RunRecord => ({
       runId: "plan-upgrade:it's-a-trap",
@@ -126,7 +164,7 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse sto
     await ch.write(batch(run(2, 'completed')));
     const trace = await ch.trace("it's-a-trap");
     expect(trace.runs.map((r) => [r.state, r.version])).toEqual([['completed', 2]]);
-    const [count] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${database}.runs FINAL`);
+    const [count] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${database}.runs FINAL WHERE correlation_id = ${quote("it's-a-trap")}`);
     expect(Number(count!.n)).toBe(1);
   });
 

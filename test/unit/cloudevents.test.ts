@@ -111,9 +111,16 @@ describe('decodeCloudEvent, binary mode (ce_* headers)', () => {
         correlationId: 'corr-1',
         subject: 'acct-7',
         data: { plan: 'pro' },
+        dataText: '{"plan":"pro"}',
         origin: ORIGIN,
       },
     });
+  });
+
+  it('keeps binary-mode JSON data as the text it came in, spacing and key order included, for the store', () => {
+    const text = '{ "seats": 12,  "plan": "pro" }';
+    const result = decodeCloudEvent(message(text, CE_HEADERS));
+    expect(result.ok && [result.event.data, result.event.dataText]).toEqual([{ seats: 12, plan: 'pro' }, text]);
   });
 
   it('treats a value without content-type as JSON', () => {

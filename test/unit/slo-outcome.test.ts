@@ -162,3 +162,13 @@ describe('Stitcher: SLO outcomes', () => {
     ]);
   });
 });
+
+describe('runs without outcomes yet', () => {
+  it('share no outcomes: a step recorded on one run never shows on another', () => {
+    const a = run({});
+    const b = run({});
+    recordOutcome(a, { name: 'invoice', kind: 'step', status: 'done', time: T0 + MIN, source: 'billing', eventId: 'inv-a' });
+    expect([a.outcomes.size, b.outcomes.size, run({}).outcomes.size]).toEqual([1, 0, 0]);
+    expect(b.outcomes.get('invoice')).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 import type { MappingConfig } from '../config.ts';
-import type { EventError } from '../../domain/event.ts';
+import type { EventError, WorkflowEvent } from '../../domain/event.ts';
 import { parseFieldPath, readFieldPath, type FieldPath } from '../../domain/field-path.ts';
 import { readErrorPaths, type CompiledErrorPaths } from './error-paths.ts';
 import { isObject, parseJson, parseTime, reject, type Decoder, type DecodeResult } from './message.ts';
@@ -14,6 +14,19 @@ function scalar(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return undefined;
+}
+
+function read(body: Record<string, unknown>, field: CompiledField): unknown {
+  return 'value' in field ? field.value : readFieldPath(body, field.path);
+}
+
+/** The field's text, or the dead-letter result saying it is missing. */
+function required(body: Record<string, unknown>, field: CompiledField, name: string): string | DecodeResult {
+  const value = scalar(read(body, field));
+  if (value === undefined || value === '') {
+    return reject('missing-field', 'path' in field ? `${name}: nothing at path "${field.text}"` : `${name}: empty`);
+  }
+  return value;
 }
 
 /**
@@ -37,22 +50,14 @@ export function compileMappedDecoder(sourceName: string, mapping: MappingConfig,
     if (!parsed.ok) return reject('not-json', parsed.detail);
     const body = parsed.json;
     if (!isObject(body)) return reject('mapping-failed', 'the value is JSON but not an object');
-    const read = (field: CompiledField) => ('value' in field ? field.value : readFieldPath(body, field.path));
-    const required = (field: CompiledField, name: string): string | DecodeResult => {
-      const value = scalar(read(field));
-      if (value === undefined || value === '') {
-        return reject('missing-field', 'path' in field ? `${name}: nothing at path "${field.text}"` : `${name}: empty`);
-      }
-      return value;
-    };
-    const idValue = required(id, 'id');
+    const idValue = required(body, id, 'id');
     if (typeof idValue !== 'string') return idValue;
-    const typeValue = required(type, 'type');
+    const typeValue = required(body, type, 'type');
     if (typeof typeValue !== 'string') return typeValue;
-    const correlationValue = required(correlation, 'correlationid');
+    const correlationValue = required(body, correlation, 'correlationid');
     if (typeof correlationValue !== 'string') return correlationValue;
 
-    const rawTime = read(time);
+    const rawTime = read(body, time);
     let timeMs: number | undefined;
     if (rawTime === undefined || rawTime === null) timeMs = message.timestamp;
     else if (timeFormat === 'iso') timeMs = parseTime(rawTime);
@@ -62,27 +67,32 @@ export function compileMappedDecoder(sourceName: string, mapping: MappingConfig,
     }
     if (timeMs === undefined) return reject('invalid-field', `time: ${JSON.stringify(rawTime)} is not ${timeFormat}`);
 
-    const error: EventError = {};
+    let error: EventError | undefined;
     for (const [name, field] of errorFields) {
-      const value = scalar(read(field));
-      if (value !== undefined && value !== '') error[name] = value;
+      const value = scalar(read(body, field));
+      if (value !== undefined && value !== '') (error ??= {})[name] = value;
     }
-    if (errorPaths.length > 0) readErrorPaths(body, errorPaths, error);
-    const subjectValue = subject ? scalar(read(subject)) : undefined;
+    if (errorPaths.length > 0) {
+      const found = readErrorPaths(body, errorPaths, { ...error });
+      if (Object.keys(found).length > 0) error = found;
+    }
+    const subjectValue = subject ? scalar(read(body, subject)) : undefined;
     const dataValue = data ? readFieldPath(body, data) : body;
-    return {
-      ok: true,
-      event: {
-        source: sourceName,
-        id: idValue,
-        type: types.get(typeValue) ?? typeValue,
-        time: timeMs,
-        correlationId: correlationValue,
-        ...(subjectValue !== undefined ? { subject: subjectValue } : {}),
-        ...(dataValue !== undefined ? { data: dataValue } : {}),
-        ...(Object.keys(error).length > 0 ? { error } : {}),
-        origin: message.origin,
-      },
+    const event: WorkflowEvent = {
+      source: sourceName,
+      id: idValue,
+      type: types.get(typeValue) ?? typeValue,
+      time: timeMs,
+      correlationId: correlationValue,
+      origin: message.origin,
     };
+    if (subjectValue !== undefined) event.subject = subjectValue;
+    if (dataValue !== undefined) {
+      event.data = dataValue;
+      // The whole payload is the data: keep its text as it came.
+      if (!data) event.dataText = parsed.text;
+    }
+    if (error) event.error = error;
+    return { ok: true, event };
   };
 }

@@ -34,9 +34,10 @@ export function parseTime(value: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-export function parseJson(value: Buffer): { ok: true; json: unknown } | { ok: false; detail: string } {
+export function parseJson(value: Buffer): { ok: true; json: unknown; text: string } | { ok: false; detail: string } {
   try {
-    return { ok: true, json: JSON.parse(value.toString('utf8')) };
+    const text = value.toString('utf8');
+    return { ok: true, json: JSON.parse(text), text };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, parseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { createChdbConnection } from 'chdb/connection';
 import { EmbeddedStoreError } from './embedded-store-error.ts';
 
@@ -42,12 +42,35 @@ export const CLUSTER_SETTINGS: ClickHouseSettings = {
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
 /**
- * Rows per INSERT statement. The server streams a body of any size; chdb's connection reads the
- * whole body into one string and hands it to ClickHouse as part of the query text, so a 50k-row
- * flush costs its size several times over in memory. Bounded statements keep that flat.
+ * Rows per INSERT statement. The server streams a body of any size. The embedded engine is
+ * handed each statement's body as one Buffer (see RawInsert), so bounded statements keep the
+ * memory of a large flush flat there.
  */
 export function rowsPerInsert(engine: ClickHouseEngine['kind']): number {
-  return engine === 'embedded' ? 10_000 : Number.POSITIVE_INFINITY;
+  return engine === 'embedded' ? 20_000 : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * An insert whose body is handed to the embedded engine as bytes, without a copy: chdb's
+ * `Connection.insert` would read the body into a string and parse it as part of the query text.
+ * chdb takes text formats only here (no RowBinary), so the body is JSONEachRow.
+ */
+export type RawInsert = (table: string, columns: string | undefined, body: Buffer) => Promise<void>;
+
+/** A client, and for the embedded engine its raw insert. */
+export interface EngineClient {
+  client: ClickHouseClient;
+  rawInsert?: RawInsert;
+}
+
+interface ChdbRawInsertParams {
+  table: string;
+  values: Buffer;
+  format: 'JSONEachRow';
+  columns?: readonly string[];
+}
+interface ChdbExtension {
+  rawInsert(params: ChdbRawInsertParams): Promise<unknown>;
 }
 
 /** Only the embedded engine loads chdb (a 500 MB native library): a server store never pays for it. */
@@ -56,7 +79,7 @@ function chdbConnection(): typeof createChdbConnection {
   return (require('chdb/connection') as { createChdbConnection: typeof createChdbConnection }).createChdbConnection;
 }
 
-export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
+export function createEngineClient(engine: ClickHouseEngine): EngineClient {
   // Failures reach our own logs once per kind, through the pipeline; the client stays quiet.
   const common = { log: { level: ClickHouseLogLevel.OFF }, clickhouse_settings: SAME_ON_BOTH };
   if (engine.kind === 'embedded') {
@@ -71,9 +94,19 @@ export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
     } catch (error) {
       throw new EmbeddedStoreError(path, error);
     }
-    return createClient({ ...common, connection });
+    const chdb = (connection as unknown as { chdb: ChdbExtension }).chdb;
+    const rawInsert: RawInsert = async (table, columns, body) => {
+      try {
+        const names = columns ? columns.split(',').map((c) => c.trim()) : undefined;
+        await chdb.rawInsert({ table, values: body, format: 'JSONEachRow', ...(names ? { columns: names } : {}) });
+      } catch (error) {
+        // As a ClickHouseError with its code, like every other store error: bad rows are not retried.
+        throw parseError(error instanceof Error ? error.message : String(error));
+      }
+    };
+    return { client: createClient({ ...common, connection }), rawInsert };
   }
-  return createClient({
+  const client = createClient({
     ...common,
     clickhouse_settings: engine.cluster === undefined ? SAME_ON_BOTH : { ...SAME_ON_BOTH, ...CLUSTER_SETTINGS },
     url: engine.url,
@@ -83,6 +116,7 @@ export function createEngineClient(engine: ClickHouseEngine): ClickHouseClient {
     compression: { request: false, response: false },
     max_open_connections: 8,
   });
+  return { client };
 }
 
 /**

@@ -1,0 +1,214 @@
+/**
+ * npm run bench:hot-path — the ingest hot path inside one process, without Kafka, so that one
+ * change can be weighed against another in the same run on a busy machine (the end-to-end
+ * bench's figures swing with whatever else the two cores are doing).
+ *
+ * 1. Decode + contract + dedupe + stitch the bench:ingest stream (as the pipeline does for each
+ *    message), draining rows every 50k as a flush would: CPU µs per message.
+ * 2. Encode the drained events, runs and spans as JSONEachRow and as RowBinary, alternating:
+ *    CPU per row on our side.
+ * 3. Insert them into the ClickHouse server in both formats, alternating: our CPU and the
+ *    server's (from /proc/<pid>/stat) per row, and wall time.
+ *
+ * This is a benchmark, not a test: it asserts nothing. BENCH_UPGRADES (default 60000), BENCH_ROUNDS (3).
+ */
+import { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Message } from 'kafkajs';
+import { cpuSeconds, printTable, runBench } from './report.ts';
+import { buildScenario, scenarioConfig } from '../test/support/scenario.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, store, unique } from '../test/support/services.ts';
+import { parseConfigText } from '../src/config/load.ts';
+import { checkContract, decoderFor, type RawMessage } from '../src/collectors/decode/index.ts';
+import { Stitcher } from '../src/stitch/stitcher.ts';
+import type { EventRecord, RunRecord, SpanRecord } from '../src/domain/records.ts';
+import { eventLine, runLine, spanLine } from '../src/store/clickhouse/rows.ts';
+import { EVENT_COLUMNS, RUN_COLUMNS, SPAN_COLUMNS, eventRow, runRow, spanRow } from '../src/store/clickhouse/binary-rows.ts';
+import { encodeRowBinary, type RowBinaryWriter } from '../src/store/clickhouse/row-binary.ts';
+
+const upgrades = Number(process.env['BENCH_UPGRADES'] ?? 60_000);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+function toRaw(topic: string, partitions: number, offsets: Map<string, number>, m: Message): RawMessage {
+  const key = m.key === undefined || m.key === null ? null : String(m.key);
+  let hash = 0;
+  for (let i = 0; key && i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+  const partition = m.partition ?? Math.abs(hash) % partitions;
+  const slot = `${topic}/${partition}`;
+  const offset = offsets.get(slot) ?? 0;
+  offsets.set(slot, offset + 1);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+  return {
+    value: m.value === null || m.value === undefined ? null : Buffer.from(m.value as string | Buffer),
+    headers,
+    key,
+    timestamp: Date.now(),
+    origin: { topic, partition, offset: String(offset) },
+  };
+}
+
+interface Rows {
+  events: EventRecord[];
+  runs: RunRecord[];
+  spans: SpanRecord[];
+}
+
+function stitchAll(raws: RawMessage[], configText: string): { cpu: number; wall: number; rows: Rows; batches: Rows[] } {
+  const config = parseConfigText(configText, 'bench.yaml', {});
+  const stitcher = new Stitcher(config.workflows, config.pipeline);
+  const decoders = new Map(config.sources.map((s) => [s.topic, { decode: decoderFor(s), source: s.name }]));
+  const contract = { maxFieldLength: config.pipeline.maxFieldLength, maxTimeAhead: config.pipeline.maxTimeAhead };
+  const batches: Rows[] = [];
+  const all: Rows = { events: [], runs: [], spans: [] };
+  const drain = (now: number) => {
+    stitcher.tick(now);
+    const out = stitcher.drain(now);
+    batches.push({ events: out.events, runs: out.runs, spans: out.spans });
+  };
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  for (const raw of raws) {
+    const now = Date.now();
+    const d = decoders.get(raw.origin.topic)!;
+    const result = checkContract(d.decode(raw), { source: d.source, ...contract }, now);
+    if (result.ok) stitcher.apply(result.event, now);
+    if (stitcher.pendingRows >= 50_000) drain(now);
+  }
+  drain(Date.now());
+  const cpu = cpuMs() - cpu0;
+  const wall = performance.now() - t0;
+  for (const b of batches) {
+    for (const e of b.events) all.events.push(e);
+    for (const r of b.runs) all.runs.push(r);
+    for (const s of b.spans) all.spans.push(s);
+  }
+  return { cpu, wall, rows: all, batches };
+}
+
+type Format = 'JSONEachRow' | 'RowBinary';
+const TABLES = [
+  ['events', EVENT_COLUMNS, eventLine, eventRow],
+  ['runs', RUN_COLUMNS, runLine, runRow],
+  ['spans', SPAN_COLUMNS, spanLine, spanRow],
+] as const;
+
+function* jsonChunks<T>(records: readonly T[], line: (r: T) => string): Generator<Buffer> {
+  for (let i = 0; i < records.length; i += 2_000) yield Buffer.from(records.slice(i, i + 2_000).map(line).join(''));
+}
+
+function body(format: Format, records: readonly unknown[], line: (r: never) => string, row: (w: RowBinaryWriter, r: never) => void): Iterable<Buffer> {
+  return format === 'RowBinary' ? encodeRowBinary(records as never[], row) : jsonChunks(records as never[], line);
+}
+
+function encodeOnly(format: Format, rows: Rows): { cpu: number; bytes: number } {
+  const c0 = cpuMs();
+  let bytes = 0;
+  for (const [name, , line, row] of TABLES) for (const chunk of body(format, rows[name], line as never, row as never)) bytes += chunk.length;
+  return { cpu: cpuMs() - c0, bytes };
+}
+
+async function insertAll(format: Format, batches: Rows[], db: string, chPid: number | undefined): Promise<{ cpu: number; server: number; wall: number }> {
+  const ch = store(db);
+  const client = (ch as unknown as { client: import('@clickhouse/client').ClickHouseClient }).client;
+  const c0 = cpuMs();
+  const s0 = cpuSeconds(chPid);
+  const t0 = performance.now();
+  for (const batch of batches) {
+    await Promise.all(
+      TABLES.map(async ([name, columns, line, row]) => {
+        const records = batch[name];
+        if (records.length === 0) return;
+        // A kept-alive socket the server has just closed fails the first write (EPIPE): once more.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const result = await client.exec({
+              query: `INSERT INTO ${db}.${name}_${format === 'RowBinary' ? 'b' : 'j'} (${columns}) FORMAT ${format}`,
+              values: Readable.from(body(format, records, line as never, row as never)),
+            });
+            result.stream.resume();
+            await new Promise((r) => result.stream.on('end', r));
+            return;
+          } catch (error) {
+            if (attempt >= 3) throw error;
+            log(`  ${format} insert into ${name} failed (${String(error)}); again`);
+          }
+        }
+      }),
+    );
+  }
+  const out = { cpu: cpuMs() - c0, server: (cpuSeconds(chPid) - s0) * 1000, wall: performance.now() - t0 };
+  await ch.shutdown();
+  return out;
+}
+
+async function main(): Promise<void> {
+  const topics = { crm: 'bench.crm', billing: 'bench.billing', ticketing: 'bench.ticketing' };
+  const scenario = buildScenario(topics, upgrades, Math.floor(upgrades / 10), 'h');
+  const offsets = new Map<string, number>();
+  const raws: RawMessage[] = [];
+  for (const [topic, list] of scenario.messages) for (const m of list) raws.push(toRaw(topic, 4, offsets, m));
+  // Interleave topics roughly as a consumer would see them: by event order within each topic.
+  const configText = scenarioConfig(topics, { database: 'x', groupId: 'x', brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL });
+  log(`stitching ${raws.length} messages in process, ${rounds} rounds…`);
+  const stitchRuns = [];
+  let rows: Rows | undefined;
+  let batches: Rows[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = stitchAll(raws, configText);
+    stitchRuns.push(r);
+    rows = r.rows;
+    batches = r.batches;
+  }
+  const totalRows = rows!.events.length + rows!.runs.length + rows!.spans.length;
+  log(`encoding ${totalRows} rows in both formats, ${rounds} rounds each, alternating…`);
+  const enc: Record<Format, { cpu: number; bytes: number }[]> = { JSONEachRow: [], RowBinary: [] };
+  for (let i = 0; i < rounds; i++) for (const f of ['JSONEachRow', 'RowBinary'] as const) enc[f].push(encodeOnly(f, rows!));
+
+  const db = unique('bench_hot');
+  const ch = store(db);
+  await ch.start();
+  for (const [name] of TABLES) {
+    for (const suffix of ['j', 'b']) await ch.command(`CREATE TABLE ${db}.${name}_${suffix} AS ${db}.${name}`);
+  }
+  const chPid = (() => {
+    try {
+      return Number(readFileSync(join(servicesDir, 'clickhouse/clickhouse-server.pid'), 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  })();
+  log(`inserting into the ClickHouse server in both formats, alternating (${batches.length} flushes each)…`);
+  const ins: Record<Format, { cpu: number; server: number; wall: number }[]> = { JSONEachRow: [], RowBinary: [] };
+  for (let i = 0; i < rounds; i++) for (const f of ['JSONEachRow', 'RowBinary'] as const) ins[f].push(await insertAll(f, batches, db, chPid));
+  await ch.command(`DROP DATABASE IF EXISTS ${db}`);
+  await ch.shutdown();
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const perMsg = (ms: number) => `${((ms * 1000) / raws.length).toFixed(2)} µs/msg`;
+  const perRow = (ms: number) => `${((ms * 1000) / totalRows).toFixed(2)} µs/row`;
+  const s = median(stitchRuns.map((r) => r.cpu));
+  const encJ = median(enc.JSONEachRow.map((e) => e.cpu));
+  const encB = median(enc.RowBinary.map((e) => e.cpu));
+  const m = (f: Format, k: 'cpu' | 'server' | 'wall') => median(ins[f].map((x) => x[k]));
+  printTable('seamwatch hot path, in one process (medians of rounds)', [
+    ['messages / rows (events+runs+spans)', `${raws.length} / ${totalRows} (${rows!.events.length}+${rows!.runs.length}+${rows!.spans.length})`],
+    ['decode+contract+dedupe+stitch+drain', `${perMsg(s)} (${(raws.length / (s / 1000)).toFixed(0)} msg/s of one core)`],
+    ['encode JSONEachRow', `${perRow(encJ)}, ${(median(enc.JSONEachRow.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row`],
+    ['encode RowBinary', `${perRow(encB)}, ${(median(enc.RowBinary.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row (${((encB / encJ) * 100).toFixed(0)} % of JSON)`],
+    ['insert JSONEachRow: ours / server / wall', `${perRow(m('JSONEachRow', 'cpu'))} / ${perRow(m('JSONEachRow', 'server'))} / ${(m('JSONEachRow', 'wall') / 1000).toFixed(2)} s`],
+    ['insert RowBinary: ours / server / wall', `${perRow(m('RowBinary', 'cpu'))} / ${perRow(m('RowBinary', 'server'))} / ${(m('RowBinary', 'wall') / 1000).toFixed(2)} s`],
+    ['main thread per message (stitch + RowBinary insert)', perMsg(s + m('RowBinary', 'cpu'))],
+    ['main thread per message (stitch + JSON insert)', perMsg(s + m('JSONEachRow', 'cpu'))],
+  ]);
+}
+
+runBench(main);

@@ -70,7 +70,7 @@ describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse sto
     const applied = await ch.rows<{ version: number }>(`SELECT version FROM ${database}.schema_migrations FINAL ORDER BY version`);
     expect(applied.map((r) => Number(r.version))).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = await ch.rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`);
-    expect(tables.map((t) => t.name)).toEqual(['alert_changes', 'dead_letters', 'events', 'notifications', 'redeliveries', 'report_claims', 'runs', 'schema_migrations', 'slo_definitions', 'slo_minutes', 'slo_outcomes', 'slo_run_outcomes', 'spans', 'state_documents']);
+    expect(tables.map((t) => t.name)).toEqual(['alert_changes', 'control_audit', 'dead_letters', 'events', 'notifications', 'paging_pauses', 'redeliveries', 'report_claims', 'runs', 'schema_migrations', 'slo_definitions', 'slo_minutes', 'slo_outcomes', 'slo_run_outcomes', 'spans', 'state_documents']);
   });
 
   it('stores alert changes and notifications as rows, once each however often a replay writes them', async () => {

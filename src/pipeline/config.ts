@@ -12,6 +12,11 @@ export const pipelineSchema = z
     dedupeWindow: duration.default(600_000),
     dedupeMaxKeys: z.number().int().positive().default(500_000),
     holdUnmatchedFor: duration.default(3_600_000),
+    /**
+     * Most steps held waiting for their trigger (a trigger source down floods this). Past it the
+     * longest-held go first: they stay in the events table, only a late trigger no longer finds them.
+     */
+    maxHeldSteps: z.number().int().positive().default(50_000),
     allowedLateness: duration.default(30_000),
     /**
      * An event stamped further ahead of the wall clock than this (a unix-ms value read as

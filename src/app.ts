@@ -71,6 +71,12 @@ export class Seamwatch {
   readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
+  private markFailed: (error: Error) => void = () => undefined;
+  /**
+   * Settles when a part gave up and seamwatch can no longer do its job (the store unreachable
+   * past pipeline.recoveryDeadline): the caller stops it and exits with an error.
+   */
+  readonly failed: Promise<Error> = new Promise((resolve) => (this.markFailed = resolve));
 
   constructor(options: SeamwatchOptions) {
     const { config, logger } = options;
@@ -156,6 +162,8 @@ export class Seamwatch {
             intake: (parts) => (pipeline = pipelineFor(parts)),
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
+            recoveryDeadline: config.pipeline.recoveryDeadline,
+            onFailure: (error) => this.fail(error),
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -224,6 +232,10 @@ export class Seamwatch {
     this.slo.start();
     this.alertState.persistence.start();
     this.scorecards?.start();
+  }
+
+  private fail(error: Error): void {
+    this.markFailed(error);
   }
 
   shutdown(): Promise<void> {

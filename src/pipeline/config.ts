@@ -31,6 +31,16 @@ export const pipelineSchema = z
     /** A run not finished after this long (event time) is given up: kept as it is, no longer tracked. */
     runHorizon: duration.default(7 * 86_400_000),
     closedRunMemory: z.number().int().positive().default(200_000),
+    /**
+     * Most stored events read back when partitions are taken over (a bound on the memory a
+     * restart needs); unfinished runs are read first, and what is left out is logged.
+     */
+    recoveryMaxEvents: z.number().int().positive().default(500_000),
+    /**
+     * How long taking over partitions may keep failing to read the store before seamwatch gives
+     * up: it then stops with an error (exit 1, nothing committed), for a supervisor to restart it.
+     */
+    recoveryDeadline: duration.default(300_000),
     /** Wall time between SLO evaluation cycles. */
     sloEvaluateEvery: duration.default(10_000),
     /** On stop, how long to wait for the last flush when the store does not answer. */

@@ -157,6 +157,12 @@ export class IngestPipeline implements Intake {
     const recovered = await readRecovery(this.options.store, positions, pipeline, alerts?.hasEventDetectors ? alerts.inputs : undefined, this.now());
     const now = this.now();
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
+    if (recovered.leftOut) {
+      this.options.logger.warn(
+        { correlationIds: recovered.leftOut, recoveryMaxEvents: pipeline.recoveryMaxEvents },
+        'recovery read back pipeline.recoveryMaxEvents events and left the rest out: steps of those runs that arrive now start afresh',
+      );
+    }
     this.options.logger.info(
       { partitions: [...new Set(positions.map((p) => p.partition))], events: recovered.events.length, runs: recovered.runs.length, detectorEvents: recovered.detectorEvents.length + recovered.uncommittedDetectorEvents.length, ms: this.now() - started },
       'recovered open runs from the store',

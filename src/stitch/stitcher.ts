@@ -341,6 +341,11 @@ export class Stitcher {
   heldCount(): number {
     return this.held.size;
   }
+
+  /** Idempotency keys remembered by the dedupe window. */
+  get dedupeKeys(): number {
+    return this.dedupe.size;
+  }
 }
 
 /**

@@ -274,10 +274,10 @@ export class FaultRun {
    * Waits for the stuck tickets' pages, then resolves the tickets (`beforeResolve` may script
    * PagerDuty first) and waits for the resolves.
    */
-  async pageAndResolve(beforeResolve?: () => void): Promise<void> {
+  async pageAndResolve(beforeResolve?: () => void | Promise<void>): Promise<void> {
     await this.waitCaughtUp();
     await waitFor('every stuck ticket paged', async () => this.pagedKeys().size >= this.stuckTickets.length, 90_000).catch((e: unknown) => this.failures.push(String(e)));
-    beforeResolve?.();
+    await beforeResolve?.();
     const at = this.heartbeatTime() + 60_000;
     await this.producer.sendBatch({
       topicMessages: [{ topic: this.topics.ticketing, messages: this.stuckTickets.map((c) => cloudEvent('ticketing', 'ticket.resolved', `tkt-res-${c}`, c, at, false)) }],

@@ -69,7 +69,12 @@ export function sigkill(context: FaultContext, size: FaultSize): Promise<FaultRo
 export function clickhouseStopped(context: FaultContext, size: FaultSize): Promise<FaultRow> {
   const ch = context.ownClickHouse;
   if (!ch) throw new Error('the ClickHouse fault needs a ClickHouse server of its own');
-  const run = new FaultRun('ClickHouse stopped 60 s', { ...context.shared, clickhouseUrl: ch.address }, context.pagerDuty, { upgrades: size === 'full' ? 25_000 : 5_000, tickets: TICKETS });
+  const run = new FaultRun('ClickHouse stopped 60 s', { ...context.shared, clickhouseUrl: ch.address }, context.pagerDuty, {
+    upgrades: size === 'full' ? 25_000 : 5_000,
+    tickets: TICKETS,
+    // A buffer the outage overflows, so that the consumer must pause (the default holds 200k rows).
+    pipeline: '{ flushInterval: 200ms, idleAdvanceAfter: 1h, maxBufferedRows: 20000 }',
+  });
   return withRun(context, run, async () => {
     const p = await run.start();
     // Load across the whole outage: about 80 s of production.

@@ -95,6 +95,12 @@ export class Seamwatch {
   readonly scorecards: ScorecardSender | undefined;
   private readonly logger: Logger;
   private stopping: Promise<void> | undefined;
+  private markFailed: (error: Error) => void = () => undefined;
+  /**
+   * Settles when a part gave up and seamwatch can no longer do its job (the store unreachable
+   * past pipeline.recoveryDeadline): the caller stops it and exits with an error.
+   */
+  readonly failed: Promise<Error> = new Promise((resolve) => (this.markFailed = resolve));
 
   constructor(options: SeamwatchOptions) {
     const { config, logger } = options;
@@ -196,6 +202,8 @@ export class Seamwatch {
             onBackpressure: () => metrics.backpressureWaits.inc(),
             finalFlushDeadline: config.pipeline.finalFlushDeadline,
             tracer,
+            recoveryDeadline: config.pipeline.recoveryDeadline,
+            onFailure: (error) => this.fail(error),
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -298,6 +306,10 @@ export class Seamwatch {
     this.slo.start();
     this.alertState.persistence.start();
     this.scorecards?.start();
+  }
+
+  private fail(error: Error): void {
+    this.markFailed(error);
   }
 
   shutdown(): Promise<void> {

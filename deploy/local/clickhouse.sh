@@ -8,6 +8,8 @@
 #
 # State (config, data, logs, pid file) lives in <repo>/.services/clickhouse.
 # Ports: SEAMWATCH_CH_HTTP_PORT (default 18123), SEAMWATCH_CH_TCP_PORT (default 19000).
+# SEAMWATCH_CH_STATE (default .services/clickhouse) runs a second server with its own data
+# (the fault table does).
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -15,7 +17,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HTTP_PORT="${SEAMWATCH_CH_HTTP_PORT:-18123}"
 TCP_PORT="${SEAMWATCH_CH_TCP_PORT:-19000}"
-STATE="$SERVICES_DIR/clickhouse"
+STATE="${SEAMWATCH_CH_STATE:-$SERVICES_DIR/clickhouse}"
+LOCK=clickhouse
+[[ -z "${SEAMWATCH_CH_STATE:-}" ]] || LOCK="clickhouse-$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)"
 PIDFILE="$STATE/clickhouse-server.pid"
 CONFIG="$STATE/config.xml"
 READY_TIMEOUT=30
@@ -97,7 +101,7 @@ wait_ready() {
 }
 
 cmd_start() {
-  take_lock clickhouse
+  take_lock "$LOCK"
   cmd_install
   local pid bin t0
   if pid="$(live_pid "$PIDFILE" "$CONFIG")"; then
@@ -130,7 +134,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  take_lock clickhouse
+  take_lock "$LOCK"
   local pid
   if pid="$(live_pid "$PIDFILE" "$CONFIG")"; then
     log "clickhouse: stopping (pid $pid)…"

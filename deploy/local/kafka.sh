@@ -10,7 +10,9 @@
 #   deploy/local/kafka.sh status    exit 0 if running and answering, 3 if not
 #
 # Env: SEAMWATCH_KAFKA_PORT (default 19092), SEAMWATCH_KAFKA_CONTROLLER_PORT
-# (default port+1), SEAMWATCH_KAFKA_VERSION (default 4.4.0).
+# (default port+1), SEAMWATCH_KAFKA_VERSION (default 4.4.0); SEAMWATCH_KAFKA_STATE (default
+# .services/kafka) runs a second broker with its own data (the fault table does), on the
+# jars of SEAMWATCH_KAFKA_LIBS (default .services/kafka/libs).
 # Readiness is asked of the broker by kafka-ready.mjs (kafkajs from the repo's
 # node_modules, so `npm ci` must have run).
 set -euo pipefail
@@ -21,8 +23,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KAFKA_VERSION="${SEAMWATCH_KAFKA_VERSION:-4.4.0}"
 PORT="${SEAMWATCH_KAFKA_PORT:-19092}"
 CPORT="${SEAMWATCH_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
-STATE="$SERVICES_DIR/kafka"
-LIBS="$STATE/libs"
+STATE="${SEAMWATCH_KAFKA_STATE:-$SERVICES_DIR/kafka}"
+LIBS="${SEAMWATCH_KAFKA_LIBS:-$SERVICES_DIR/kafka/libs}"
+# One lock per broker, so that a second one starts beside the first.
+LOCK=kafka
+[[ -z "${SEAMWATCH_KAFKA_STATE:-}" ]] || LOCK="kafka-$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)"
 MARKER="$LIBS/.seamwatch-libs"
 POM="$LOCAL_DIR/kafka/pom.xml"
 PROPS="$STATE/server.properties"
@@ -142,7 +147,7 @@ ready() {
 }
 
 cmd_start() {
-  take_lock kafka
+  take_lock "$LOCK"
   local pid t0
   if pid="$(live_pid "$PIDFILE" "$PROPS")"; then
     # Ours and running: a no-op when it answers, else it may still be starting.
@@ -187,7 +192,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  take_lock kafka
+  take_lock "$LOCK"
   local pid
   if pid="$(live_pid "$PIDFILE" "$PROPS")"; then
     log "kafka: stopping (pid $pid)…"

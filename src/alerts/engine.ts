@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { CounterDeltas } from '../base/counter-deltas.ts';
+import { entryCount } from '../base/entry-count.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SloAlertSignal, SloAlertSink } from '../slo/types.ts';
 import type { WorkflowEvent } from '../domain/event.ts';
@@ -284,6 +285,18 @@ export class AlertEngine implements SloAlertSink {
   rebuild(remembered: readonly WorkflowEvent[], replayed: readonly WorkflowEvent[] = []): void {
     for (const event of [...remembered].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, 'remembered');
     for (const event of [...replayed].sort((a, b) => a.time - b.time)) this.applyEvent(event, event.time, 'live');
+  }
+
+  /** Entries the detectors remember (first invoices, open tickets, …), shared and per partition. */
+  memoryEntries(): number {
+    let n = entryCount(this.shared);
+    for (const slot of this.partitions.values()) n += entryCount(slot.events) + entryCount(slot.runs);
+    return n;
+  }
+
+  /** Alerts in the book, firing and resolved (resolved ones until their retention). */
+  get bookSize(): number {
+    return this.book.list().length;
   }
 
   /** The lifecycle's state, for the store. */

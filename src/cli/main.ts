@@ -44,7 +44,10 @@ export async function main(argv: string[]): Promise<number> {
         return;
       }
       logger.info({ http: `http://${config.http.host}:${app.http.port}` }, 'seamwatch running');
-      await new Promise(() => undefined);
+      const failure = await app.failed;
+      logger.fatal({ err: failure }, 'seamwatch cannot go on: stopping');
+      await app.shutdown().catch(() => undefined);
+      exitCode = 1;
     });
 
   program

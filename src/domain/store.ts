@@ -22,6 +22,8 @@ export interface Recovery {
    * times. It seeds the watermark, which must not run ahead of a partition still behind.
    */
   maxEventTime: number | null;
+  /** Correlation IDs not read back because `maxEvents` was reached (0 when none). */
+  leftOut?: number;
 }
 
 export interface RecoveryQuery {
@@ -33,9 +35,16 @@ export interface RecoveryQuery {
   holdHorizon: number;
   /**
    * Where reading will resume: stored events at or past these offsets will be read again, so
-   * every run they touch is rebuilt, finished or not. Offset "-1" means nothing was committed.
+   * every run they touch is rebuilt, finished or not. Offset "-1" means nothing was committed:
+   * then only events within `runHorizon` are looked at, never the partition's whole history.
    */
   replayFrom: { topic: string; partition: number; offset: string }[];
+  /**
+   * Reading stops once this many events are read back (one slice of IDs may go past it).
+   * Unfinished runs come first, then runs at or past the committed offsets, then steps that may
+   * still wait for their trigger; what is past the limit is left out.
+   */
+  maxEvents?: number;
 }
 
 export interface Trace {

@@ -12,6 +12,11 @@ export const pipelineSchema = z
     dedupeWindow: duration.default(600_000),
     dedupeMaxKeys: z.number().int().positive().default(500_000),
     holdUnmatchedFor: duration.default(3_600_000),
+    /**
+     * Most steps held waiting for their trigger (a trigger source down floods this). Past it the
+     * longest-held go first: they stay in the events table, only a late trigger no longer finds them.
+     */
+    maxHeldSteps: z.number().int().positive().default(50_000),
     allowedLateness: duration.default(30_000),
     /**
      * An event stamped further ahead of the wall clock than this (a unix-ms value read as
@@ -26,6 +31,16 @@ export const pipelineSchema = z
     /** A run not finished after this long (event time) is given up: kept as it is, no longer tracked. */
     runHorizon: duration.default(7 * 86_400_000),
     closedRunMemory: z.number().int().positive().default(200_000),
+    /**
+     * Most stored events read back when partitions are taken over (a bound on the memory a
+     * restart needs); unfinished runs are read first, and what is left out is logged.
+     */
+    recoveryMaxEvents: z.number().int().positive().default(500_000),
+    /**
+     * How long taking over partitions may keep failing to read the store before seamwatch gives
+     * up: it then stops with an error (exit 1, nothing committed), for a supervisor to restart it.
+     */
+    recoveryDeadline: duration.default(300_000),
     /** Wall time between SLO evaluation cycles. */
     sloEvaluateEvery: duration.default(10_000),
     /** On stop, how long to wait for the last flush when the store does not answer. */

@@ -61,6 +61,9 @@ export interface IngestOptions {
   alwaysOwned?: Readonly<Record<string, readonly number[]>>;
 }
 
+/** The longest a run of held-step evictions goes without a log line. */
+const HELD_WARN_EVERY_MS = 60_000;
+
 /**
  * The ingest chain, independent of where messages come from: decode, then the stages in order
  * (stitch, which dedupes first and judges SLOs; count; detect; store; dead letters; alert
@@ -89,6 +92,9 @@ export class IngestPipeline implements Intake {
   private lastFlush: number;
   private readonly now: () => number;
   private readonly abort = new AbortController();
+  /** Held steps let go at the cap, as of the last warning; warned at most once per HELD_WARN_EVERY_MS. */
+  private heldEvictedWarned = 0;
+  private lastHeldWarning = Number.NEGATIVE_INFINITY;
   /**
    * The event-time watermark as of the last flush the store acknowledged: every run verdict and
    * SLO outcome decided by then is in the store. SLO evaluation reads up to here, not further.
@@ -164,6 +170,12 @@ export class IngestPipeline implements Intake {
     const now = this.now();
     this.replays.recovered(positions, recovered.events);
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
+    if (recovered.leftOut) {
+      this.options.logger.warn(
+        { correlationIds: recovered.leftOut, recoveryMaxEvents: pipeline.recoveryMaxEvents },
+        'recovery read back pipeline.recoveryMaxEvents events and left the rest out: steps of those runs that arrive now start afresh',
+      );
+    }
     this.options.logger.info(
       { partitions: [...new Set(positions.map((p) => p.partition))], events: recovered.events.length, runs: recovered.runs.length, detectorEvents: recovered.detectorEvents.length + recovered.uncommittedDetectorEvents.length, ms: this.now() - started },
       'recovered open runs from the store',
@@ -320,6 +332,18 @@ export class IngestPipeline implements Intake {
     this.abort.abort();
   }
 
+  /** One line per interval, with the count, however many held steps were let go in it. */
+  private warnHeldEvictions(now: number): void {
+    const evicted = this.stitcher.counters.heldEvicted;
+    if (evicted === this.heldEvictedWarned || now - this.lastHeldWarning < HELD_WARN_EVERY_MS) return;
+    this.options.logger.warn(
+      { evicted: evicted - this.heldEvictedWarned, held: this.stitcher.heldCount(), maxHeldSteps: this.options.pipeline.maxHeldSteps },
+      'held steps let go: more steps wait for their trigger than pipeline.maxHeldSteps (a trigger source down?); they stay in the events table',
+    );
+    this.heldEvictedWarned = evicted;
+    this.lastHeldWarning = now;
+  }
+
   updateGauges(): void {
     const { metrics } = this.options;
     for (const [state, count] of Object.entries(this.stitcher.stateCounts())) metrics.runsInMemory.set({ state }, count);
@@ -327,6 +351,7 @@ export class IngestPipeline implements Intake {
     metrics.bufferedRows.set(this.bufferedRows);
     metrics.stitchTotals(this.stitcher.counters);
     const now = this.now();
+    this.warnHeldEvictions(now);
     // Asked first: asking is also what lets a partition that caught up rejoin.
     metrics.watermarkLag(now, this.stitcher.watermarkAt(now));
     metrics.partitionsCatchingUp.set(this.stitcher.partitionsCatchingUp);

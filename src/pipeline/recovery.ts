@@ -18,7 +18,7 @@ export interface DetectorInputs {
 export async function readRecovery(
   store: Store,
   positions: readonly PartitionPosition[],
-  pipeline: Pick<PipelineConfig, 'runHorizon' | 'holdUnmatchedFor'>,
+  pipeline: Pick<PipelineConfig, 'runHorizon' | 'holdUnmatchedFor' | 'recoveryMaxEvents'>,
   detectors: DetectorInputs | undefined,
   now: number,
 ): Promise<RecoveredPartitions> {
@@ -28,6 +28,7 @@ export async function readRecovery(
     runHorizon: pipeline.runHorizon,
     holdHorizon: pipeline.holdUnmatchedFor,
     replayFrom: positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committed })),
+    maxEvents: pipeline.recoveryMaxEvents,
   });
   // The store may hold an event from the future, written before such events were refused (or by
   // an older instance): event time must not be seeded from it. Where stored time has reached is

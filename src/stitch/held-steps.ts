@@ -2,15 +2,45 @@ import type { WorkflowEvent } from '../domain/event.ts';
 
 /**
  * Steps that arrived before their trigger, by correlation ID, until the trigger comes or they
- * are too old (then they stay only in the events table).
+ * are too old (then they stay only in the events table). At most `maxEvents` are held: past
+ * that, the correlation IDs held longest are let go first (their steps stay in the events
+ * table too; only a trigger that still comes will not find them), so a flood of orphan steps
+ * (a trigger source down for hours) cannot grow memory without bound.
  */
 export class HeldSteps {
   private readonly byCorrelation = new Map<string, WorkflowEvent[]>();
+  private readonly maxEvents: number;
+  private count = 0;
+  /** Events let go because the cap was reached, since the start. */
+  evicted = 0;
+
+  constructor(maxEvents = Number.POSITIVE_INFINITY) {
+    this.maxEvents = maxEvents;
+  }
 
   hold(event: WorkflowEvent): void {
     const list = this.byCorrelation.get(event.correlationId);
     if (list) list.push(event);
     else this.byCorrelation.set(event.correlationId, [event]);
+    this.count++;
+    if (this.count > this.maxEvents) this.evictOldest(event.correlationId);
+  }
+
+  /** Lets go of the correlation IDs held longest (Map order is first-held order) until under the cap. */
+  private evictOldest(newest: string): void {
+    for (const [correlationId, list] of this.byCorrelation) {
+      if (this.count <= this.maxEvents) return;
+      if (correlationId === newest) continue;
+      this.evicted += list.length;
+      this.replace(correlationId, list, []);
+    }
+    // One correlation ID over the cap on its own: its oldest steps go.
+    const own = this.byCorrelation.get(newest);
+    if (own && this.count > this.maxEvents) {
+      const drop = this.count - this.maxEvents;
+      this.evicted += drop;
+      this.replace(newest, own, own.slice(drop));
+    }
   }
 
   /** Hands each held event of a correlation ID to `keep`, and keeps those it returns true for. */
@@ -31,13 +61,12 @@ export class HeldSteps {
   }
 
   private replace(correlationId: string, before: WorkflowEvent[], after: WorkflowEvent[]): void {
+    this.count -= before.length - after.length;
     if (after.length === 0) this.byCorrelation.delete(correlationId);
     else if (after.length !== before.length) this.byCorrelation.set(correlationId, after);
   }
 
   get size(): number {
-    let n = 0;
-    for (const list of this.byCorrelation.values()) n += list.length;
-    return n;
+    return this.count;
   }
 }

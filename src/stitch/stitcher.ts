@@ -15,6 +15,8 @@ export interface StitcherOptions {
   dedupeWindow: number;
   dedupeMaxKeys: number;
   holdUnmatchedFor: number;
+  /** Most steps held waiting for their trigger; past it the longest-held go first. */
+  maxHeldSteps?: number;
   allowedLateness: number;
   idleAdvanceAfter: number;
   closedRunRetention: number;
@@ -30,6 +32,8 @@ export interface StitchCounters {
   duplicates: number;
   unmatched: number;
   heldExpired: number;
+  /** Held steps let go because maxHeldSteps was reached. */
+  heldEvicted: number;
   lateForClosedRun: number;
   extraTriggers: number;
   runsStarted: number;
@@ -55,7 +59,7 @@ export class Stitcher {
   private readonly options: Required<StitcherOptions>;
   private readonly runs = new Map<string, WorkflowRun>();
   /** Steps that arrived before their trigger, by correlation ID. */
-  private readonly held = new HeldSteps();
+  private readonly held: HeldSteps;
   /** Runs already closed and forgotten, so a late trigger cannot open them again. */
   private readonly closed = new Map<string, number>();
   private readonly dedupe: DedupeWindow;
@@ -72,6 +76,7 @@ export class Stitcher {
     duplicates: 0,
     unmatched: 0,
     heldExpired: 0,
+    heldEvicted: 0,
     lateForClosedRun: 0,
     extraTriggers: 0,
     runsStarted: 0,
@@ -83,7 +88,8 @@ export class Stitcher {
   constructor(definitions: readonly WorkflowDefinition[], options: StitcherOptions, judge: RunJudge = NO_JUDGE) {
     this.index = new WorkflowIndex(definitions);
     this.judge = judge;
-    this.options = { runHorizon: 7 * 86_400_000, sweepEvery: SWEEP_EVERY_MS, ...options };
+    this.options = { runHorizon: 7 * 86_400_000, sweepEvery: SWEEP_EVERY_MS, maxHeldSteps: Number.POSITIVE_INFINITY, ...options };
+    this.held = new HeldSteps(this.options.maxHeldSteps);
     this.dedupe = new DedupeWindow(options.dedupeWindow, options.dedupeMaxKeys);
     this.watermark = new Watermark(options.idleAdvanceAfter);
   }
@@ -153,7 +159,10 @@ export class Stitcher {
         hold = true;
       }
     }
-    if (hold) this.held.hold(event);
+    if (hold) {
+      this.held.hold(event);
+      this.counters.heldEvicted = this.held.evicted;
+    }
   }
 
   /**
@@ -363,6 +372,11 @@ export class Stitcher {
 
   heldCount(): number {
     return this.held.size;
+  }
+
+  /** Idempotency keys remembered by the dedupe window. */
+  get dedupeKeys(): number {
+    return this.dedupe.size;
   }
 }
 

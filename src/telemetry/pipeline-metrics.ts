@@ -8,6 +8,7 @@ const STITCH_EVENT_OUTCOMES = {
   lateForClosedRun: 'late_for_closed_run',
   extraTriggers: 'extra_trigger',
   heldExpired: 'held_expired',
+  heldEvicted: 'held_evicted',
 } as const;
 const RUN_CHANGES = { runsStarted: 'started', runsEvicted: 'evicted' } as const;
 
@@ -79,7 +80,7 @@ export class PipelineMetrics {
     });
     this.stitchEvents = new Counter({
       name: 'seamwatch_stitch_events_total',
-      help: 'Events the stitcher could not put in a run: unmatched (no workflow knows the type), late_for_closed_run (the run was closed and forgotten), extra_trigger (another trigger of an open run), held_expired (a step whose trigger never came within holdUnmatchedFor).',
+      help: 'Events the stitcher could not put in a run: unmatched (no workflow knows the type), late_for_closed_run (the run was closed and forgotten), extra_trigger (another trigger of an open run), held_expired (a step whose trigger never came within holdUnmatchedFor), held_evicted (a held step let go because pipeline.maxHeldSteps was reached).',
       labelNames: ['outcome'],
       registers,
     });

@@ -49,6 +49,9 @@ export class SeamwatchProcess {
       `seamwatch on port ${this.port} to be ready`,
       async () => {
         if (this.child.exitCode !== null) throw new Error(`seamwatch exited with ${this.child.exitCode}:\n${this.output}`);
+        // Only once this child says it listens there: between freePort() and the child's bind,
+        // another process may take the port, and its /readyz would answer for ours.
+        if (!this.output.includes(`127.0.0.1:${this.port}"`)) return false;
         return (await fetch(`http://127.0.0.1:${this.port}/readyz`)).status === 200;
       },
       timeoutMs,

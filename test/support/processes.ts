@@ -65,6 +65,7 @@ export async function processHarness(
     topics,
     all,
     groupId,
+    configFile,
     start,
     settle,
     cleanup,

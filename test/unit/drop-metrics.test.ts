@@ -18,7 +18,7 @@ describe('pipeline metrics: what the stitcher keeps as plain totals', () => {
   it('turns running totals into counter increments, whenever they are read', async () => {
     const registry = new Registry();
     const metrics = new PipelineMetrics(registry, ['crm']);
-    const totals = { unmatched: 3, lateForClosedRun: 1, extraTriggers: 0, heldExpired: 2, runsStarted: 5, runsEvicted: 4 };
+    const totals = { unmatched: 3, lateForClosedRun: 1, extraTriggers: 0, heldExpired: 2, heldEvicted: 0, runsStarted: 5, runsEvicted: 4 };
     metrics.stitchTotals(totals);
     metrics.stitchTotals(totals);
     metrics.stitchTotals({ ...totals, heldExpired: 7 });

@@ -444,6 +444,39 @@ describe('Stitcher: steps that arrive before their trigger', () => {
   });
 });
 
+describe('Stitcher: held steps are capped', () => {
+  it('past maxHeldSteps the longest-held correlation IDs are let go first, and counted', () => {
+    const s = stitcher({ maxHeldSteps: 3 });
+    for (let i = 0; i < 5; i++) s.apply(ev('invoice', i * SEC, { correlationId: `orphan-${i}` }), T0 + i * SEC);
+    expect([s.heldCount(), s.counters.heldEvicted]).toEqual([3, 2]);
+    // The newest are still held: their trigger finds them; the oldest's does not.
+    s.apply(ev('trigger', 0, { correlationId: 'orphan-4' }), T0 + 10 * SEC);
+    s.apply(ev('trigger', 0, { correlationId: 'orphan-0' }), T0 + 10 * SEC);
+    const runs = new RunTable();
+    runs.add(s.drain());
+    expect([runs.get('plan-upgrade:orphan-4').eventCount, runs.get('plan-upgrade:orphan-0').eventCount]).toEqual([2, 1]);
+  });
+
+  it('one correlation ID alone over the cap keeps its newest steps', () => {
+    const s = stitcher({ maxHeldSteps: 2 });
+    s.apply(ev('invoice', 0, { correlationId: 'flood' }), T0);
+    s.apply(ev('entitlement', SEC, { correlationId: 'flood' }), T0 + SEC);
+    s.apply(ev('ticket', 2 * SEC, { correlationId: 'flood' }), T0 + 2 * SEC);
+    expect([s.heldCount(), s.counters.heldEvicted]).toEqual([2, 1]);
+    s.apply(ev('trigger', 0, { correlationId: 'flood' }), T0 + 3 * SEC);
+    expect(s.drain().runs[0]).toMatchObject({ eventCount: 3, missingSteps: ['invoice-updated'] });
+  });
+
+  it('a flood of orphan steps holds memory at the cap', () => {
+    const s = stitcher({ maxHeldSteps: 1_000, dedupeMaxKeys: 10 });
+    for (let i = 0; i < 200_000; i++) {
+      s.apply(ev('invoice', 0, { correlationId: `o-${i}`, id: `i-${i}` }), T0);
+      if (i % 10_000 === 0) s.drain();
+    }
+    expect([s.heldCount(), s.counters.heldEvicted]).toEqual([1_000, 199_000]);
+  });
+});
+
 describe('Stitcher: deadlines are judged in event time', () => {
   /** Last week: three upgrades, one on time, one late, one never finished; then later traffic. */
   const lastWeek: WorkflowEvent[] = [

@@ -29,6 +29,10 @@ export interface KafkaCollectorOptions {
   finalFlushDeadline?: number;
   /** Self-tracing: a span per consumed batch. */
   tracer?: Tracer;
+  /** How long rebuilding newly assigned partitions may keep failing before the collector gives up (ms). */
+  recoveryDeadline?: number;
+  /** Told once when the collector gave up and consumes no more: the process should stop with an error. */
+  onFailure?: (error: Error) => void;
 }
 
 /** How often the collector moves event time on and checks whether a flush is due. */
@@ -84,6 +88,8 @@ export class KafkaCollector {
   private lastGauges = 0;
   private missing: string[] = [];
   private consuming = false;
+  /** Set when rebuilding partitions failed past its deadline: nothing more is consumed. */
+  private failure: Error | undefined;
 
   constructor(options: KafkaCollectorOptions) {
     this.options = options;
@@ -128,7 +134,12 @@ export class KafkaCollector {
   }
 
   get ready(): boolean {
-    return this.state === 'running' && this.joined;
+    return this.state === 'running' && this.joined && !this.failure;
+  }
+
+  /** Why the collector gave up, if it did. */
+  get failed(): Error | undefined {
+    return this.failure;
   }
 
   /** Source topics waited for (not created: see topics.ts), for /readyz. */
@@ -196,8 +207,14 @@ export class KafkaCollector {
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.state !== 'running' && this.state !== 'starting') return;
-    await this.waitWithHeartbeat(this.ensureRecovered(), heartbeat);
+    if ((this.state !== 'running' && this.state !== 'starting') || this.failure) return;
+    try {
+      await this.waitWithHeartbeat(this.ensureRecovered(), heartbeat);
+    } catch (error) {
+      // Given up (see giveUp): the batch is left unread and uncommitted.
+      if (this.failure) return;
+      throw error;
+    }
     const { intake } = this;
     let last: string | undefined;
     // Semantic conventions for messaging: "process <destination>", a CONSUMER span per batch.
@@ -248,26 +265,46 @@ export class KafkaCollector {
 
   /** Has the intake rebuild what newly assigned partitions own, once per assignment. */
   private ensureRecovered(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     const pending = [...this.assigned].filter((p) => !this.recovered.has(p));
     if (pending.length === 0) return this.recovering ?? Promise.resolve();
     if (this.recovering) return this.recovering.then(() => this.ensureRecovered());
     const failures = new FailureLog((error, attempt, waitMs) =>
       this.logger.warn({ err: error, attempt, waitMs, partitions: pending }, 'cannot rebuild open runs from the store yet; retrying'),
     );
-    this.recovering = retry(async () => this.intake.recover(await this.positions(pending)), {
-      baseMs: 500,
-      maxMs: 10_000,
-      deadlineMs: Number.POSITIVE_INFINITY,
-      isRetryable: () => !this.stopRequested(),
-      onRetry: failures.onRetry,
-    })
+    const deadlineMs = this.options.recoveryDeadline ?? Number.POSITIVE_INFINITY;
+    let attempts = 0;
+    this.recovering = retry(
+      async () => {
+        attempts++;
+        await this.intake.recover(await this.positions(pending));
+      },
+      { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: () => !this.stopRequested(), onRetry: failures.onRetry },
+    )
       .then(() => {
         for (const p of pending) this.recovered.add(p);
+      })
+      .catch((error: unknown) => {
+        if (!this.stopRequested()) this.giveUp(error, pending, attempts, deadlineMs);
+        throw error;
       })
       .finally(() => {
         this.recovering = undefined;
       });
     return this.recovering;
+  }
+
+  /**
+   * The store did not answer for the whole recovery deadline: rather than retry forever behind a
+   * ready-looking process, stop consuming (nothing is committed, nothing lost) and say so.
+   */
+  private giveUp(error: unknown, partitions: readonly number[], attempts: number, deadlineMs: number): void {
+    if (this.failure) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failure = new Error(`cannot rebuild partitions ${partitions.join(', ')} from the store after ${attempts} attempts in ${Math.round(deadlineMs / 1000)} s (pipeline.recoveryDeadline): ${reason}`, { cause: error });
+    this.consumer.pause(this.options.sources.map((s) => ({ topic: s.topic })));
+    this.logger.error({ err: error, partitions, attempts }, 'giving up rebuilding partitions from the store: not consuming; stop and restart once the store answers');
+    this.options.onFailure?.(this.failure);
   }
 
   /** Where the group resumes reading these partitions of every topic, and how far they go. */

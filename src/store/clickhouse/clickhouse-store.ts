@@ -317,8 +317,13 @@ export class ClickHouseStore implements Store, ControlStore {
       `SELECT DISTINCT correlation_id FROM ${this.table('events')}
        WHERE ${partitionFilter} AND event_time_ms >= ${int(Math.max(0, maxEventTime - query.holdHorizon))}`,
     );
-    const replayConditions = query.replayFrom.map(
-      (o) => `(topic = ${quote(o.topic)} AND partition = ${int(o.partition)} AND offset >= ${int(Math.max(0, Number(o.offset)))})`,
+    // Nothing committed (-1): every stored event of the partition is "at or past" it. Reading
+    // them all would load the whole history; runs older than the horizon are given up anyway.
+    const horizonStart = int(Math.max(0, maxEventTime - query.runHorizon));
+    const replayConditions = query.replayFrom.map((o) =>
+      BigInt(o.offset) < 0n
+        ? `(topic = ${quote(o.topic)} AND partition = ${int(o.partition)} AND event_time_ms >= ${horizonStart})`
+        : `(topic = ${quote(o.topic)} AND partition = ${int(o.partition)} AND offset >= ${int(Number(o.offset))})`,
     );
     const replayed =
       replayConditions.length === 0
@@ -326,11 +331,15 @@ export class ClickHouseStore implements Store, ControlStore {
         : await this.rows<{ correlation_id: string }>(
             `SELECT DISTINCT correlation_id FROM ${this.table('events')} WHERE ${replayConditions.join(' OR ')}`,
           );
-    const ids = [...new Set([...unfinished, ...recent, ...replayed].map((r) => r.correlation_id))];
+    // In order of need: unfinished runs, runs that will be read again, steps that may wait for a trigger.
+    const ids = [...new Set([...unfinished, ...replayed, ...recent].map((r) => r.correlation_id))];
     const events: Recovery['events'] = [];
     const runs: Recovery['runs'] = [];
-    for (let i = 0; i < ids.length; i += IN_SLICE) {
-      const slice = list(ids.slice(i, i + IN_SLICE));
+    const maxEvents = query.maxEvents ?? Number.POSITIVE_INFINITY;
+    let read = 0;
+    // Read in slices of IDs, so that no one query or answer holds the whole recovery.
+    for (; read < ids.length && events.length < maxEvents; read += IN_SLICE) {
+      const slice = list(ids.slice(read, read + IN_SLICE));
       const eventRows = await this.rows(
         `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id IN ${slice} ORDER BY event_time_ms LIMIT 1 BY source, event_id`,
       );
@@ -340,6 +349,8 @@ export class ClickHouseStore implements Store, ControlStore {
       );
       appendAll(runs, runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
     }
+    const leftOut = Math.max(0, ids.length - read);
+    if (leftOut > 0) return { events, runs, maxEventTime, leftOut };
     return { events, runs, maxEventTime };
   }
 

@@ -1,12 +1,16 @@
 import { SCENARIO_DETECTORS } from './alert-scenario.ts';
 import type { SeamwatchProcess } from './child.ts';
 
-/** The scenario's detectors, routed to one PagerDuty receiver whose key comes from SEAMWATCH_PD_KEY. */
-export function pagerRouting(url: string, timers: { groupWait: string; groupInterval: string }): string {
+/**
+ * The scenario's detectors, routed to one PagerDuty receiver whose key comes from SEAMWATCH_PD_KEY.
+ * `storm: false` pages every alert on its own however many fire together, for tests that follow
+ * each alert's own trigger and resolve (storms have their own test, storm-pages).
+ */
+export function pagerRouting(url: string, timers: { groupWait: string; groupInterval: string }, options: { storm?: false } = {}): string {
   return `
 ${SCENARIO_DETECTORS}receivers:
   - name: pager
-    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}" }
+    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}"${options.storm === false ? ', storm: false' : ''} }
 routes:
   receiver: pager
   group_by: [team, detector]

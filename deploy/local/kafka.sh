@@ -49,7 +49,6 @@ cmd_install() {
   if [[ -f "$MARKER" && "$(<"$MARKER")" == "$(libs_stamp)" ]]; then
     return 0
   fi
-  command -v mvn >/dev/null || die "kafka: mvn not found (needed once, to fetch the Kafka jars)"
   if live_pid "$PIDFILE" "$PROPS" >/dev/null; then
     die "kafka: jars for $KAFKA_VERSION are not in place but a broker is running; run '$0 stop' first"
   fi
@@ -59,15 +58,9 @@ cmd_install() {
   rm -rf "$tmp"
   mkdir -p "$STATE"
   # Into a temp dir, then renamed, so an interrupted download never leaves a
-  # half-filled libs dir behind a marker. cwd = $STATE so that Maven drops nothing
-  # into the repo. Output to a file: Debian's Maven 3.8.7 prints stray colour
-  # reset codes even with -q -B.
-  mkdir -p "$LOGS"
-  if ! (cd "$STATE" && mvn -q -B -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime) >"$LOGS/mvn.log" 2>&1; then
-    tail -n 30 "$LOGS/mvn.log" >&2
-    die "kafka: mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (log: $LOGS/mvn.log)"
-  fi
+  # half-filled libs dir behind a marker.
+  mvn_fetch kafka "org.apache.kafka:kafka_2.13:$KAFKA_VERSION" "$STATE" "$LOGS/mvn.log" \
+    -f "$POM" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime
   [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after mvn"
   libs_stamp >"$tmp/.seamwatch-libs"
   rm -rf "$LIBS"

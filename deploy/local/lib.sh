@@ -56,6 +56,20 @@ stop_pid() {
 }
 
 # Seconds since the epoch with a fraction, for the "ready in N s" lines.
+# mvn_fetch <name> <what> <cwd> <log file> <mvn args...>: runs Maven quietly in <cwd> (so it drops
+# nothing into the repo) with its output in <log file> (Debian's Maven 3.8.7 prints stray colour
+# codes even with -q -B); on failure shows the log's tail and dies naming <what>.
+mvn_fetch() {
+  local name="$1" what="$2" cwd="$3" logfile="$4"
+  shift 4
+  command -v mvn >/dev/null || die "$name: mvn not found (needed once, to fetch $what)"
+  mkdir -p "$(dirname "$logfile")"
+  if ! (cd "$cwd" && mvn -q -B "$@") >"$logfile" 2>&1; then
+    tail -n 30 "$logfile" >&2
+    die "$name: mvn could not fetch $what (log: $logfile)"
+  fi
+}
+
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 

@@ -21,18 +21,13 @@ cmd_install() {
     printf '%s\n' "$ROOT"
     return 0
   fi
-  command -v mvn >/dev/null || die "otlp-proto: mvn not found (needed once, to fetch the OTLP .proto files)"
   command -v unzip >/dev/null || die "otlp-proto: unzip not found"
   log "otlp-proto: fetching io.opentelemetry.proto:opentelemetry-proto:$VERSION from Maven Central (first run only)…"
   local tmp="$ROOT.tmp"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  # cwd = $STATE so that Maven drops nothing into the repo; its output to a file (stray colour codes).
-  if ! (cd "$STATE" && mvn -q -B dependency:copy -Dartifact="io.opentelemetry.proto:opentelemetry-proto:$VERSION" \
-    -DoutputDirectory="$tmp") >"$STATE/mvn.log" 2>&1; then
-    tail -n 30 "$STATE/mvn.log" >&2
-    die "otlp-proto: mvn could not fetch io.opentelemetry.proto:opentelemetry-proto:$VERSION (log: $STATE/mvn.log)"
-  fi
+  mvn_fetch otlp-proto "io.opentelemetry.proto:opentelemetry-proto:$VERSION" "$STATE" "$STATE/mvn.log" \
+    dependency:copy -Dartifact="io.opentelemetry.proto:opentelemetry-proto:$VERSION" -DoutputDirectory="$tmp"
   unzip -q -o "$tmp/opentelemetry-proto-$VERSION.jar" 'opentelemetry/proto/*.proto' 'opentelemetry/proto/*/*.proto' 'opentelemetry/proto/*/*/*.proto' 'opentelemetry/proto/*/*/*/*.proto' -d "$tmp" 2>/dev/null || true
   [[ -f "$tmp/opentelemetry/proto/collector/trace/v1/trace_service.proto" ]] || die "otlp-proto: trace_service.proto missing from the jar"
   rm -f "$tmp"/*.jar

@@ -31,16 +31,13 @@ answers() {
 cmd_install() {
   command -v java >/dev/null || die "zipkin: java not found (Zipkin 3 needs Java 17+)"
   [[ -f "$JAR" ]] && return 0
-  command -v mvn >/dev/null || die "zipkin: mvn not found (needed once, to fetch the Zipkin jar)"
   log "zipkin: fetching io.zipkin:zipkin-server:$VERSION (exec) from Maven Central (first run only, ~130 MB)…"
   local t0 tmp="$STATE/download.tmp"
   t0="$(now)"
   rm -rf "$tmp"
   mkdir -p "$tmp" "$LOGS"
-  if ! (cd "$STATE" && mvn -q -B dependency:copy -Dartifact="io.zipkin:zipkin-server:$VERSION:jar:exec" -DoutputDirectory="$tmp") >"$LOGS/mvn.log" 2>&1; then
-    tail -n 30 "$LOGS/mvn.log" >&2
-    die "zipkin: mvn could not fetch io.zipkin:zipkin-server:$VERSION (log: $LOGS/mvn.log)"
-  fi
+  mvn_fetch zipkin "io.zipkin:zipkin-server:$VERSION" "$STATE" "$LOGS/mvn.log" \
+    dependency:copy -Dartifact="io.zipkin:zipkin-server:$VERSION:jar:exec" -DoutputDirectory="$tmp"
   mv "$tmp/zipkin-server-$VERSION-exec.jar" "$JAR"
   rm -rf "$tmp"
   log "zipkin: jar fetched in $(elapsed "$t0") s"

@@ -37,7 +37,6 @@ cmd_install() {
   if [[ -f "$MARKER" && "$(<"$MARKER")" == "$(libs_stamp)" ]]; then
     return 0
   fi
-  command -v mvn >/dev/null || die "zookeeper: mvn not found (needed once, to fetch the ZooKeeper jars)"
   if live_pid "$PIDFILE" "$CFG" >/dev/null; then
     die "zookeeper: jars for $ZK_VERSION are not in place but ZooKeeper is running; run '$0 stop' first"
   fi
@@ -45,13 +44,9 @@ cmd_install() {
   local t0 tmp="$LIBS.tmp"
   t0="$(now)"
   rm -rf "$tmp"
-  mkdir -p "$LOGS"
   # Into a temp dir, then renamed: an interrupted download never leaves a half-filled libs dir.
-  if ! (cd "$STATE" && mvn -q -B -f "$POM" -Dzookeeper.version="$ZK_VERSION" \
-    dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime) >"$LOGS/mvn.log" 2>&1; then
-    tail -n 30 "$LOGS/mvn.log" >&2
-    die "zookeeper: mvn could not fetch org.apache.zookeeper:zookeeper:$ZK_VERSION (log: $LOGS/mvn.log)"
-  fi
+  mvn_fetch zookeeper "org.apache.zookeeper:zookeeper:$ZK_VERSION" "$STATE" "$LOGS/mvn.log" \
+    -f "$POM" -Dzookeeper.version="$ZK_VERSION" dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime
   [[ -f "$tmp/zookeeper-$ZK_VERSION.jar" ]] || die "zookeeper: zookeeper-$ZK_VERSION.jar missing after mvn"
   libs_stamp >"$tmp/.seamwatch-libs"
   rm -rf "$LIBS"

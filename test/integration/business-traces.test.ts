@@ -1,8 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
-import { parseConfigText } from '../../src/config/load.ts';
-import { Seamwatch } from '../../src/app.ts';
+import type { Seamwatch } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { businessSpanId, businessTraceId } from '../../src/telemetry/traces/ids.ts';
 import { businessTraceExporter } from '../../src/telemetry/traces/build.ts';
@@ -10,9 +9,9 @@ import { Stitcher } from '../../src/stitch/stitcher.ts';
 import { businessTrace } from '../../src/stitch/trace.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { Registry as PromRegistry } from 'prom-client';
-import { buildScenario, produceAll, scenarioConfig, T0, type Scenario, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, store, storeYaml, unique, waitFor } from '../support/services.ts';
-import { kafkaSuite } from '../support/suite.ts';
+import { buildScenario, produceAll, T0, type Scenario, type ScenarioTopics } from '../support/scenario.ts';
+import { groupLag, unique, waitFor } from '../support/services.ts';
+import { kafkaSuite, scenarioApp } from '../support/suite.ts';
 import { expectRunsExactly } from '../support/runs.ts';
 import { nanos, OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 
@@ -59,19 +58,8 @@ describe('stitched runs arrive as business traces over OTLP/HTTP (Kafka → pipe
 
   beforeAll(async () => {
     await receiver.start();
-    await createTopics(suite.admin, Object.values(topics));
-    const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, 'clickhouse') }) + telemetryYaml(receiver.url);
-    app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
-    ch = store(id, 'clickhouse');
-    suite.cleanups.push(
-      () => receiver.stop(),
-      async () => {
-        await ch.command(`DROP DATABASE IF EXISTS ${id}`);
-        await ch.shutdown();
-      },
-      () => suite.admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] }),
-      () => app.shutdown(),
-    );
+    suite.cleanups.push(() => receiver.stop());
+    ({ app, ch } = await scenarioApp(suite, id, topics, telemetryYaml(receiver.url)));
     scenario = buildScenario(topics, 20, 4);
     await app.start();
     await produceAll(suite.producer, scenario.messages);
@@ -171,21 +159,8 @@ describe('a trace backend that is down costs spans, never intake', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    await createTopics(suite.admin, Object.values(topics));
-    const text =
-      scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, 'clickhouse') }) +
-      telemetryYaml(`http://127.0.0.1:${port}/v1/traces`, ', maxQueueSpans: 40, maxBatchSpans: 20');
-    app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
-    ch = store(id, 'clickhouse');
-    suite.cleanups.push(
-      () => receiver.stop(),
-      async () => {
-        await ch.command(`DROP DATABASE IF EXISTS ${id}`);
-        await ch.shutdown();
-      },
-      () => suite.admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] }),
-      () => app.shutdown(),
-    );
+    suite.cleanups.push(() => receiver.stop());
+    ({ app, ch } = await scenarioApp(suite, id, topics, telemetryYaml(`http://127.0.0.1:${port}/v1/traces`, ', maxQueueSpans: 40, maxBatchSpans: 20')));
     await app.start();
   });
 

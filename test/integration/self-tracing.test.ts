@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/load.ts';
-import { Seamwatch } from '../../src/app.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
+import type { Seamwatch } from '../../src/app.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
-import { buildScenario, produceAll, scenarioConfig, type ScenarioTopics } from '../support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, store, storeYaml, unique } from '../support/services.ts';
-import { kafkaSuite } from '../support/suite.ts';
+import { buildScenario, produceAll, type ScenarioTopics } from '../support/scenario.ts';
+import { unique } from '../support/services.ts';
+import { kafkaSuite, scenarioApp } from '../support/suite.ts';
 import { expectRunsExactly } from '../support/runs.ts';
 import { OtlpReceiver } from '../support/otlp-receiver.ts';
 
@@ -19,21 +17,8 @@ describe("seamwatch's own work as spans through the OpenTelemetry Node SDK (Kafk
 
   beforeAll(async () => {
     await receiver.start();
-    await createTopics(suite.admin, Object.values(topics));
-    const text =
-      scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, 'clickhouse') }) +
-      `telemetry: { self: { endpoint: "${receiver.url}", serviceName: seamwatch-test } }\n`;
-    app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
-    ch = store(id, 'clickhouse');
-    suite.cleanups.push(
-      () => receiver.stop(),
-      async () => {
-        await ch.command(`DROP DATABASE IF EXISTS ${id}`);
-        await ch.shutdown();
-      },
-      () => suite.admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] }),
-      () => app.shutdown(),
-    );
+    suite.cleanups.push(() => receiver.stop());
+    ({ app, ch } = await scenarioApp(suite, id, topics, `telemetry: { self: { endpoint: "${receiver.url}", serviceName: seamwatch-test } }\n`));
     expect(app.selfTracing.enabled).toBe(true);
     await app.start();
     const scenario = buildScenario(topics, 10, 2);

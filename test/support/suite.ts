@@ -1,6 +1,11 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Admin, Producer } from 'kafkajs';
-import { kafka, requireServices } from './services.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, kafka, requireServices, store, storeYaml } from './services.ts';
+import { scenarioConfig, type ScenarioTopics } from './scenario.ts';
+import { Seamwatch } from '../../src/app.ts';
+import { parseConfigText } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 
 /** A Kafka admin and producer for one suite, and what to undo after it. */
 export interface KafkaSuite {
@@ -42,4 +47,25 @@ export function kafkaSuite(extra: { start?: () => Promise<void>; stop?: () => Pr
     },
     cleanups,
   };
+}
+
+/**
+ * Creates the scenario's topics and a seamwatch (not started) on them with the ClickHouse server
+ * store in database `id`, the config extended by `extraYaml`; the suite's cleanups stop it, drop
+ * the database and delete the topics.
+ */
+export async function scenarioApp(suite: KafkaSuite, id: string, topics: ScenarioTopics, extraYaml = ''): Promise<{ app: Seamwatch; ch: ClickHouseStore }> {
+  await createTopics(suite.admin, Object.values(topics));
+  const text = scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL, store: storeYaml(id, 'clickhouse') }) + extraYaml;
+  const app = new Seamwatch({ config: parseConfigText(text, 'test'), logger: silentLogger() });
+  const ch = store(id, 'clickhouse');
+  suite.cleanups.push(
+    async () => {
+      await ch.command(`DROP DATABASE IF EXISTS ${id}`);
+      await ch.shutdown();
+    },
+    () => suite.admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(topics).map((t) => `${t}.dlq`)] }),
+    () => app.shutdown(),
+  );
+  return { app, ch };
 }

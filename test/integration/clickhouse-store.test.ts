@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { quote, list } from '../../src/store/clickhouse/sql.ts';
 import { MIGRATIONS, migrationTable } from '../../src/store/clickhouse/migrations.ts';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
-import { ENGINES, ENGINE_NAMES, requireServices, store, unique, type Engine } from '../support/services.ts';
+import { ENGINES, ENGINE_NAMES, store, unique, type Engine } from '../support/services.ts';
 import type { EventRecord, RunRecord, SpanRecord } from '../../src/domain/records.ts';
+import { storeSuite } from '../support/suite.ts';
 
 const HOSTILE = [
   "it's",
@@ -25,18 +26,11 @@ const HOSTILE = [
 const VERSIONS: Record<Engine, RegExp> = { clickhouse: /^18\.16\./, embedded: /^26\.7\./ };
 
 describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('ClickHouse store on %s', (_name, engine) => {
-  const database = unique('chs');
+  const stored = storeSuite('chs', engine);
+  const { database } = stored;
   let ch: ClickHouseStore;
-
-  beforeAll(async () => {
-    await requireServices();
-    ch = store(database, engine);
-    await ch.start();
-  });
-
-  afterAll(async () => {
-    await ch.command(`DROP DATABASE IF EXISTS ${database}`);
-    await ch.shutdown();
+  beforeAll(() => {
+    ch = stored.ch;
   });
 
   it('runs on the ClickHouse version the README names', async () => {

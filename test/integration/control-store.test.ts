@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import type { EventRecord } from '../../src/domain/records.ts';
-import { ENGINES, ENGINE_NAMES, requireServices, store, unique } from '../support/services.ts';
+import { ENGINES, ENGINE_NAMES } from '../support/services.ts';
+import { storeSuite } from '../support/suite.ts';
 
 const T0 = Date.parse('2026-11-25T12:00:00.000Z');
 const M = 60_000;
@@ -21,18 +22,11 @@ const event = (correlationId: string, id: string, time: number): EventRecord => 
 
 // The controls' SQL (migration 7 and its reads) on both engines, with hostile strings.
 describe.each(ENGINES.map((e) => [ENGINE_NAMES[e], e] as const))('the controls\' rows on %s', (_name, engine) => {
-  const database = unique('ctl');
+  const stored = storeSuite('ctl', engine);
+  const { database } = stored;
   let ch: ClickHouseStore;
-
-  beforeAll(async () => {
-    await requireServices();
-    ch = store(database, engine);
-    await ch.start();
-  });
-
-  afterAll(async () => {
-    await ch.command(`DROP DATABASE IF EXISTS ${database}`);
-    await ch.shutdown();
+  beforeAll(() => {
+    ch = stored.ch;
   });
 
   it('keeps the newest row per paused scope, resumes included', async () => {

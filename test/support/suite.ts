@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
+import type { Engine } from './services.ts';
 import type { Admin, Producer } from 'kafkajs';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, kafka, requireServices, store, storeYaml } from './services.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, kafka, requireServices, store, storeYaml, unique } from './services.ts';
 import { scenarioConfig, type ScenarioTopics } from './scenario.ts';
 import { Seamwatch } from '../../src/app.ts';
 import { parseConfigText } from '../../src/config/load.ts';
@@ -68,4 +69,28 @@ export async function scenarioApp(suite: KafkaSuite, id: string, topics: Scenari
     () => app.shutdown(),
   );
   return { app, ch };
+}
+
+/**
+ * A migrated store in a fresh database of its own for one describe block (on either engine),
+ * dropped afterwards. Read `.ch` inside hooks and tests.
+ */
+export function storeSuite(prefix: string, engine: Engine): { readonly ch: ClickHouseStore; readonly database: string } {
+  const database = unique(prefix);
+  let ch: ClickHouseStore | undefined;
+  beforeAll(async () => {
+    await requireServices();
+    ch = store(database, engine);
+    await ch.start();
+  });
+  afterAll(async () => {
+    await ch?.command(`DROP DATABASE IF EXISTS ${database}`);
+    await ch?.shutdown();
+  });
+  return {
+    get ch() {
+      return ch!;
+    },
+    database,
+  };
 }

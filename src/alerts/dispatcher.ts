@@ -127,17 +127,18 @@ export class AlertDispatcher {
    * After a restart, hands the restored alerts back to their groups, so that nothing owed is
    * lost with the groups and timers that lived only in memory: a firing alert is routed again
    * (the notification log keeps one already delivered from being sent twice; one that never got
-   * out is sent), and a resolved alert that a receiver still has open gets its resolve. Call it
-   * once, after the alert state is loaded and before intake starts.
+   * out is sent), and a resolved alert that a receiver still has open (or that a storm still open
+   * there covered) gets its resolve. Call it once, after the alert state is loaded and before
+   * intake starts.
    */
-  reconcile(alerts: readonly Alert[], stillOpen: (fingerprint: string) => boolean): { firing: number; resolves: number } {
+  reconcile(alerts: readonly Alert[], stillOpen: (alert: Alert) => boolean): { firing: number; resolves: number } {
     let firing = 0;
     let resolves = 0;
     for (const alert of alerts) {
       if (alert.state === 'firing') {
         firing++;
         this.take({ kind: 'firing', alert });
-      } else if (alert.state === 'resolved' && stillOpen(alert.fingerprint)) {
+      } else if (alert.state === 'resolved' && stillOpen(alert)) {
         resolves++;
         this.take({ kind: 'resolved', alert });
       }

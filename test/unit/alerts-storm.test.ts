@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
 import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
-import { stormKey } from '../../src/alerts/notify/storm.ts';
+import { coveredByOpenStorm, owesResolve, stormKey } from '../../src/alerts/notify/storm.ts';
 import type { PagerDutyNotifier } from '../../src/alerts/pagerduty/notifier.ts';
 import { toPagerDutyEvent } from '../../src/alerts/pagerduty/event.ts';
 import { receiversSchema, stormOptions } from '../../src/alerts/receivers/config.ts';
@@ -152,13 +152,37 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     const saved = JSON.parse(JSON.stringify(first.log.state));
 
     const second = setUp(undefined, new InMemoryNotificationLog(saved));
-    second.dispatcher.reconcile([late(1), late(2), late(3)], (fp) => second.log.isOpenAnywhere(fp));
+    second.dispatcher.reconcile([late(1), late(2), late(3)], (a) => second.log.isOpenAnywhere(a.fingerprint));
     await second.dispatcher.start();
     await settle();
     expect(second.summary()).toEqual([]);
     second.fire(4);
     await until('the update', () => second.summary().length === 1);
     expect(second.summary()).toEqual(['trigger STORM(4)']);
+    await second.dispatcher.shutdown();
+  });
+
+  it('a restart after the last covered alert resolved, before the storm\'s resolve went out, still resolves the storm', async () => {
+    const first = setUp();
+    await first.dispatcher.start();
+    first.fire(1, 2, 3);
+    await until('the storm', () => first.summary().length === 1);
+    // The crash: the alerts resolved (and were saved so), the storm's resolve never sent.
+    const saved = JSON.parse(JSON.stringify(first.log.state));
+    await first.dispatcher.shutdown();
+
+    const second = setUp(undefined, new InMemoryNotificationLog(saved));
+    const restored = [late(1, 'resolved'), late(2, 'resolved'), late(3, 'resolved'), late(9, 'resolved')];
+    expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([true, true, true, false]);
+    const handed = second.dispatcher.reconcile(restored, (a) => owesResolve(second.log.state, a));
+    expect(handed).toEqual({ firing: 0, resolves: 3 });
+    await second.dispatcher.start();
+    await until('the storm resolve', () => second.summary().length === 1);
+    await settle();
+    expect(second.summary()).toEqual(['resolve STORM(-)']);
+    expect(second.log.isOpen('pager', second.key)).toBe(false);
+    // Once resolved there, a further restart owes nothing.
+    expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([false, false, false, false]);
     await second.dispatcher.shutdown();
   });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../types.ts';
+import type { NotificationLogState } from './notification-log.ts';
 
 /**
  * A systemic failure is one page, not a storm: when many alerts of one detector and workflow
@@ -38,6 +39,27 @@ export function stormKey(receiver: string, groupKey: string, detector: string, w
 }
 
 export const isStormAlert = (alert: Alert) => alert.labels[STORM_LABEL] === 'true';
+
+/**
+ * Whether a receiver was told of this alert as covered by a storm it still has open: its
+ * group's log entry lists it as told, and the storm of its bucket in that group is open. A
+ * restart hands such an alert back to its group once it has resolved, so that the storm's
+ * resolve, which no alert of its own owes, is still sent.
+ */
+export function coveredByOpenStorm(log: NotificationLogState, alert: Alert): boolean {
+  const [detector, workflow] = bucketOf(alert).split('\u0000') as [string, string];
+  for (const [entryKey, entry] of Object.entries(log.entries)) {
+    if (!entry.firing.includes(alert.fingerprint)) continue;
+    const [receiver = '', groupKey = ''] = entryKey.split('\u0000');
+    if (Object.hasOwn(log.open[receiver] ?? {}, stormKey(receiver, groupKey, detector, workflow))) return true;
+  }
+  return false;
+}
+
+/** Whether a restored resolved alert is owed to a receiver: open there on its own, or under a storm still open there. */
+export function owesResolve(log: NotificationLogState, alert: Alert): boolean {
+  return Object.values(log.open).some((open) => Object.hasOwn(open, alert.fingerprint)) || coveredByOpenStorm(log, alert);
+}
 
 export interface StormInput {
   receiver: string;

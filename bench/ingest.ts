@@ -13,7 +13,8 @@
  *    that works on both engines: nothing but seamwatch may open an embedded store while it runs.
  *
  * This is a benchmark, not a test: it asserts nothing. Scale with BENCH_UPGRADES (default
- * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one.
+ * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one;
+ * BENCH_SEAMWATCH_NODE_OPTIONS adds Node flags to the seamwatch child only.
  */
 import { cpuSeconds, printColumns, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
 const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
 /** Where services.sh keeps the servers' pid files (for their CPU seconds). */
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
+/** Node flags for the seamwatch child alone (e.g. a GC setting to weigh), added to any NODE_OPTIONS. */
+const seamwatchNodeOptions = process.env['BENCH_SEAMWATCH_NODE_OPTIONS'];
 
 const kafka = new Kafka({ clientId: 'seamwatch-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -203,7 +206,8 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
       pipeline: '{ flushInterval: 1s, flushRows: 50000, maxBufferedRows: 300000, idleAdvanceAfter: 5s }',
     }),
   );
-  const sw = new SeamwatchProcess(configFile, await freePort());
+  const childEnv: Record<string, string> = seamwatchNodeOptions ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${seamwatchNodeOptions}`.trim() } : {};
+  const sw = new SeamwatchProcess(configFile, await freePort(), childEnv);
   await sw.ready();
   const servers = { clickhouse: pidOf('clickhouse/clickhouse-server.pid'), kafka: pidOf('kafka/kafka.pid') };
   const cpuBefore = { seamwatch: cpuSeconds(sw.child.pid), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };

@@ -170,6 +170,7 @@ interface Figures {
   swSeconds: number;
   stored: string;
   written: string;
+  flushes: { count: number; seconds: number; waits: number };
   cpu: { seamwatch: number; clickhouse: number; kafka: number };
   rss: number;
   latencies: number[];
@@ -226,6 +227,10 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   const written = Object.fromEntries(
     [...metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
   );
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN);
+  // Time the main thread may have stood still waiting for the store: flushes overlap consuming
+  // until the buffer is full (pipeline.maxBufferedRows), then consuming waits for them.
+  const flushes = { count: metric('seamwatch_store_flush_seconds_count'), seconds: metric('seamwatch_store_flush_seconds_sum'), waits: metric('seamwatch_backpressure_waits_total') };
   log(`  ${(total / swSeconds).toFixed(0)} msg/s`);
 
   log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
@@ -253,6 +258,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     swSeconds,
     stored: `${stored?.events} / ${stored?.runs} (of ${scenario.distinctEvents} / ${scenario.expectedRuns.size})`,
     written: `${written['events']} / ${written['runs']} / ${written['spans']}`,
+    flushes,
     cpu,
     rss,
     latencies,
@@ -296,6 +302,7 @@ async function main(): Promise<void> {
     ['seamwatch / fastest raw client', ...each((f) => `${((f.swRate / f.rawRate) * 100).toFixed(0)} % (of ${f.rawClient})`)],
     ['stored events / runs', ...each((f) => f.stored)],
     ['rows written (events/runs/spans)', ...each((f) => f.written)],
+    ['store flushes (back-pressure waits)', ...each((f) => `${f.flushes.count}, ${f.flushes.seconds.toFixed(1)} s in all (${f.flushes.waits})`)],
     ['CPU s: seamwatch process', ...each((f, e) => `${f.cpu.seamwatch.toFixed(1)}${e === 'embedded' ? ' (incl. ClickHouse)' : ''}`)],
     ['CPU s: ClickHouse server', ...each((f, e) => (e === 'embedded' ? '— (none)' : f.cpu.clickhouse.toFixed(1)))],
     ['CPU s: Kafka', ...each((f) => f.cpu.kafka.toFixed(1))],

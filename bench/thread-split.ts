@@ -17,21 +17,24 @@
  *    each thread's event-loop utilization, and the main thread's GC time (v8.GCProfiler).
  *
  * This is a benchmark, not a test: it asserts nothing. BENCH_UPGRADES (default 120000 ≈ 470k
- * messages), BENCH_ROUNDS (3 of each), BENCH_IN_FLIGHT (batches a worker may have waiting, 4).
+ * messages), BENCH_ROUNDS (3 of each), BENCH_IN_FLIGHT (batches a worker may have waiting, 4),
+ * BENCH_STORE (`encode`, the default, or `clickhouse`), BENCH_SERVICES_DIR (`.services`).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GCProfiler } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { printColumns, runBench } from './report.ts';
+import { cpuSeconds, printColumns, runBench } from './report.ts';
 import { buildScenario, produceAll, scenarioConfig, type ScenarioTopics } from '../test/support/scenario.ts';
-import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, unique } from '../test/support/services.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, store as clickhouseStore, unique } from '../test/support/services.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import type { RawMessage } from '../src/collectors/decode/index.ts';
 import type { Store, StoreBatch } from '../src/domain/store.ts';
 import { IngestPipeline } from '../src/pipeline/pipeline.ts';
+import type { ClickHouseStore } from '../src/store/clickhouse/clickhouse-store.ts';
 import { PipelineMetrics } from '../src/telemetry/pipeline-metrics.ts';
 import { eventRow, runRow, spanRow } from '../src/store/clickhouse/binary-rows.ts';
 import { encodeRowBinary } from '../src/store/clickhouse/row-binary.ts';
@@ -40,6 +43,15 @@ import type { PackedBatch, WorkerInput, WorkerReport } from './thread-split-work
 const upgrades = Number(process.env['BENCH_UPGRADES'] ?? 120_000);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const inFlight = Number(process.env['BENCH_IN_FLIGHT'] ?? 4);
+const insertInto = process.env['BENCH_STORE'] === 'clickhouse' ? unique('bench_split') : undefined;
+const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
+const clickhousePid = (() => {
+  try {
+    return Number(readFileSync(join(servicesDir, 'clickhouse/clickhouse-server.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+})();
 const log = (text: string) => process.stderr.write(`${text}\n`);
 const kafka = new Kafka({ clientId: 'seamwatch-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 
@@ -97,14 +109,16 @@ function encodingStore(): { store: Store; bytes: () => number } {
 class MainSide {
   readonly pipeline: IngestPipeline;
   readonly encoded: () => number;
+  readonly store: Store;
   processed = 0;
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(configText: string) {
     const config = parseConfigText(configText, 'bench.yaml', {});
-    const { store, bytes } = encodingStore();
+    const { store, bytes } = insertInto ? { store: clickhouseStore(insertInto), bytes: () => NaN } : encodingStore();
     this.encoded = bytes;
+    this.store = store;
     this.pipeline = new IngestPipeline({
       sources: config.sources,
       workflows: config.workflows,
@@ -140,6 +154,11 @@ class MainSide {
     await this.flushing;
     await this.pipeline.flush();
   }
+
+  /** After the round's figures are read: the store's connections go. */
+  async close(): Promise<void> {
+    if (insertInto) await (this.store as ClickHouseStore).shutdown();
+  }
 }
 
 interface Round {
@@ -154,6 +173,8 @@ interface Round {
   gcMinor: number;
   gcOther: number;
   bytes: number;
+  /** The ClickHouse server's CPU seconds meanwhile (BENCH_STORE=clickhouse). */
+  serverCpu: number;
 }
 
 /** Main-thread GC time as V8 reports it (s): scavenges of the young generation, and the rest. */
@@ -169,22 +190,23 @@ function gcSeconds(profile: ReturnType<GCProfiler['stop']>): { minor: number; ot
 
 /** Waits for the first batch, then times until `total` messages are processed and flushed. */
 class Clock {
-  private start: { t: number; cpu: number; proc: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
+  private start: { t: number; cpu: number; proc: number; server: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
   private readonly gc = new GCProfiler();
 
   mark(): void {
     if (this.start) return;
     this.gc.start();
-    this.start = { t: performance.now(), cpu: threadCpuMs(), proc: processCpuMs(), elu: performance.eventLoopUtilization() };
+    this.start = { t: performance.now(), cpu: threadCpuMs(), proc: processCpuMs(), server: cpuSeconds(clickhousePid), elu: performance.eventLoopUtilization() };
   }
 
-  read(): { seconds: number; cpu: number; proc: number; elu: number; gcMinor: number; gcOther: number } {
+  read(): { seconds: number; cpu: number; proc: number; server: number; elu: number; gcMinor: number; gcOther: number } {
     const s = this.start!;
     const gc = gcSeconds(this.gc.stop());
     return {
       seconds: (performance.now() - s.t) / 1000,
       cpu: (threadCpuMs() - s.cpu) / 1000,
       proc: (processCpuMs() - s.proc) / 1000,
+      server: cpuSeconds(clickhousePid) - s.server,
       elu: performance.eventLoopUtilization(s.elu).utilization,
       gcMinor: gc.minor,
       gcOther: gc.other,
@@ -220,7 +242,8 @@ async function allOnMain(topics: string[], total: number, configText: string): P
   await side.finish();
   const t = clock.read();
   await consumer.disconnect();
-  return { mode: 'main', seconds: t.seconds, mainCpu: t.cpu, workerCpu: 0, processCpu: t.proc, mainElu: t.elu, workerElu: 0, gcMinor: t.gcMinor, gcOther: t.gcOther, bytes: side.encoded() };
+  await side.close();
+  return { mode: 'main', seconds: t.seconds, mainCpu: t.cpu, workerCpu: 0, processCpu: t.proc, mainElu: t.elu, workerElu: 0, gcMinor: t.gcMinor, gcOther: t.gcOther, bytes: side.encoded(), serverCpu: t.server };
 }
 
 /** Rebuilds a batch's raw messages on the main thread: views on the transferred bytes, no copy. */
@@ -272,7 +295,8 @@ async function consumerInWorker(topics: string[], total: number, configText: str
   worker.postMessage({ kind: 'stop' });
   const w = await reported;
   await new Promise((resolve) => worker.once('exit', resolve));
-  return { mode: 'worker', seconds: t.seconds, mainCpu: t.cpu, workerCpu: w.cpuMs / 1000, processCpu: t.proc, mainElu: t.elu, workerElu: w.elu, gcMinor: t.gcMinor, gcOther: t.gcOther, bytes: side.encoded() };
+  await side.close();
+  return { mode: 'worker', seconds: t.seconds, mainCpu: t.cpu, workerCpu: w.cpuMs / 1000, processCpu: t.proc, mainElu: t.elu, workerElu: w.elu, gcMinor: t.gcMinor, gcOther: t.gcOther, bytes: side.encoded(), serverCpu: t.server };
 }
 
 async function main(): Promise<void> {
@@ -297,6 +321,11 @@ async function main(): Promise<void> {
     pipeline: '{ flushInterval: 1s, flushRows: 50000, maxBufferedRows: 300000, idleAdvanceAfter: 5s }',
   });
 
+  if (insertInto) {
+    const ch = clickhouseStore(insertInto);
+    await ch.start();
+    await ch.shutdown();
+  }
   const results: Round[] = [];
   const loads: string[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -306,11 +335,16 @@ async function main(): Promise<void> {
       loads.push(load);
       results.push(r);
       log(
-        `  round ${i + 1} ${mode}: ${(total / r.seconds).toFixed(0)} msg/s (${r.seconds.toFixed(1)} s); CPU s main ${r.mainCpu.toFixed(2)}, worker ${r.workerCpu.toFixed(2)}, process ${r.processCpu.toFixed(2)}; ELU main ${(r.mainElu * 100).toFixed(0)} %, worker ${(r.workerElu * 100).toFixed(0)} %; GC scavenge ${r.gcMinor.toFixed(2)} s, other ${r.gcOther.toFixed(2)} s; load ${load}`,
+        `  round ${i + 1} ${mode}: ${(total / r.seconds).toFixed(0)} msg/s (${r.seconds.toFixed(1)} s); CPU s main ${r.mainCpu.toFixed(2)}, worker ${r.workerCpu.toFixed(2)}, process ${r.processCpu.toFixed(2)}; ELU main ${(r.mainElu * 100).toFixed(0)} %, worker ${(r.workerElu * 100).toFixed(0)} %; GC scavenge ${r.gcMinor.toFixed(2)} s, other ${r.gcOther.toFixed(2)} s${insertInto ? `; ClickHouse ${r.serverCpu.toFixed(2)} CPU s` : ''}; load ${load}`,
       );
     }
   }
   await admin.deleteTopics({ topics: all }).catch(() => undefined);
+  if (insertInto) {
+    const ch = clickhouseStore(insertInto);
+    await ch.command(`DROP DATABASE IF EXISTS ${insertInto}`);
+    await ch.shutdown();
+  }
   await admin.disconnect();
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -328,7 +362,9 @@ async function main(): Promise<void> {
     ['worker event-loop utilization', '—', cell('worker', (r) => r.workerElu * 100, 0)],
     ['main-thread GC, % of its CPU: scavenge', cell('main', (r) => (r.gcMinor / r.mainCpu) * 100, 0), cell('worker', (r) => (r.gcMinor / r.mainCpu) * 100, 0)],
     ['main-thread GC, % of its CPU: other', cell('main', (r) => (r.gcOther / r.mainCpu) * 100, 0), cell('worker', (r) => (r.gcOther / r.mainCpu) * 100, 0)],
-    ['RowBinary MB encoded', cell('main', (r) => r.bytes / 1e6), cell('worker', (r) => r.bytes / 1e6)],
+    insertInto
+      ? ['ClickHouse server CPU µs/msg', cell('main', (r) => perMsg(r.serverCpu)), cell('worker', (r) => perMsg(r.serverCpu))]
+      : ['RowBinary MB encoded', cell('main', (r) => r.bytes / 1e6), cell('worker', (r) => r.bytes / 1e6)],
     ['load average after each round', loads.filter((_, i) => i % 2 === 0).join(' | '), loads.filter((_, i) => i % 2 === 1).join(' | ')],
   ]);
 }

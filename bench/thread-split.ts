@@ -8,7 +8,8 @@
  *      (set up as the collector sets it up), the collector's message conversion, then the real
  *      IngestPipeline (decode, contract, dedupe, stitch, SLO judge, counts) and its flushes,
  *      whose store encodes every events/runs/spans row into RowBinary buffers as the ClickHouse
- *      store does (no insert: that is the server's work and a small share of ours).
+ *      store does, without inserting them (BENCH_STORE=clickhouse: the real ClickHouse store,
+ *      inserting into the server, whose CPU is then reported too).
  *    - `worker`: the kafkajs consumer in a worker thread (bench/thread-split-worker.ts) that
  *      posts each batch's raw messages (values and keys in one transferred ArrayBuffer); the
  *      main thread does everything else, as in `main`.
@@ -111,8 +112,8 @@ class MainSide {
   readonly encoded: () => number;
   readonly store: Store;
   processed = 0;
-  private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  private lastGauges = 0;
 
   constructor(configText: string) {
     const config = parseConfigText(configText, 'bench.yaml', {});
@@ -131,9 +132,14 @@ class MainSide {
       metrics: new PipelineMetrics(new Registry(), config.sources.map((s) => s.name)),
       logger: pino({ level: 'silent' }),
     });
-    // The collector's tick: event time moves on and due flushes start between batches too.
+    // The collector's tick: event time moves on, the gauges that sweep every run are refreshed
+    // every 5 s, and due flushes start between batches too.
     this.timer = setInterval(() => {
       this.pipeline.tick();
+      if (Date.now() - this.lastGauges >= 5_000) {
+        this.lastGauges = Date.now();
+        this.pipeline.updateGauges();
+      }
       if (this.pipeline.flushDue()) this.flushInBackground();
     }, 200);
   }
@@ -145,13 +151,14 @@ class MainSide {
     while (this.pipeline.overloaded()) await this.pipeline.flush();
   }
 
+  /** As the collector: the pipeline runs flushes one after another and queues one at most. */
   private flushInBackground(): void {
-    this.flushing ??= this.pipeline.flush().finally(() => (this.flushing = undefined));
+    this.pipeline.flush().catch((error: unknown) => log(`flush failed: ${String(error)}`));
   }
 
+  /** The last flush runs after any still running: everything processed is then written. */
   async finish(): Promise<void> {
     clearInterval(this.timer);
-    await this.flushing;
     await this.pipeline.flush();
   }
 

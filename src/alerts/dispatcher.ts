@@ -34,6 +34,11 @@ export interface AlertDispatcherOptions {
   storms?: ReadonlyMap<string, StormOptions>;
   /** The alerts list storm incidents link to. */
   alertsUrl?: string;
+  /**
+   * Whether this instance sees every alert (it holds every partition of its consumer group), so
+   * that a storm it finds clear may be resolved; always by default (see notify/storm.ts).
+   */
+  stormsMayResolve?: () => boolean;
   /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -70,6 +75,8 @@ export class AlertDispatcher {
   private scheduled = false;
   private stopping: Promise<void> | undefined;
   private ignoredAfterStop = 0;
+  /** Storms whose held resolve was logged already (once each). */
+  private readonly heldStorms = new Set<string>();
 
   constructor(options: AlertDispatcherOptions) {
     this.options = options;
@@ -85,6 +92,16 @@ export class AlertDispatcher {
       ...(options.storms ? { storms: options.storms } : {}),
       ...(options.alertsUrl ? { alertsUrl: options.alertsUrl } : {}),
       ...(options.pauses ? { pauses: options.pauses } : {}),
+      ...(options.stormsMayResolve ? { stormsMayResolve: options.stormsMayResolve } : {}),
+      onStormHeld: (storms, ctx) => {
+        const fresh = storms.filter((key) => !this.heldStorms.has(key));
+        if (fresh.length === 0) return;
+        for (const key of fresh) this.heldStorms.add(key);
+        this.logger.warn(
+          { receiver: ctx.receiver, groupKey: ctx.groupKey, storms: fresh },
+          'storm clear here, but other instances share the consumer group and may still have alerts it covers: its resolve is held; resolve the incident by hand once no instance lists them firing',
+        );
+      },
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',

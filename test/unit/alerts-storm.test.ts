@@ -53,12 +53,12 @@ const settle = () => new Promise((r) => setTimeout(r, 120));
 
 const ROUTE = { receiver: 'pager', group_wait: '0s', group_interval: '20ms' };
 
-function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemoryNotificationLog()) {
+function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemoryNotificationLog(), stormsMayResolve?: () => boolean) {
   const receivers = receiversSchema.parse([{ name: 'pager', pagerduty: { routingKeyEnv: 'PD_KEY', storm } }]);
   const sent: Sent[] = [];
   const receiver = new PagerDutyReceiver('pager', recordingNotifier(sent), 'k'.repeat(32), (r, fp) => log.isOpen(r, fp));
   const tree = buildRoutingTree(routingTreeSchema.parse(ROUTE));
-  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts' });
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts', ...(stormsMayResolve ? { stormsMayResolve } : {}) });
   const key = stormKey('pager', groupKeyFor(tree.root, { alertname: 'upgrade-late', team: 'billing-platform', workflow: 'plan-upgrade' }), 'upgrade-late', 'plan-upgrade');
   const fire = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'firing', alert: late(run) }));
   const resolve = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'resolved', alert: late(run, 'resolved') }));
@@ -184,6 +184,27 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     // Once resolved there, a further restart owes nothing.
     expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([false, false, false, false]);
     await second.dispatcher.shutdown();
+  });
+
+  it('is not resolved by an instance that does not see every alert (others share its consumer group), and is once it does', async () => {
+    let alone = false;
+    const { dispatcher, fire, resolve, summary, log, key } = setUp(undefined, undefined, () => alone);
+    await dispatcher.start();
+    fire(1, 2, 3);
+    await until('the storm', () => summary().length === 1);
+    // This instance's share cleared; another's covered alerts may still fire: no resolve.
+    resolve(1, 2, 3);
+    await settle();
+    expect(summary()).toEqual(['trigger STORM(3)']);
+    expect(log.isOpen('pager', key)).toBe(true);
+    // Alone in the group now (the others left): the next flush of the bucket resolves it.
+    alone = true;
+    fire(4);
+    await until('the join', () => summary().length === 2);
+    resolve(4);
+    await until('the storm resolve', () => summary().length === 3);
+    expect(summary()).toEqual(['trigger STORM(3)', 'trigger STORM(1)', 'resolve STORM(-)']);
+    await dispatcher.shutdown();
   });
 
   it('storm: false pages every problem on its own', async () => {

@@ -18,7 +18,12 @@ import type { NotificationLogState } from './notification-log.ts';
  * - While the storm is open at the receiver, new alerts of the bucket join it whatever the count
  *   (no flapping between storm and single pages); it is re-triggered (same dedup key: PagerDuty
  *   updates the incident) whenever an alert joins.
- * - It resolves once no covered alert of the bucket is firing any more.
+ * - It resolves once no covered alert of the bucket is firing any more — as far as this instance
+ *   can tell: with several instances in a consumer group each sees only the alerts of its own
+ *   partitions, and they share the incident (the same key), so one whose share cleared would
+ *   resolve it while another's covered alerts still fire, and those are never paged again. So
+ *   the resolve is sent only while `mayResolve` says this instance sees every alert (it holds
+ *   every partition); otherwise it is held, and the incident stays open for a person to resolve.
  */
 
 export interface StormOptions {
@@ -74,6 +79,8 @@ export interface StormInput {
   /** Where the list of the bucket's alerts is read, e.g. http://seamwatch:9470/api/v1/alerts */
   alertsUrl: string;
   now: number;
+  /** Whether this instance sees every alert (the only one in its group), so a storm it finds clear is over. */
+  mayResolve: boolean;
 }
 
 export interface StormOutput {
@@ -81,6 +88,8 @@ export interface StormOutput {
   alerts: Alert[];
   /** By storm fingerprint: the alerts it covers now (recorded as told, never opened on their own). */
   covered: Record<string, string[]>;
+  /** Storms found clear here whose resolve was held (`mayResolve` false). */
+  held: string[];
 }
 
 const bucketOf = (alert: Alert) => `${alert.labels['detector'] ?? alert.labels['alertname'] ?? ''}\u0000${alert.labels['workflow'] ?? ''}`;
@@ -100,6 +109,7 @@ export function applyStorm(input: StormInput): StormOutput {
 
   const out: Alert[] = [];
   const covered: Record<string, string[]> = {};
+  const held: string[] = [];
   for (const [bucket, alerts] of buckets) {
     const [detector = '', workflow = ''] = bucket.split('\u0000');
     const key = stormKey(input.receiver, input.groupKey, detector, workflow);
@@ -110,7 +120,10 @@ export function applyStorm(input: StormInput): StormOutput {
     const storming = rest.length > 0 && (open || firing.length >= options.threshold);
     if (!storming) {
       out.push(...alerts);
-      if (open && rest.length === 0) out.push(stormAlert(key, detector, workflow, alerts, [], ownIncidents.length, input, 'resolved'));
+      if (open && rest.length === 0) {
+        if (input.mayResolve) out.push(stormAlert(key, detector, workflow, alerts, [], ownIncidents.length, input, 'resolved'));
+        else held.push(key);
+      }
       continue;
     }
     out.push(...ownIncidents, ...alerts.filter((a) => a.state === 'resolved'));
@@ -118,7 +131,7 @@ export function applyStorm(input: StormInput): StormOutput {
     if (!open || rest.some((a) => !input.told.has(a.fingerprint))) out.push(stormAlert(key, detector, workflow, rest, firing, ownIncidents.length, input, 'firing'));
     covered[key] = rest.map((a) => a.fingerprint).sort();
   }
-  return { alerts: out, covered };
+  return { alerts: out, covered, held };
 }
 
 function stormAlert(key: string, detector: string, workflow: string, covered: readonly Alert[], firing: readonly Alert[], ownIncidents: number, input: StormInput, state: 'firing' | 'resolved'): Alert {

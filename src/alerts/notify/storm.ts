@@ -52,13 +52,32 @@ export const isStormAlert = (alert: Alert) => alert.labels[STORM_LABEL] === 'tru
  * resolve, which no alert of its own owes, is still sent.
  */
 export function coveredByOpenStorm(log: NotificationLogState, alert: Alert): boolean {
-  const [detector, workflow] = bucketOf(alert).split('\u0000') as [string, string];
+  return openStormsOver(log, [alert]).has(alert.fingerprint);
+}
+
+/**
+ * For each of these alerts that a receiver was told of under a storm it still has open: that
+ * [receiver, storm key]. One pass over the log's entries, whatever the number of alerts.
+ */
+export function openStormsOver(log: NotificationLogState, alerts: readonly Alert[]): Map<string, [string, string][]> {
+  const wanted = new Map(alerts.map((a) => [a.fingerprint, a]));
+  const out = new Map<string, [string, string][]>();
   for (const [entryKey, entry] of Object.entries(log.entries)) {
-    if (!entry.firing.includes(alert.fingerprint)) continue;
     const [receiver = '', groupKey = ''] = entryKey.split('\u0000');
-    if (Object.hasOwn(log.open[receiver] ?? {}, stormKey(receiver, groupKey, detector, workflow))) return true;
+    const open = log.open[receiver];
+    if (!open || Object.keys(open).length === 0) continue;
+    for (const fingerprint of entry.firing) {
+      const alert = wanted.get(fingerprint);
+      if (!alert) continue;
+      const [detector, workflow] = bucketOf(alert).split('\u0000') as [string, string];
+      const key = stormKey(receiver, groupKey, detector, workflow);
+      if (!Object.hasOwn(open, key)) continue;
+      const found = out.get(fingerprint) ?? [];
+      found.push([receiver, key]);
+      out.set(fingerprint, found);
+    }
   }
-  return false;
+  return out;
 }
 
 /** Whether a restored resolved alert is owed to a receiver: open there on its own, or under a storm still open there. */

@@ -31,7 +31,14 @@ export async function expectRunsExactly(ch: ClickHouseStore, db: string, scenari
     const { wrong, unexpected } = await runMismatches(ch, db, scenario);
     expect({ wrong: wrong.length, first: wrong.slice(0, 5), unexpected: unexpected.slice(0, 5) }).toEqual({ wrong: 0, first: [], unexpected: [] });
   });
-  const [events] = await ch.rows<{ rows: string; distinct: string }>(`SELECT count() AS rows, uniqExact(source, event_id) AS distinct FROM ${db}.events FINAL`);
-  expect(Number(events!.distinct)).toBe(scenario.distinctEvents);
-  expect(Number(events!.rows)).toBe(scenario.distinctEvents);
+  // A flush writes its tables side by side: the runs of the last flush can be readable a moment
+  // before its events, so the events are waited for too, then checked for doubles.
+  const counts = async () => {
+    const [events] = await ch.rows<{ rows: string; distinct: string }>(`SELECT count() AS rows, uniqExact(source, event_id) AS distinct FROM ${db}.events FINAL`);
+    return { rows: Number(events!.rows), distinct: Number(events!.distinct) };
+  };
+  await waitFor('every event stored', async () => (await counts()).distinct >= scenario.distinctEvents, 10_000).catch(() => undefined);
+  const events = await counts();
+  expect(events.distinct).toBe(scenario.distinctEvents);
+  expect(events.rows).toBe(scenario.distinctEvents);
 }

@@ -36,6 +36,8 @@ export interface WorkflowRun {
   emittedSlo: Map<string, string> | undefined;
   /** Earliest watermark at which a pending SLO verdict of this run is decided. */
   sloDecideAt: number;
+  /** When the stitcher's due queue next hands the run back (see DueQueue); Infinity: not queued. */
+  queuedDue: number;
   /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
   history: RunHistoryEntry[];
   /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
@@ -73,6 +75,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     emittedSpans: undefined,
     emittedSlo: undefined,
     sloDecideAt: Number.POSITIVE_INFINITY,
+    queuedDue: Number.POSITIVE_INFINITY,
     history: [],
     redeliveries: [],
     historyDropped: 0,

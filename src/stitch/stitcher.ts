@@ -9,6 +9,7 @@ import { changedSpans, judge, newRun, recordHistory, recordOutcome, recordRedeli
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
+import { DueQueue } from './due-queue.ts';
 
 /** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
 export interface StitcherOptions {
@@ -38,16 +39,24 @@ export interface StitchCounters {
   extraTriggers: number;
   runsStarted: number;
   runsEvicted: number;
+  /** Runs tick() took up because something of theirs came due: what its cost follows. */
+  runsVisited: number;
 }
 
 /** Runs remembered as redelivered until takeRedelivered() asks. */
 const MAX_REDELIVERED_RUNS = 10_000;
 
-/** How often, in wall time, old runs, held steps and dedupe keys are looked over at the most. */
+/** How often, in wall time, held steps, dedupe keys and forgotten run ids are looked over at the most. */
 const SWEEP_EVERY_MS = 5_000;
 
 function dueAt(run: WorkflowRun, allowedLateness: number): number {
   return run.startedAt + run.definition.deadline + allowedLateness;
+}
+
+/** The watermark past which a run is forgotten; an unfinished one is kept at least until its deadline has been judged. */
+function forgetAfter(run: WorkflowRun, options: Required<StitcherOptions>): number {
+  const finished = run.state === 'completed' || run.state === 'compensated';
+  return finished ? run.lastEventAt + options.closedRunRetention : run.startedAt + Math.max(options.runHorizon, run.definition.deadline + options.allowedLateness);
 }
 
 /**
@@ -67,8 +76,14 @@ export class Stitcher {
   private readonly dirty = new Set<WorkflowRun>();
   /** Runs that took a redelivery since takeRedelivered() was last asked: their traces changed, their rows did not. */
   private redelivered = new Set<string>();
-  /** Earliest event time at which an unfinished run's deadline is to be judged. */
-  private nextDue = Number.POSITIVE_INFINITY;
+  /**
+   * Runs by the event time something of theirs is next due (deadline, SLO decision, forgetting),
+   * one queue per partition number: each is taken up to its partition's own watermark, so a
+   * joining partition's runs wait for it without being looked at by every tick meanwhile.
+   */
+  private readonly due = new Map<number, DueQueue<WorkflowRun>>();
+  /** Runs the due queue found past their horizon, forgotten at the next sweep unless they changed. */
+  private forgettable: WorkflowRun[] = [];
   private lastSweep = Number.NEGATIVE_INFINITY;
   private events: EventRecord[] = [];
   readonly counters: StitchCounters = {
@@ -81,6 +96,7 @@ export class Stitcher {
     extraTriggers: 0,
     runsStarted: 0,
     runsEvicted: 0,
+    runsVisited: 0,
   };
 
   private readonly judge: RunJudge;
@@ -215,50 +231,88 @@ export class Stitcher {
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
     run.version = Math.max(run.version + 1, progressVersion(run.eventKeys.size, now));
-    if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) {
-      this.nextDue = Math.min(this.nextDue, dueAt(run, this.options.allowedLateness));
-    }
+    this.schedule(run);
     this.dirty.add(run);
   }
 
   /**
-   * Moves event time on: judges deadlines, forgets held steps, closed runs and dedupe keys past
-   * their horizons. Call it on a timer; it is cheap when nothing is due.
+   * Queues a run for the earliest event time something of it is due: its deadline while
+   * unjudged, a pending SLO decision, and otherwise the horizon past which it is forgotten
+   * (a pending decision keeps it, so that horizon counts only once none is pending).
+   */
+  private schedule(run: WorkflowRun): void {
+    let at = run.sloDecideAt;
+    if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) at = Math.min(at, dueAt(run, this.options.allowedLateness));
+    if (run.sloDecideAt === Number.POSITIVE_INFINITY) at = Math.min(at, forgetAfter(run, this.options));
+    let queue = this.due.get(run.partition);
+    if (!queue) this.due.set(run.partition, (queue = new DueQueue()));
+    queue.schedule(run, at);
+  }
+
+  /**
+   * Moves event time on: judges the deadlines, SLO decisions and forgetting of the runs that came
+   * due, and every few seconds forgets held steps, closed run ids and dedupe keys past their
+   * horizons. Call it on a timer; it costs what is due, not what is held.
    */
   tick(now: number): void {
     // The instance's watermark is the newest any partition is judged at: nothing is due before it.
     const newest = this.watermark.at(now);
     if (newest === Number.NEGATIVE_INFINITY) return;
-    // The full sweep is skipped while no deadline is due, except every few seconds for the
-    // forgetting of old runs, held steps and dedupe keys.
-    if (newest < this.nextDue && now - this.lastSweep < this.options.sweepEvery) return;
-    this.lastSweep = now;
-    const { allowedLateness, closedRunRetention, holdUnmatchedFor, runHorizon, closedRunMemory } = this.options;
-    const watermarkOf = this.watermark.partitionsAt(now);
-    let nextDue = Number.POSITIVE_INFINITY;
-    for (const run of this.runs.values()) {
-      const watermark = watermarkOf(run.partition);
-      if (run.state === 'open' || run.state === 'failed') {
-        const verdict = judge(run, watermark, allowedLateness);
-        if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
-        if (!run.deadlineMissed) nextDue = Math.min(nextDue, dueAt(run, allowedLateness));
+    let watermarkOf: ((partition: number) => number) | undefined;
+    for (const [partition, queue] of this.due) {
+      if (queue.next > newest) continue;
+      watermarkOf ??= this.watermark.partitionsAt(now);
+      const watermark = watermarkOf(partition);
+      for (const run of queue.takeDue(watermark)) {
+        // A run forgotten or dropped since it was queued (its id may hold a newer run by now).
+        if (this.runs.get(run.runId) !== run) continue;
+        this.counters.runsVisited++;
+        this.judgeDue(run, now, watermark);
       }
-      if (run.sloDecideAt <= watermark) this.dirty.add(run);
-      else nextDue = Math.min(nextDue, run.sloDecideAt);
-      const finished = run.state === 'completed' || run.state === 'compensated';
-      // An unfinished run is kept at least until its deadline has been judged.
-      const forgetAfter = finished ? run.lastEventAt + closedRunRetention : run.startedAt + Math.max(runHorizon, run.definition.deadline + allowedLateness);
-      if (watermark > forgetAfter && !this.dirty.has(run) && run.sloDecideAt === Number.POSITIVE_INFINITY) {
+    }
+    if (now - this.lastSweep < this.options.sweepEvery) return;
+    this.lastSweep = now;
+    watermarkOf ??= this.watermark.partitionsAt(now);
+    const forgettable = this.forgettable;
+    this.forgettable = [];
+    for (const run of forgettable) {
+      // Forgotten already (it came due twice), dropped, or dirty again since: drain() queues it.
+      if (this.runs.get(run.runId) !== run || this.dirty.has(run)) continue;
+      if (this.mayForget(run, watermarkOf(run.partition))) {
         this.runs.delete(run.runId);
         this.closed.set(run.runId, run.lastEventAt);
         this.counters.runsEvicted++;
+      } else {
+        this.schedule(run);
       }
     }
-    this.nextDue = nextDue;
-    evictOver(this.closed, closedRunMemory);
+    evictOver(this.closed, this.options.closedRunMemory);
+    const { holdUnmatchedFor } = this.options;
     this.counters.heldExpired += this.held.retain((e) => e.time >= watermarkOf(e.origin.partition) - holdUnmatchedFor);
     // Keys are not kept by partition: the oldest watermark keeps a joining partition's redeliveries known.
     this.dedupe.expire(this.watermark.low(now));
+  }
+
+  /**
+   * A run the due queue handed back at its partition's watermark: its deadline is judged, a due
+   * SLO decision makes it dirty (drain() decides it), and past its horizon it waits for the next
+   * sweep to be forgotten (forgetting only frees memory, so it keeps the sweep's pace).
+   */
+  private judgeDue(run: WorkflowRun, now: number, watermark: number): void {
+    if (run.state === 'open' || run.state === 'failed') {
+      const verdict = judge(run, watermark, this.options.allowedLateness);
+      if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
+    }
+    if (run.sloDecideAt <= watermark) this.dirty.add(run);
+    // A dirty run is queued again when drain() hands it out, with its SLO decision renewed.
+    if (this.dirty.has(run)) return;
+    if (this.mayForget(run, watermark)) this.forgettable.push(run);
+    else this.schedule(run);
+  }
+
+  /** Past its horizon with no SLO decision pending (a dirty run is not forgotten either: see callers). */
+  private mayForget(run: WorkflowRun, watermark: number): boolean {
+    return watermark > forgetAfter(run, this.options) && run.sloDecideAt === Number.POSITIVE_INFINITY;
   }
 
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
@@ -282,9 +336,8 @@ export class Stitcher {
 
   /** Hands out the verdicts of a run that changed (its SLOs), and notes when pending ones are due. */
   private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
-    const decideAt = this.judge.judge(run, watermark, out);
-    run.sloDecideAt = decideAt;
-    if (decideAt < this.nextDue) this.nextDue = decideAt;
+    run.sloDecideAt = this.judge.judge(run, watermark, out);
+    this.schedule(run);
   }
 
   /** Rows waiting for drain(), for back-pressure decisions. */
@@ -339,6 +392,7 @@ export class Stitcher {
     let dropped = 0;
     this.watermark.forgetPartitions(keep);
     this.held.retain((e) => keep(e.origin.partition));
+    for (const partition of this.due.keys()) if (!keep(partition)) this.due.delete(partition);
     for (const run of this.runs.values()) {
       if (keep(run.partition)) continue;
       this.runs.delete(run.runId);

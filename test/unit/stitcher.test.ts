@@ -991,6 +991,19 @@ describe('Stitcher: a lagging partition handed over in a rebalance', () => {
     expect(s.drain(now + 10).runs.find((r) => r.runId === 'plan-upgrade:c-0-late')).toMatchObject({ state: 'deadline_missed' });
   });
 
+  it('a run not yet due on its own event time is judged once its partition catches up', () => {
+    const { s, now } = handedOver();
+    // Due by the instance's watermark (an hour on), not by partition 1's (T0 + 30s).
+    s.tick(now);
+    s.drain(now);
+    s.apply(ev('invoice', 3 * MIN, { correlationId: 'c-other', partition: 1 }), now + 10);
+    s.tick(now + 10);
+    expect(s.drain(now + 10).runs.find((r) => r.runId === 'plan-upgrade:c-1')).toBeUndefined();
+    s.apply(ev('invoice', 6 * MIN, { correlationId: 'c-other', partition: 1 }), now + 20);
+    s.tick(now + 20);
+    expect(s.drain(now + 20).runs.find((r) => r.runId === 'plan-upgrade:c-1')).toMatchObject({ state: 'deadline_missed', deadlineMissed: true });
+  });
+
   it('the watermark handed to SLO evaluation and detectors waits for the handed-over partition', () => {
     const { s, now } = handedOver();
     expect(s.watermarkAt(now)).toBe(T0 + 30 * SEC);
@@ -1205,6 +1218,20 @@ describe('Stitcher: the tick is cheap when nothing is due', () => {
     s.apply(ev('unrelated', HOUR, { correlationId: 'clock' }), T0 + SEC + 100);
     s.tick(T0 + SEC + 200);
     expect(s.drain().runs.map((r) => r.state)).toEqual(['deadline_missed']);
+  });
+
+  it('a tick looks only at the runs that came due, not at every open run', () => {
+    const s = stitcher();
+    // One run started long before, then 1 000 in the last minute, due minutes from now.
+    s.apply(ev('trigger', 50 * MIN, { correlationId: 'old' }), T0 + HOUR + MIN);
+    for (let i = 0; i < 1_000; i++) s.apply(ev('trigger', HOUR + i * 50, { correlationId: `c-${i}` }), T0 + HOUR + MIN);
+    s.drain(T0 + HOUR + MIN);
+    const before = s.counters.runsVisited;
+    s.tick(T0 + HOUR + MIN);
+    expect(s.counters.runsVisited - before).toBe(1);
+    expect(s.drain(T0 + HOUR + MIN).runs.map((r) => [r.correlationId, r.state])).toEqual([['old', 'deadline_missed']]);
+    s.tick(T0 + HOUR + MIN + SEC);
+    expect(s.counters.runsVisited - before).toBe(1);
   });
 
   it('looks over old runs only every sweepEvery of wall time when no deadline is due', () => {

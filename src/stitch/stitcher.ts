@@ -10,6 +10,7 @@ import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
 import { DueQueue } from './due-queue.ts';
+import { hasKey, keyCount, withKey } from './event-keys.ts';
 
 /** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
 export interface StitcherOptions {
@@ -129,7 +130,7 @@ export class Stitcher {
   private noteRedelivery(event: WorkflowEvent, key: string, now: number): void {
     for (const role of this.index.rolesOf(event.source, event.type)) {
       const run = this.runs.get(runIdOf(role.workflow.name, event.correlationId));
-      if (run?.eventKeys.has(key)) {
+      if (run && hasKey(run.eventKeys, key)) {
         recordRedelivery(run, event, now);
         // Bounded: with no trace export nobody takes them.
         if (this.redelivered.size < MAX_REDELIVERED_RUNS) this.redelivered.add(run.runId);
@@ -149,7 +150,7 @@ export class Stitcher {
       let run = this.runs.get(runId);
       if (role.kind === 'trigger') {
         if (run) {
-          if (!run.eventKeys.has(key)) {
+          if (!hasKey(run.eventKeys, key)) {
             this.counters.extraTriggers++;
             this.addTrigger(run, event, key, now);
           }
@@ -160,7 +161,7 @@ export class Stitcher {
           continue;
         }
         run = newRun(role.workflow, event);
-        run.eventKeys.add(key);
+        run.eventKeys = withKey(run.eventKeys, key);
         this.runs.set(runId, run);
         this.counters.runsStarted++;
         this.touch(run, now);
@@ -186,7 +187,7 @@ export class Stitcher {
    * run, so the run is the same whichever trigger arrived first.
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
-    run.eventKeys.add(key);
+    run.eventKeys = withKey(run.eventKeys, key);
     recordHistory(run, 'trigger', 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.trigger.id)) {
@@ -197,8 +198,8 @@ export class Stitcher {
   }
 
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
-    if (role.kind === 'trigger' || run.eventKeys.has(key)) return;
-    run.eventKeys.add(key);
+    if (role.kind === 'trigger' || hasKey(run.eventKeys, key)) return;
+    run.eventKeys = withKey(run.eventKeys, key);
     recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     recordOutcome(run, {
@@ -230,7 +231,7 @@ export class Stitcher {
     run.state = verdict.state;
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
-    run.version = Math.max(run.version + 1, progressVersion(run.eventKeys.size, now));
+    run.version = Math.max(run.version + 1, progressVersion(keyCount(run.eventKeys), now));
     this.schedule(run);
     this.dirty.add(run);
   }

@@ -251,15 +251,17 @@ export class Stitcher {
   }
 
   /**
-   * Moves event time on: judges the deadlines, SLO decisions and forgetting of the runs that came
-   * due, and every few seconds forgets held steps, closed run ids and dedupe keys past their
-   * horizons. Call it on a timer; it costs what is due, not what is held.
+   * Moves event time on: judges the deadlines and SLO decisions of the runs that came due, forgets
+   * runs past their horizon when a deadline or decision came due or every sweepEvery, and every
+   * sweepEvery held steps, closed run ids and dedupe keys past theirs. Call it on a timer; it
+   * costs what is due, not what is held.
    */
   tick(now: number): void {
     // The instance's watermark is the newest any partition is judged at: nothing is due before it.
     const newest = this.watermark.at(now);
     if (newest === Number.NEGATIVE_INFINITY) return;
     let watermarkOf: ((partition: number) => number) | undefined;
+    let judged = false;
     for (const [partition, queue] of this.due) {
       if (queue.next > newest) continue;
       watermarkOf ??= this.watermark.partitionsAt(now);
@@ -268,12 +270,27 @@ export class Stitcher {
         // A run forgotten or dropped since it was queued (its id may hold a newer run by now).
         if (this.runs.get(run.runId) !== run) continue;
         this.counters.runsVisited++;
-        this.judgeDue(run, now, watermark);
+        if (this.judgeDue(run, now, watermark)) judged = true;
       }
     }
-    if (now - this.lastSweep < this.options.sweepEvery) return;
-    this.lastSweep = now;
+    const sweep = now - this.lastSweep >= this.options.sweepEvery;
+    if (!judged && !sweep) return;
     watermarkOf ??= this.watermark.partitionsAt(now);
+    this.forgetParked(watermarkOf);
+    if (!sweep) return;
+    this.lastSweep = now;
+    const { holdUnmatchedFor } = this.options;
+    this.counters.heldExpired += this.held.retain((e) => e.time >= watermarkOf(e.origin.partition) - holdUnmatchedFor);
+    // Keys are not kept by partition: the oldest watermark keeps a joining partition's redeliveries known.
+    this.dedupe.expire(this.watermark.low(now));
+  }
+
+  /**
+   * Forgets the runs the due queue found past their horizon, unless they changed since. It
+   * keeps the pace the sweep over every run had: at a tick where a deadline or an SLO decision
+   * came due, or every sweepEvery.
+   */
+  private forgetParked(watermarkOf: (partition: number) => number): void {
     const forgettable = this.forgettable;
     this.forgettable = [];
     for (const run of forgettable) {
@@ -288,27 +305,29 @@ export class Stitcher {
       }
     }
     evictOver(this.closed, this.options.closedRunMemory);
-    const { holdUnmatchedFor } = this.options;
-    this.counters.heldExpired += this.held.retain((e) => e.time >= watermarkOf(e.origin.partition) - holdUnmatchedFor);
-    // Keys are not kept by partition: the oldest watermark keeps a joining partition's redeliveries known.
-    this.dedupe.expire(this.watermark.low(now));
   }
 
   /**
    * A run the due queue handed back at its partition's watermark: its deadline is judged, a due
-   * SLO decision makes it dirty (drain() decides it), and past its horizon it waits for the next
-   * sweep to be forgotten (forgetting only frees memory, so it keeps the sweep's pace).
+   * SLO decision makes it dirty (drain() decides it), and past its horizon it is parked to be
+   * forgotten (see forgetParked). True when its deadline or an SLO decision was what came due.
    */
-  private judgeDue(run: WorkflowRun, now: number, watermark: number): void {
+  private judgeDue(run: WorkflowRun, now: number, watermark: number): boolean {
+    let judged = false;
     if (run.state === 'open' || run.state === 'failed') {
+      judged = !run.deadlineMissed && dueAt(run, this.options.allowedLateness) <= watermark;
       const verdict = judge(run, watermark, this.options.allowedLateness);
       if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
     }
-    if (run.sloDecideAt <= watermark) this.dirty.add(run);
+    if (run.sloDecideAt <= watermark) {
+      judged = true;
+      this.dirty.add(run);
+    }
     // A dirty run is queued again when drain() hands it out, with its SLO decision renewed.
-    if (this.dirty.has(run)) return;
+    if (this.dirty.has(run)) return judged;
     if (this.mayForget(run, watermark)) this.forgettable.push(run);
     else this.schedule(run);
+    return judged;
   }
 
   /** Past its horizon with no SLO decision pending (a dirty run is not forgotten either: see callers). */

@@ -1234,6 +1234,17 @@ describe('Stitcher: the tick is cheap when nothing is due', () => {
     expect(s.counters.runsVisited - before).toBe(1);
   });
 
+  it('forgets old runs at a tick where a deadline came due, as the sweep over every run did, without waiting for sweepEvery', () => {
+    const s = stitcher({ sweepEvery: 5 * SEC });
+    applyLive(s, [ev('trigger', 0), ev('invoice', MIN), ev('entitlement', 2 * MIN)]);
+    s.tick(T0 + 3 * MIN);
+    s.drain();
+    s.apply(ev('trigger', 50 * MIN, { correlationId: 'late' }), T0 + 3 * MIN + 100);
+    s.apply(ev('unrelated', HOUR, { correlationId: 'clock' }), T0 + 3 * MIN + 500);
+    s.tick(T0 + 3 * MIN + 600);
+    expect([s.run(RUN_1), s.run('plan-upgrade:late')?.state]).toEqual([undefined, 'deadline_missed']);
+  });
+
   it('looks over old runs only every sweepEvery of wall time when no deadline is due', () => {
     const s = stitcher({ sweepEvery: 5 * SEC });
     applyLive(s, [ev('trigger', 0), ev('invoice', MIN), ev('entitlement', 2 * MIN)]);

@@ -12,8 +12,10 @@
  *
  * 4. (BENCH_TICK_RUNS > 0, default 200000) The stitcher's tick with that many runs held and a
  *    steady stream coming due: events apply and a tick follows every 500 (a Kafka batch), as the
- *    collector does. BENCH_BASELINE=<checkout dir> weighs that checkout's Stitcher against this
- *    one's, alternating; BENCH_TICK_ONLY=1 runs this part alone (no ClickHouse needed).
+ *    collector does. BENCH_TICK_ONLY=1 runs this part alone (no ClickHouse needed).
+ *
+ * BENCH_BASELINE=<checkout dir> weighs that checkout's Stitcher against this one's in 1 and 4,
+ * alternating rounds.
  *
  * This is a benchmark, not a test: it asserts nothing. BENCH_UPGRADES (default 60000), BENCH_ROUNDS (3).
  */
@@ -71,9 +73,9 @@ interface Rows {
   spans: SpanRecord[];
 }
 
-function stitchAll(raws: RawMessage[], configText: string): { cpu: number; wall: number; rows: Rows; batches: Rows[] } {
+function stitchAll(raws: RawMessage[], configText: string, Impl: StitcherClass = Stitcher): { cpu: number; wall: number; rows: Rows; batches: Rows[] } {
   const config = parseConfigText(configText, 'bench.yaml', {});
-  const stitcher = new Stitcher(config.workflows, config.pipeline);
+  const stitcher = new Impl(config.workflows, config.pipeline);
   const decoders = new Map(config.sources.map((s) => [s.topic, { decode: decoderFor(s), source: s.name }]));
   const contract = { maxFieldLength: config.pipeline.maxFieldLength, maxTimeAhead: config.pipeline.maxTimeAhead };
   const batches: Rows[] = [];
@@ -159,6 +161,13 @@ async function insertAll(format: Format, batches: Rows[], db: string, chPid: num
   return out;
 }
 
+type StitcherClass = typeof Stitcher;
+
+async function baselineStitcher(): Promise<StitcherClass | undefined> {
+  if (!baseline) return undefined;
+  return ((await import(join(baseline, 'src/stitch/stitcher.ts'))) as { Stitcher: StitcherClass }).Stitcher;
+}
+
 const TICK_WORKFLOW: WorkflowDefinition = {
   name: 'w',
   owner: 'bench',
@@ -168,7 +177,6 @@ const TICK_WORKFLOW: WorkflowDefinition = {
   deadline: 5 * 60_000,
 };
 
-type StitcherClass = typeof Stitcher;
 
 /**
  * `tickRuns` triggers over five minutes of event time (the deadline), then as many events again
@@ -210,7 +218,8 @@ function tickCost(Impl: StitcherClass): { cpu: number; events: number; visited: 
 
 async function tickBench(): Promise<void> {
   const variants: [string, StitcherClass][] = [['this checkout', Stitcher]];
-  if (baseline) variants.push([`baseline (${baseline})`, ((await import(join(baseline, 'src/stitch/stitcher.ts'))) as { Stitcher: StitcherClass }).Stitcher]);
+  const Baseline = await baselineStitcher();
+  if (Baseline) variants.push([`baseline (${baseline})`, Baseline]);
   log(`ticking with ${tickRuns} runs held, ${rounds} rounds, ${variants.map((v) => v[0]).join(' / ')} alternating…`);
   const results = new Map<string, ReturnType<typeof tickCost>[]>(variants.map(([name]) => [name, []]));
   for (let i = 0; i < rounds; i++) for (const [name, Impl] of variants) results.get(name)!.push(tickCost(Impl));
@@ -236,9 +245,12 @@ async function main(): Promise<void> {
   const configText = scenarioConfig(topics, { database: 'x', groupId: 'x', brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL });
   log(`stitching ${raws.length} messages in process, ${rounds} rounds…`);
   const stitchRuns = [];
+  const baselineRuns: number[] = [];
+  const Baseline = await baselineStitcher();
   let rows: Rows | undefined;
   let batches: Rows[] = [];
   for (let i = 0; i < rounds; i++) {
+    if (Baseline) baselineRuns.push(stitchAll(raws, configText, Baseline).cpu);
     const r = stitchAll(raws, configText);
     stitchRuns.push(r);
     rows = r.rows;
@@ -278,6 +290,7 @@ async function main(): Promise<void> {
   printTable('seamwatch hot path, in one process (medians of rounds)', [
     ['messages / rows (events+runs+spans)', `${raws.length} / ${totalRows} (${rows!.events.length}+${rows!.runs.length}+${rows!.spans.length})`],
     ['decode+contract+dedupe+stitch+drain', `${perMsg(s)} (${(raws.length / (s / 1000)).toFixed(0)} msg/s of one core)`],
+    ...(Baseline ? [['  the same with the baseline Stitcher', `${perMsg(median(baselineRuns))} (rounds: ${baselineRuns.map(perMsg).join(', ')}; this checkout: ${stitchRuns.map((r) => perMsg(r.cpu)).join(', ')})`] as [string, string]] : []),
     ['encode JSONEachRow', `${perRow(encJ)}, ${(median(enc.JSONEachRow.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row`],
     ['encode RowBinary', `${perRow(encB)}, ${(median(enc.RowBinary.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row (${((encB / encJ) * 100).toFixed(0)} % of JSON)`],
     ['insert JSONEachRow: ours / server / wall', `${perRow(m('JSONEachRow', 'cpu'))} / ${perRow(m('JSONEachRow', 'server'))} / ${(m('JSONEachRow', 'wall') / 1000).toFixed(2)} s`],

@@ -162,7 +162,8 @@ export class Stitcher {
         }
         run = newRun(role.workflow, event);
         run.eventKeys = withKey(run.eventKeys, key);
-        this.runs.set(runId, run);
+        // Keyed by the run's own id string: one string per run, hashed once, for the lookups by run.runId.
+        this.runs.set(run.runId, run);
         this.counters.runsStarted++;
         this.touch(run, now);
         this.release(event.correlationId, run, now);

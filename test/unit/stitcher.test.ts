@@ -1089,6 +1089,20 @@ describe('Stitcher: drain', () => {
     expect([s.openRuns, s.drain().runs.map((r) => r.runId)]).toEqual([1, ['plan-upgrade:b']]);
   });
 
+  it('a run dropped with its partition is not judged when its deadline passes; one rebuilt under its id is, once', () => {
+    const s = stitcher();
+    applyLive(s, [ev('trigger', 0, { correlationId: 'a', partition: 1 }), ev('trigger', 0, { correlationId: 'b', partition: 2 })]);
+    s.drain();
+    s.dropPartitions((p) => p === 2);
+    s.apply(ev('unrelated', HOUR, { correlationId: 'clock', partition: 2 }), T0 + HOUR);
+    s.tick(T0 + HOUR);
+    expect(s.drain(T0 + HOUR).runs.map((r) => [r.runId, r.state])).toEqual([['plan-upgrade:b', 'deadline_missed']]);
+    s.partitionBacklog('crm.events', 1, false, T0 + HOUR);
+    s.restore({ events: [ev('trigger', 0, { correlationId: 'a', partition: 1 })], runs: [], maxEventTime: T0 + HOUR }, T0 + HOUR);
+    s.tick(T0 + HOUR + SEC);
+    expect(s.drain(T0 + HOUR + SEC).runs.map((r) => [r.runId, r.state])).toEqual([['plan-upgrade:a', 'deadline_missed']]);
+  });
+
   it('dropPartitions also forgets held steps of partitions no longer owned', () => {
     const s = stitcher();
     applyLive(s, [ev('invoice', MIN, { correlationId: 'a', partition: 1 }), ev('invoice', MIN, { correlationId: 'b', partition: 2 })]);

@@ -24,7 +24,7 @@ export interface StitcherOptions {
   closedRunRetention: number;
   closedRunMemory: number;
   runHorizon?: number;
-  /** Wall ms between sweeps of old runs, held steps and dedupe keys. */
+  /** Wall ms between sweeps of held steps and dedupe keys, and at the most between forgetting old runs (see Stitcher.tick). */
   sweepEvery?: number;
 }
 
@@ -47,7 +47,7 @@ export interface StitchCounters {
 /** Runs remembered as redelivered until takeRedelivered() asks. */
 const MAX_REDELIVERED_RUNS = 10_000;
 
-/** How often, in wall time, held steps, dedupe keys and forgotten run ids are looked over at the most. */
+/** How often, in wall time, held steps and dedupe keys are looked over, and old runs forgotten while nothing comes due. */
 const SWEEP_EVERY_MS = 5_000;
 
 function dueAt(run: WorkflowRun, allowedLateness: number): number {
@@ -83,7 +83,7 @@ export class Stitcher {
    * joining partition's runs wait for it without being looked at by every tick meanwhile.
    */
   private readonly due = new Map<number, DueQueue<WorkflowRun>>();
-  /** Runs the due queue found past their horizon, forgotten at the next sweep unless they changed. */
+  /** Runs the due queue found past their horizon, to be forgotten by forgetParked unless they changed. */
   private forgettable: WorkflowRun[] = [];
   private lastSweep = Number.NEGATIVE_INFINITY;
   private events: EventRecord[] = [];

@@ -13,7 +13,8 @@
  *    that works on both engines: nothing but seamwatch may open an embedded store while it runs.
  *
  * This is a benchmark, not a test: it asserts nothing. Scale with BENCH_UPGRADES (default
- * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one.
+ * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one;
+ * BENCH_SEAMWATCH_NODE_OPTIONS adds Node flags to the seamwatch child only.
  */
 import { cpuSeconds, printColumns, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
 const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
 /** Where services.sh keeps the servers' pid files (for their CPU seconds). */
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
+/** Node flags for the seamwatch child alone (e.g. a GC setting to weigh), added to any NODE_OPTIONS. */
+const seamwatchNodeOptions = process.env['BENCH_SEAMWATCH_NODE_OPTIONS'];
 
 const kafka = new Kafka({ clientId: 'seamwatch-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -167,6 +170,7 @@ interface Figures {
   swSeconds: number;
   stored: string;
   written: string;
+  flushes: { count: number; seconds: number; waits: number };
   cpu: { seamwatch: number; clickhouse: number; kafka: number };
   rss: number;
   latencies: number[];
@@ -203,7 +207,8 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
       pipeline: '{ flushInterval: 1s, flushRows: 50000, maxBufferedRows: 300000, idleAdvanceAfter: 5s }',
     }),
   );
-  const sw = new SeamwatchProcess(configFile, await freePort());
+  const childEnv: Record<string, string> = seamwatchNodeOptions ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${seamwatchNodeOptions}`.trim() } : {};
+  const sw = new SeamwatchProcess(configFile, await freePort(), childEnv);
   await sw.ready();
   const servers = { clickhouse: pidOf('clickhouse/clickhouse-server.pid'), kafka: pidOf('kafka/kafka.pid') };
   const cpuBefore = { seamwatch: cpuSeconds(sw.child.pid), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };
@@ -222,6 +227,10 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   const written = Object.fromEntries(
     [...metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
   );
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN);
+  // Time the main thread may have stood still waiting for the store: flushes overlap consuming
+  // until the buffer is full (pipeline.maxBufferedRows), then consuming waits for them.
+  const flushes = { count: metric('seamwatch_store_flush_seconds_count'), seconds: metric('seamwatch_store_flush_seconds_sum'), waits: metric('seamwatch_backpressure_waits_total') };
   log(`  ${(total / swSeconds).toFixed(0)} msg/s`);
 
   log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
@@ -249,6 +258,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     swSeconds,
     stored: `${stored?.events} / ${stored?.runs} (of ${scenario.distinctEvents} / ${scenario.expectedRuns.size})`,
     written: `${written['events']} / ${written['runs']} / ${written['spans']}`,
+    flushes,
     cpu,
     rss,
     latencies,
@@ -292,6 +302,7 @@ async function main(): Promise<void> {
     ['seamwatch / fastest raw client', ...each((f) => `${((f.swRate / f.rawRate) * 100).toFixed(0)} % (of ${f.rawClient})`)],
     ['stored events / runs', ...each((f) => f.stored)],
     ['rows written (events/runs/spans)', ...each((f) => f.written)],
+    ['store flushes (back-pressure waits)', ...each((f) => `${f.flushes.count}, ${f.flushes.seconds.toFixed(1)} s in all (${f.flushes.waits})`)],
     ['CPU s: seamwatch process', ...each((f, e) => `${f.cpu.seamwatch.toFixed(1)}${e === 'embedded' ? ' (incl. ClickHouse)' : ''}`)],
     ['CPU s: ClickHouse server', ...each((f, e) => (e === 'embedded' ? '— (none)' : f.cpu.clickhouse.toFixed(1)))],
     ['CPU s: Kafka', ...each((f) => f.cpu.kafka.toFixed(1))],

@@ -129,6 +129,8 @@ export class Seamwatch {
           timeIntervals: config.time_intervals,
           storms: stormOptions(config.receivers),
           alertsUrl: `${externalUrl(config.alerting.traceUrlBase)}/api/v1/alerts`,
+          // Each instance sees only its partitions' alerts: a storm is resolved only by one that holds them all.
+          stormsMayResolve: () => this.collector?.ownsEveryPartition() ?? true,
           registry: this.registry,
           logger: logger.child({ component: 'dispatcher' }),
         })

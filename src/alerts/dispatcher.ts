@@ -34,6 +34,11 @@ export interface AlertDispatcherOptions {
   storms?: ReadonlyMap<string, StormOptions>;
   /** The alerts list storm incidents link to. */
   alertsUrl?: string;
+  /**
+   * Whether this instance sees every alert (it holds every partition of its consumer group), so
+   * that a storm it finds clear may be resolved; always by default (see notify/storm.ts).
+   */
+  stormsMayResolve?: () => boolean;
   /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -70,6 +75,8 @@ export class AlertDispatcher {
   private scheduled = false;
   private stopping: Promise<void> | undefined;
   private ignoredAfterStop = 0;
+  /** Storms whose held resolve was logged already (once each). */
+  private readonly heldStorms = new Set<string>();
 
   constructor(options: AlertDispatcherOptions) {
     this.options = options;
@@ -85,6 +92,16 @@ export class AlertDispatcher {
       ...(options.storms ? { storms: options.storms } : {}),
       ...(options.alertsUrl ? { alertsUrl: options.alertsUrl } : {}),
       ...(options.pauses ? { pauses: options.pauses } : {}),
+      ...(options.stormsMayResolve ? { stormsMayResolve: options.stormsMayResolve } : {}),
+      onStormHeld: (storms, ctx) => {
+        const fresh = storms.filter((key) => !this.heldStorms.has(key));
+        if (fresh.length === 0) return;
+        for (const key of fresh) this.heldStorms.add(key);
+        this.logger.warn(
+          { receiver: ctx.receiver, groupKey: ctx.groupKey, storms: fresh },
+          'storm clear here, but other instances share the consumer group and may still have alerts it covers: its resolve is held; resolve the incident by hand once no instance lists them firing',
+        );
+      },
     });
     this.notifications = new Counter({
       name: 'seamwatch_notifications_total',
@@ -127,17 +144,18 @@ export class AlertDispatcher {
    * After a restart, hands the restored alerts back to their groups, so that nothing owed is
    * lost with the groups and timers that lived only in memory: a firing alert is routed again
    * (the notification log keeps one already delivered from being sent twice; one that never got
-   * out is sent), and a resolved alert that a receiver still has open gets its resolve. Call it
-   * once, after the alert state is loaded and before intake starts.
+   * out is sent), and a resolved alert that a receiver still has open (or that a storm still open
+   * there covered) gets its resolve. Call it once, after the alert state is loaded and before
+   * intake starts.
    */
-  reconcile(alerts: readonly Alert[], stillOpen: (fingerprint: string) => boolean): { firing: number; resolves: number } {
+  reconcile(alerts: readonly Alert[], stillOpen: (alert: Alert) => boolean): { firing: number; resolves: number } {
     let firing = 0;
     let resolves = 0;
     for (const alert of alerts) {
       if (alert.state === 'firing') {
         firing++;
         this.take({ kind: 'firing', alert });
-      } else if (alert.state === 'resolved' && stillOpen(alert.fingerprint)) {
+      } else if (alert.state === 'resolved' && stillOpen(alert)) {
         resolves++;
         this.take({ kind: 'resolved', alert });
       }

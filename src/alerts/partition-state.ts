@@ -4,6 +4,7 @@ import type { AlertDispatcher } from './dispatcher.ts';
 import type { AlertEngine } from './engine.ts';
 import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
+import { owesResolve } from './notify/storm.ts';
 import { AlertStatePersistence, type AlertState } from './persistence.ts';
 import { silenceFromData, silenceToData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
@@ -84,7 +85,7 @@ export class PartitionedAlertState {
     log.replace(mergeNotificationLogs(log.state, state.notificationLog));
     dispatcher?.reconcile(
       state.alerts.map((entry) => entry.alert),
-      (fingerprint) => log.isOpenAnywhere(fingerprint),
+      (alert) => owesResolve(log.state, alert),
     );
   }
 

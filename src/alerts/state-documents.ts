@@ -1,5 +1,6 @@
 import { GLOBAL_PARTITION, type AlertEntry } from './lifecycle/alert-book.ts';
 import { EMPTY_NOTIFICATION_LOG, type NotificationLogState } from './notify/notification-log.ts';
+import { openStormsOver } from './notify/storm.ts';
 import type { AlertState } from './persistence.ts';
 import type { SilenceData } from './silences/silence.ts';
 
@@ -34,17 +35,24 @@ export function splitAlertState(
   doc(GLOBAL_PARTITION);
   for (const partition of owned) doc(partition);
   for (const entry of entries) doc(partitionOf.get(entry.alert.fingerprint)!).alerts.push(entry);
+  // A group's entry goes with every partition one of its alerts belongs to.
+  for (const [key, entry] of Object.entries(log.entries)) {
+    const partitions = new Set([...entry.firing, ...entry.resolved].map((fingerprint) => partitionOf.get(fingerprint) ?? GLOBAL_PARTITION));
+    if (partitions.size === 0) partitions.add(GLOBAL_PARTITION);
+    for (const partition of partitions) doc(partition).log.entries[key] = entry;
+  }
   for (const [receiver, open] of Object.entries(log.open)) {
     for (const [fingerprint, at] of Object.entries(open)) {
       const target = doc(partitionOf.get(fingerprint) ?? GLOBAL_PARTITION).log.open;
       (target[receiver] ??= {})[fingerprint] = at;
     }
   }
-  // A group's entry goes with every partition one of its alerts belongs to.
-  for (const [key, entry] of Object.entries(log.entries)) {
-    const partitions = new Set([...entry.firing, ...entry.resolved].map((fingerprint) => partitionOf.get(fingerprint) ?? GLOBAL_PARTITION));
-    if (partitions.size === 0) partitions.add(GLOBAL_PARTITION);
-    for (const partition of partitions) doc(partition).log.entries[key] = entry;
+  // An open storm also goes with the partitions of the alerts it covers: whoever takes one over
+  // knows the storm is open, and joins or resolves it, instead of leaving its alerts told.
+  const inPartitions = entries.filter((e) => partitionOf.get(e.alert.fingerprint) !== GLOBAL_PARTITION);
+  for (const [fingerprint, storms] of openStormsOver(log, inPartitions.map((e) => e.alert))) {
+    const target = doc(partitionOf.get(fingerprint)!).log.open;
+    for (const [receiver, key] of storms) (target[receiver] ??= {})[key] = log.open[receiver]![key]!;
   }
   const out = new Map<string, AlertState>();
   for (const [partition, { alerts, log: part }] of docs) {

@@ -161,7 +161,7 @@ export class IngestPipeline implements Intake {
     const started = this.now();
     for (const p of positions) {
       const start = BigInt(p.committed) < 0n ? BigInt(p.low) : BigInt(p.committed);
-      if (start < BigInt(p.high)) this.stitcher.partitionBacklog(p.topic, p.partition, true, this.now());
+      this.stitcher.partitionBacklog(p.topic, p.partition, start < BigInt(p.high), this.now());
     }
     const { alerts, pipeline, partitionState } = this.options;
     // The alerts saved with these partitions come first: replayed input then lands on them.

@@ -57,7 +57,7 @@ export class Watermark {
     if (!this.joining.has(partition)) this.lastArrival = now;
   }
 
-  /** Whether a partition still has messages to read (from the consumer's lag). */
+  /** Whether a partition still has messages to read (from the consumer's lag, or at assignment). */
   backlog(topic: string, partition: number, hasBacklog: boolean, now: number): void {
     const key = `${topic}\u0000${partition}`;
     const entry = this.partitions.get(key);
@@ -65,7 +65,13 @@ export class Watermark {
       entry.backlog = hasBacklog;
       return;
     }
-    if (!hasBacklog) return;
+    if (!hasBacklog) {
+      // Assigned before event time started: it holds it (at the seed) until it delivers or has
+      // been quiet for the grace period, like any partition. One that others' later events
+      // could otherwise overtake while its first fetch is on its way.
+      if (this.current === Number.NEGATIVE_INFINITY) this.partitions.set(key, { partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: false });
+      return;
+    }
     const known = [...this.partitions.values()].some((e) => e.partition === partition);
     if (!known && this.current !== Number.NEGATIVE_INFINITY) this.joining.set(partition, { seed: Number.NEGATIVE_INFINITY, current: Number.NEGATIVE_INFINITY });
     this.partitions.set(key, { partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: true });

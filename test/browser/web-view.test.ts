@@ -197,6 +197,37 @@ describe('the web view in headless Chromium', () => {
     await page.close();
   });
 
+  it('reads its API again on its own, without a reload or a loading flash, and keeps the data up, marked stale, when a refresh fails', async () => {
+    const { page, problems } = await open('/alerts', '[data-group=firing]');
+    expect(await page.locator('[data-field=freshness]').textContent()).toMatch(/^updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    await page.selectOption('select[name=refresh]', '5');
+    // The same element must still be there after the refresh: the page was not rebuilt or reloaded.
+    await page.locator('[data-group=firing]').evaluate((element) => element.setAttribute('data-kept', 'yes'));
+    const created = await fetch(`${seed.base}/api/v1/silences`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ matchers: ['team="nobody"'], duration: '1h', createdBy: 'refresh-test@example.com', comment: 'made elsewhere' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    try {
+      await page.waitForSelector(`tr[data-silence="${id}"]`, { timeout: 15_000 });
+      expect(await page.locator('[data-group=firing][data-kept=yes]').count()).toBe(1);
+      expect(problems).toEqual([]);
+      // seamwatch unreachable for a while: what was read stays, and says since when.
+      await page.route('**/api/v1/alerts', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'store unavailable' }) }));
+      await page.waitForSelector('[data-field=freshness].stale', { timeout: 15_000 });
+      expect(await page.locator('[data-field=freshness]').textContent()).toMatch(/^Could not refresh \(503: .*\); showing data read at /);
+      expect(await page.locator('[data-group=firing][data-kept=yes] tbody tr').count()).toBeGreaterThan(0);
+      await page.unroute('**/api/v1/alerts');
+      await page.waitForSelector('[data-field=freshness]:not(.stale)', { timeout: 15_000 });
+    } finally {
+      await page.selectOption('select[name=refresh]', '15');
+      await fetch(`${seed.base}/api/v1/silences/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${seed.token}` } });
+      await page.close();
+    }
+  });
+
   it('shows a paging pause above the alerts and on each alert it holds back, and drops it on resume', async () => {
     const auth = { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' };
     const paused = await fetch(`${seed.base}/api/v1/pauses`, { method: 'POST', headers: auth, body: JSON.stringify({ scope: 'team', name: 'billing-platform', reason: 'INC-42 <b>billing</b> down', duration: '1h' }) });

@@ -96,4 +96,55 @@ describe('two instances in one consumer group', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     for (const alert of paged) expect(actions(alert.fingerprint)).toEqual(['trigger', 'resolve']);
   });
+
+  it('a storm both instances share is not resolved while either still has alerts under it, and is once one instance holds them all', async () => {
+    const harness = await processHarness(suite.admin, 'rbs', { slos: pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: { threshold: 2 } }), env: { SEAMWATCH_PD_KEY: KEY } });
+    cleanups.push(harness.cleanup);
+    const { topics, all, groupId, start } = harness;
+    const send = async (byTopic: Map<string, Message[]>) => {
+      for (const [topic, messages] of byTopic) await suite.producer.send({ topic, messages });
+    };
+    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
+    const tickets = Array.from({ length: 16 }, (_, i) => `tks-${i}`);
+    const storm = () =>
+      pagerDuty
+        .accepted()
+        .map((r) => r.body as { dedup_key: string; event_action: string; routing_key: string })
+        .filter((b) => b.routing_key === KEY && b.dedup_key.startsWith('storm-'));
+    const firingOn = async (p: SeamwatchProcess) => (await stuckAlerts(p)).filter((x) => x.state === 'firing' && tickets.includes(x.annotations['correlation_id']!));
+    const moved = (ids: readonly string[]) => new Map([[topics.ticketing, ids.map((t) => cloudEvent('ticketing', 'ticket.resolved', `${t}-res`, t, T0 + 5 * H + M, false))]]);
+
+    // Two instances from the start, each with half of the partitions; sixteen tickets stuck at once.
+    const a = await start();
+    const b = await start();
+    await send(new Map([[topics.ticketing, tickets.map((t) => cloudEvent('ticketing', 'ticket.opened', `${t}-open`, t, T0, false))]]));
+    await send(heartbeats(topics, T0 + 5 * H));
+    await committed();
+    const [onA, onB] = await waitFor('each instance to have its share of stuck tickets', async () => {
+      const shares = await Promise.all([firingOn(a), firingOn(b)]);
+      return shares[0].length >= 2 && shares[1].length >= 2 && shares[0].length + shares[1].length === tickets.length ? shares : undefined;
+    }, 30_000);
+    await waitFor('the storm incident', async () => storm().length > 0, 30_000);
+    const keys = new Set(storm().map((e) => e.dedup_key));
+    expect(keys.size).toBe(1);
+    const key = [...keys][0]!;
+
+    // A's share is over; B's tickets are still stuck: the shared incident must stay open.
+    await send(moved(onA.map((x) => x.annotations['correlation_id']!)));
+    await committed();
+    await waitFor("A's share to resolve", async () => (await firingOn(a)).length === 0, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(storm().filter((e) => e.event_action === 'resolve')).toEqual([]);
+    expect(pagerDuty.incident(key)).toMatchObject({ state: 'triggered' });
+    expect((await firingOn(b)).length).toBe(onB.length);
+
+    // B leaves; A holds every partition and B's alerts now: when they are over, A resolves the storm, once.
+    await b.stop();
+    await waitFor("B's alerts to be A's", async () => (await firingOn(a)).length === onB.length, 60_000);
+    await send(moved(onB.map((x) => x.annotations['correlation_id']!)));
+    await waitFor('the storm to resolve', async () => storm().some((e) => e.event_action === 'resolve'), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(storm().filter((e) => e.event_action === 'resolve')).toHaveLength(1);
+    expect(pagerDuty.incident(key)).toMatchObject({ state: 'resolved' });
+  });
 });

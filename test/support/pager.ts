@@ -6,11 +6,11 @@ import type { SeamwatchProcess } from './child.ts';
  * `storm: false` pages every alert on its own however many fire together, for tests that follow
  * each alert's own trigger and resolve (storms have their own test, storm-pages).
  */
-export function pagerRouting(url: string, timers: { groupWait: string; groupInterval: string }, options: { storm?: false } = {}): string {
+export function pagerRouting(url: string, timers: { groupWait: string; groupInterval: string }, options: { storm?: false | { threshold: number } } = {}): string {
   return `
 ${SCENARIO_DETECTORS}receivers:
   - name: pager
-    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}"${options.storm === false ? ', storm: false' : ''} }
+    pagerduty: { routingKeyEnv: SEAMWATCH_PD_KEY, url: "${url}"${options.storm === false ? ', storm: false' : options.storm ? `, storm: { threshold: ${options.storm.threshold} }` : ''} }
 routes:
   receiver: pager
   group_by: [team, detector]

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_PARTITION, type AlertEntry } from '../../src/alerts/lifecycle/alert-book.ts';
 import { mergeNotificationLogs, splitAlertState, withoutAlerts } from '../../src/alerts/state-documents.ts';
+import { stormKey } from '../../src/alerts/notify/storm.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 
 const entry = (fingerprint: string, partition?: number): AlertEntry => ({
@@ -30,6 +31,23 @@ describe('alert state cut into one document per owned partition', () => {
     expect(shared.alerts.map((e) => e.alert.fingerprint)).toEqual(['slo', 'legacy']);
     expect(shared.notificationLog!.open).toEqual({ pager: { slo: 3, gone: 4 } });
     expect(shared.silences).toEqual([]);
+  });
+
+  it('puts an open storm in the documents of the partitions whose alerts it covers too, so that it moves with them', () => {
+    const labels = { alertname: 'upgrade-late', detector: 'upgrade-late', workflow: 'plan-upgrade' };
+    const late = (fingerprint: string, partition: number): AlertEntry => ({ ...entry(fingerprint, partition), alert: { ...entry(fingerprint).alert, labels } });
+    const storm = stormKey('pager', 'g1', 'upgrade-late', 'plan-upgrade');
+    const other = stormKey('pager', 'g1', 'stuck', 'support');
+    const stormLog = {
+      entries: { 'pager\u0000g1': { firing: [storm, 'x', 'y'], resolved: [], sentAt: 5 }, 'pager\u0000g2': { firing: ['z'], resolved: [], sentAt: 6 } },
+      open: { pager: { [storm]: 4, [other]: 3 } },
+    };
+    const docs = splitAlertState('alerts:g', [late('x', 0), late('y', 1), late('z', 2)], stormLog, [], new Set([0, 1, 2]));
+    expect(docs.get('alerts:g:p0')!.notificationLog!.open).toEqual({ pager: { [storm]: 4 } });
+    expect(docs.get('alerts:g:p1')!.notificationLog!.open).toEqual({ pager: { [storm]: 4 } });
+    // z was told in another group: not this storm's.
+    expect(docs.get('alerts:g:p2')!.notificationLog!.open).toEqual({});
+    expect(docs.get('alerts:g:global')!.notificationLog!.open).toEqual({ pager: { [storm]: 4, [other]: 3 } });
   });
 
   it('keeps the alerts of a partition it does not own in the shared document rather than losing them', () => {

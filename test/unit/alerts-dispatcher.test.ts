@@ -103,7 +103,7 @@ describe('AlertDispatcher', () => {
     const { receiver, dispatcher } = setUp(log);
     const handed = dispatcher.reconcile(
       [alert('firing-unsent', 'firing'), alert('paged-then-over', 'resolved'), alert('never-paged-over', 'resolved'), { ...alert('not-yet', 'firing'), state: 'pending' }],
-      (fingerprint) => log.isOpenAnywhere(fingerprint),
+      (a) => log.isOpenAnywhere(a.fingerprint),
     );
     expect(handed).toEqual({ firing: 1, resolves: 1 });
     await dispatcher.start();

@@ -18,12 +18,13 @@ const DETECTORS = detectorsSchema.parse({
   duplicateEffects: [],
 });
 
-const alert = (detector: string, run: string, fingerprint = `${detector}/${run}`): Alert => ({
+const T0 = Date.UTC(2026, 10, 3, 9);
+const alert = (detector: string, run: string, startsAt = T0, fingerprint = `${detector}/${run}`): Alert => ({
   fingerprint,
   labels: { alertname: detector, detector, team: 'billing-platform', severity: 'error', workflow: 'plan-upgrade' },
   annotations: { summary: `${detector} ${run}`, correlation_id: run },
   state: 'firing',
-  startsAt: Date.now(),
+  startsAt,
   endsAt: 0,
   generatorUrl: '',
 });
@@ -58,6 +59,17 @@ describe('run precedence: one run, one page', () => {
     expect(paged).toEqual(['charged-not-entitled/up-1', 'upgrade-late/up-2']);
   });
 
+  it('the first problem of a run pages: a deadline paged before a step failed is not followed by a second page for the failure', async () => {
+    // up-1's entitlement failed after its deadline had passed (and paged); up-2's failed before it.
+    const paged = await pages(undefined, [
+      alert('upgrade-late', 'up-1', T0 + 5 * 60_000),
+      alert('charged-not-entitled', 'up-1', T0 + 6 * 60_000),
+      alert('charged-not-entitled', 'up-2', T0 + 60_000),
+      alert('upgrade-late', 'up-2', T0 + 5 * 60_000),
+    ]);
+    expect(paged).toEqual(['charged-not-entitled/up-2', 'upgrade-late/up-1']);
+  });
+
   it('[] turns it off: both are paged', async () => {
     const paged = await pages([], [alert('charged-not-entitled', 'up-1'), alert('upgrade-late', 'up-1')]);
     expect(paged).toEqual(['charged-not-entitled/up-1', 'upgrade-late/up-1']);
@@ -68,15 +80,18 @@ describe('run precedence: one run, one page', () => {
     expect(paged).toEqual(['upgrade-late/up-1']);
   });
 
-  it('another workflow or another run is never held back, and a later kind never holds back an earlier one', () => {
+  it('another workflow or another run is never held back, and a later kind holds back an earlier one only when it started first', () => {
     const rules = runPrecedenceRules(['partialFailures', 'missedDeadlines'], DETECTORS);
     const source = alert('charged-not-entitled', 'up-1');
     const target = alert('upgrade-late', 'up-1');
-    expect(inhibitedBy(rules, [source], target.labels, target.annotations)).toBe(source.fingerprint);
-    expect(inhibitedBy(rules, [source], target.labels, { correlation_id: 'up-2' })).toBeUndefined();
-    expect(inhibitedBy(rules, [source], { ...target.labels, workflow: 'refund' }, target.annotations)).toBeUndefined();
-    expect(inhibitedBy(rules, [target], source.labels, source.annotations)).toBeUndefined();
-    expect(inhibitedBy(rules, [{ ...source, state: 'resolved' }], target.labels, target.annotations)).toBeUndefined();
+    expect(inhibitedBy(rules, [source], target.labels, target.annotations, T0)).toBe(source.fingerprint);
+    expect(inhibitedBy(rules, [source], target.labels, target.annotations, T0 + 1)).toBe(source.fingerprint);
+    expect(inhibitedBy(rules, [source], target.labels, target.annotations, T0 - 1)).toBeUndefined();
+    expect(inhibitedBy(rules, [source], target.labels, { correlation_id: 'up-2' }, T0)).toBeUndefined();
+    expect(inhibitedBy(rules, [source], { ...target.labels, workflow: 'refund' }, target.annotations, T0)).toBeUndefined();
+    expect(inhibitedBy(rules, [target], source.labels, source.annotations, T0)).toBeUndefined();
+    expect(inhibitedBy(rules, [target], source.labels, source.annotations, T0 + 1)).toBe(target.fingerprint);
+    expect(inhibitedBy(rules, [{ ...source, state: 'resolved' }], target.labels, target.annotations, T0)).toBeUndefined();
   });
 
   it('is validated with the YAML key names', () => {

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
 import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
-import { stormKey } from '../../src/alerts/notify/storm.ts';
+import { coveredByOpenStorm, owesResolve, stormKey } from '../../src/alerts/notify/storm.ts';
 import type { PagerDutyNotifier } from '../../src/alerts/pagerduty/notifier.ts';
 import { toPagerDutyEvent } from '../../src/alerts/pagerduty/event.ts';
 import { receiversSchema, stormOptions } from '../../src/alerts/receivers/config.ts';
@@ -53,12 +53,12 @@ const settle = () => new Promise((r) => setTimeout(r, 120));
 
 const ROUTE = { receiver: 'pager', group_wait: '0s', group_interval: '20ms' };
 
-function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemoryNotificationLog()) {
+function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemoryNotificationLog(), stormsMayResolve?: () => boolean) {
   const receivers = receiversSchema.parse([{ name: 'pager', pagerduty: { routingKeyEnv: 'PD_KEY', storm } }]);
   const sent: Sent[] = [];
   const receiver = new PagerDutyReceiver('pager', recordingNotifier(sent), 'k'.repeat(32), (r, fp) => log.isOpen(r, fp));
   const tree = buildRoutingTree(routingTreeSchema.parse(ROUTE));
-  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts' });
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts', ...(stormsMayResolve ? { stormsMayResolve } : {}) });
   const key = stormKey('pager', groupKeyFor(tree.root, { alertname: 'upgrade-late', team: 'billing-platform', workflow: 'plan-upgrade' }), 'upgrade-late', 'plan-upgrade');
   const fire = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'firing', alert: late(run) }));
   const resolve = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'resolved', alert: late(run, 'resolved') }));
@@ -152,7 +152,7 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     const saved = JSON.parse(JSON.stringify(first.log.state));
 
     const second = setUp(undefined, new InMemoryNotificationLog(saved));
-    second.dispatcher.reconcile([late(1), late(2), late(3)], (fp) => second.log.isOpenAnywhere(fp));
+    second.dispatcher.reconcile([late(1), late(2), late(3)], (a) => second.log.isOpenAnywhere(a.fingerprint));
     await second.dispatcher.start();
     await settle();
     expect(second.summary()).toEqual([]);
@@ -160,6 +160,51 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     await until('the update', () => second.summary().length === 1);
     expect(second.summary()).toEqual(['trigger STORM(4)']);
     await second.dispatcher.shutdown();
+  });
+
+  it('a restart after the last covered alert resolved, before the storm\'s resolve went out, still resolves the storm', async () => {
+    const first = setUp();
+    await first.dispatcher.start();
+    first.fire(1, 2, 3);
+    await until('the storm', () => first.summary().length === 1);
+    // The crash: the alerts resolved (and were saved so), the storm's resolve never sent.
+    const saved = JSON.parse(JSON.stringify(first.log.state));
+    await first.dispatcher.shutdown();
+
+    const second = setUp(undefined, new InMemoryNotificationLog(saved));
+    const restored = [late(1, 'resolved'), late(2, 'resolved'), late(3, 'resolved'), late(9, 'resolved')];
+    expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([true, true, true, false]);
+    const handed = second.dispatcher.reconcile(restored, (a) => owesResolve(second.log.state, a));
+    expect(handed).toEqual({ firing: 0, resolves: 3 });
+    await second.dispatcher.start();
+    await until('the storm resolve', () => second.summary().length === 1);
+    await settle();
+    expect(second.summary()).toEqual(['resolve STORM(-)']);
+    expect(second.log.isOpen('pager', second.key)).toBe(false);
+    // Once resolved there, a further restart owes nothing.
+    expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([false, false, false, false]);
+    await second.dispatcher.shutdown();
+  });
+
+  it('is not resolved by an instance that does not see every alert (others share its consumer group), and is once it does', async () => {
+    let alone = false;
+    const { dispatcher, fire, resolve, summary, log, key } = setUp(undefined, undefined, () => alone);
+    await dispatcher.start();
+    fire(1, 2, 3);
+    await until('the storm', () => summary().length === 1);
+    // This instance's share cleared; another's covered alerts may still fire: no resolve.
+    resolve(1, 2, 3);
+    await settle();
+    expect(summary()).toEqual(['trigger STORM(3)']);
+    expect(log.isOpen('pager', key)).toBe(true);
+    // Alone in the group now (the others left): the next flush of the bucket resolves it.
+    alone = true;
+    fire(4);
+    await until('the join', () => summary().length === 2);
+    resolve(4);
+    await until('the storm resolve', () => summary().length === 3);
+    expect(summary()).toEqual(['trigger STORM(3)', 'trigger STORM(1)', 'resolve STORM(-)']);
+    await dispatcher.shutdown();
   });
 
   it('storm: false pages every problem on its own', async () => {

@@ -107,6 +107,14 @@ describe('stuck: which streams signal', () => {
       [opened('e1', 0), live(ticket('ticket.update_failed', 'e2', H, 'T-1', { error: { code: '429' } })), updated('e3', H + 1), tick(4 * H + 1)],
       [],
     ],
+    [
+      // A partition that delivers late (its first fetch after the others had moved event time to
+      // 5h) brings its ticket's opening and update in one batch: judged at the tick after it.
+      'a late partition: opening and update arrive after the watermark passed, then one tick: nothing',
+      [{ input: ticket('ticket.opened', 'e1', 0), watermark: at(5 * H) }, { input: ticket('ticket.updated', 'e2', 30), watermark: at(5 * H) }, { input: ticket('ticket.resolved', 'e3', H), watermark: at(5 * H) }, tick(5 * H)],
+      [],
+    ],
+    ['a late partition: an opening alone, past its 4h already, is stuck at the next tick', [{ input: ticket('ticket.opened', 'e1', 0), watermark: at(5 * H) }, tick(5 * H)], [stuck(0)]],
     ['events without the ticket id are not watched', [live(ticket('ticket.opened', 'e1', 0, 'T-1', { data: {} })), tick(5 * H)], []],
   ])('%s', (_label, inputs, expected) => {
     expect(replay(detector, inputs).signals).toEqual(expected);

@@ -227,11 +227,28 @@ describe('Watermark', () => {
       expect(w.at(W0 + 5 * IDLE)).toBe(T0);
     });
 
-    it('are not tracked when reported caught up before any message', () => {
+    it('assigned empty at start, hold it until their first message or the grace period: a first fetch still on its way is not overtaken', () => {
       const w = new Watermark(IDLE);
-      w.backlog('crm.events', 1, false, W0);
+      w.backlog('crm.events', 0, false, W0);
+      w.backlog('ticketing.events', 0, false, W0);
+      w.observe('crm.events', 0, T0 + 5 * 60 * MIN, W0 + SEC);
+      expect(w.at(W0 + SEC)).toBe(Number.NEGATIVE_INFINITY);
+      w.observe('ticketing.events', 0, T0, W0 + 2 * SEC);
+      expect(w.at(W0 + 2 * SEC)).toBe(T0);
+      // Never delivering: it stops holding it after the grace period, as any quiet partition.
+      const quiet = new Watermark(IDLE);
+      quiet.backlog('ticketing.events', 0, false, W0);
+      quiet.observe('crm.events', 0, T0 + 60 * MIN, W0 + SEC);
+      expect(quiet.at(W0 + IDLE)).toBe(T0 + 60 * MIN);
+    });
+
+    it('are not tracked when reported caught up before any message once event time has started (a rebalance)', () => {
+      const w = new Watermark(IDLE);
       w.observe('ticketing.events', 0, T0 + 60 * MIN, W0);
       expect(w.at(W0)).toBe(T0 + 60 * MIN);
+      w.backlog('crm.events', 1, false, W0);
+      w.observe('ticketing.events', 0, T0 + 61 * MIN, W0);
+      expect(w.at(W0)).toBe(T0 + 61 * MIN);
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import type { ApiError } from './api.ts';
 import type { Loaded } from './use-api.ts';
+import { time } from './format.ts';
 
 /** Shows what an API read left: its data, a loading line, or the server's error in words. */
 export function Load<T>(props: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {
@@ -44,5 +45,27 @@ export function StateBadge(props: { state: string }) {
     <Badge kind={kind}>
       <span data-state={props.state}>{props.state.replace('_', ' ')}</span>
     </Badge>
+  );
+}
+
+/**
+ * When the page's data was read, and whether the last refresh failed (the data then stays up,
+ * from that time): a screen left open must say how old what it shows is.
+ */
+export function Freshness(props: { loaded: Loaded<unknown> }) {
+  const { updatedAt, stale } = props.loaded;
+  if (updatedAt === undefined) return null;
+  if (stale) {
+    return (
+      <p class="freshness stale" data-field="freshness" role="status">
+        Could not refresh ({stale.status ? `${stale.status}: ` : ''}
+        {stale.message}); showing data read at {time(updatedAt)}
+      </p>
+    );
+  }
+  return (
+    <p class="freshness muted" data-field="freshness">
+      updated {time(updatedAt)}
+    </p>
   );
 }

@@ -7,6 +7,7 @@ import { RunsPage } from './pages/runs.tsx';
 import { SloPage } from './pages/slo.tsx';
 import { SlosPage } from './pages/slos.tsx';
 import { TracePage } from './pages/trace.tsx';
+import { REFRESH_CHOICES, refresh, useRefreshMs } from './refresh.ts';
 import { Link, useLocation } from './router.tsx';
 import './style.css';
 
@@ -34,6 +35,7 @@ function App() {
             </Link>
           ))}
         </nav>
+        <RefreshField />
         <TokenField />
       </header>
       <main>
@@ -63,6 +65,21 @@ function Page(props: { path: string; query: URLSearchParams }) {
 }
 
 /** The API token for this tab: silences need it, and every read when the server protects reads. */
+/** How often the pages read the API again on their own; kept in this browser. */
+function RefreshField() {
+  const current = useRefreshMs() / 1000;
+  return (
+    <label class="refresh small" title="How often this page reads seamwatch again on its own (not while the tab is hidden)">
+      auto-refresh{' '}
+      <select name="refresh" value={String(current)} onChange={(e) => refresh.set(Number((e.currentTarget as HTMLSelectElement).value))}>
+        {REFRESH_CHOICES.map((s) => (
+          <option value={String(s)}>{s === 0 ? 'off' : `${s} s`}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function TokenField() {
   const [open, setOpen] = useState(false);
   const [has, setHas] = useState(Boolean(token.get()));

@@ -31,7 +31,10 @@ export function observeWatermark(timer: Inactivity, watermark: number, afterMs: 
  * Activity at `time`. Activity no newer than the last one (a redelivery, a late event) changes
  * nothing. A gap longer than afterMs that only shows now (no tick in between) is reported as
  * the silence it was: firing at its start, resolved at this activity. Late activity that does
- * not end the silence by the watermark leaves it going on, without a signal.
+ * not end the silence by the watermark leaves it going on, without a signal. A silence the
+ * watermark alone shows is left to the next tick (`observeWatermark`), which comes after the
+ * batch in hand: a partition that delivers late brings its later activity in the same batch,
+ * and that must count before anything is judged silent.
  */
 export function observeActivity(timer: Inactivity, time: number, watermark: number, afterMs: number): Transition[] {
   if (time <= timer.lastActivityAt) return [];
@@ -48,7 +51,7 @@ export function observeActivity(timer: Inactivity, time: number, watermark: numb
     out.push({ kind: 'resolved', at: Math.max(time, since), since });
     timer.silentSince = undefined;
   }
-  return [...out, ...observeWatermark(timer, watermark, afterMs)];
+  return out;
 }
 
 /**

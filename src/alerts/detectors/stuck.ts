@@ -153,9 +153,10 @@ export function createStuckDetector(config: WithOwner<StuckConfig>): Detector<St
       }
       if (!item) {
         // A progress event for something not seen starting counts as its start: it began before we watched.
+        // Whether it is stuck already is the next tick's call, after the rest of the batch: a
+        // late partition's ticket.opened comes with its ticket.updated.
         item = { timer: { lastActivityAt: event.time, silentSince: undefined }, correlationId: event.correlationId, businessKey };
         touch(state.tracked, key, item);
-        out.push(...toSignals(key, item, observeWatermark(item.timer, watermark, config.after)));
       } else {
         const transitions = observeActivity(item.timer, event.time, watermark, config.after);
         if (item.timer.lastActivityAt === event.time) {

@@ -13,6 +13,12 @@ export interface InhibitRule {
   equal: readonly string[];
   /** Source and target are about the same run: the same `correlation_id` annotation (run precedence). */
   sameRun?: boolean;
+  /**
+   * The source inhibits only a target that started (`startsAt`, event time) no earlier than it
+   * (`atOrBefore`) or strictly after it (`before`): run precedence lets the first problem of a
+   * run page, and the precedence decide only between problems of the same instant.
+   */
+  sourceStarted?: 'atOrBefore' | 'before';
 }
 
 /**
@@ -22,7 +28,7 @@ export interface InhibitRule {
  * matches both sides of a rule is never inhibited by another alert that also matches both
  * sides, so two such alerts cannot mute each other.
  */
-export function inhibitedBy(rules: readonly InhibitRule[], alerts: readonly Alert[], labels: Labels, annotations: Readonly<Record<string, string>> = {}): string | undefined {
+export function inhibitedBy(rules: readonly InhibitRule[], alerts: readonly Alert[], labels: Labels, annotations: Readonly<Record<string, string>> = {}, startsAt = Number.POSITIVE_INFINITY): string | undefined {
   const run = annotations['correlation_id'];
   for (const rule of rules) {
     if (!matchesAll(rule.targetMatchers, labels)) continue;
@@ -32,6 +38,7 @@ export function inhibitedBy(rules: readonly InhibitRule[], alerts: readonly Aler
       if (source.state !== 'firing' || !matchesAll(rule.sourceMatchers, source.labels)) continue;
       if (!rule.equal.every((name) => labelValue(source.labels, name) === labelValue(labels, name))) continue;
       if (rule.sameRun && source.annotations['correlation_id'] !== run) continue;
+      if (rule.sourceStarted === 'atOrBefore' ? source.startsAt > startsAt : rule.sourceStarted === 'before' && source.startsAt >= startsAt) continue;
       if (twoSided && matchesAll(rule.targetMatchers, source.labels)) continue;
       return source.fingerprint;
     }

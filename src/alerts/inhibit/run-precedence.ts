@@ -3,11 +3,13 @@ import { LabelMatcher } from '../routing/matcher.ts';
 import type { InhibitRule } from './inhibit.ts';
 
 /**
- * Which detector kinds speak first about one run (`alerting.runPrecedence`): while a run has a
- * firing alert of a kind earlier in the list, alerts of later kinds about the same run (same
- * workflow and correlation ID) are not paged — they are still listed in /api/v1/alerts. The
- * default says a run that failed partway is paged as a partial failure, not a second time as a
- * missed deadline. It is an inhibition (inhibit/inhibit.ts) with `sameRun`, ahead of the
+ * One run, one page (`alerting.runPrecedence`): while a run (same workflow and correlation ID)
+ * has a firing alert of one of these kinds, later alerts of the others about it are not paged —
+ * they are still listed in /api/v1/alerts. The first problem of a run in event time pages;
+ * between problems that start at the same instant, the kind earlier in the list does. So a run
+ * that failed partway is paged as a partial failure, not a second time as a missed deadline, and
+ * one whose deadline was paged before a step failed is not paged again for the failure (the open
+ * incident's trace shows it). Inhibitions (inhibit/inhibit.ts) with `sameRun`, ahead of the
  * configured inhibit_rules; `runPrecedence: []` turns it off.
  */
 export const RUN_DETECTOR_KINDS = DETECTOR_KINDS.filter((kind) => kind !== 'sourceSilence');
@@ -25,7 +27,9 @@ export function runPrecedenceRules(precedence: readonly RunDetectorKind[], detec
   for (let i = 0; i < names.length; i++) {
     for (let j = i + 1; j < names.length; j++) {
       if (names[i]!.length === 0 || names[j]!.length === 0) continue;
-      rules.push({ sourceMatchers: [detectorMatcher(names[i]!)], targetMatchers: [detectorMatcher(names[j]!)], equal: ['workflow'], sameRun: true });
+      const [first, later] = [[detectorMatcher(names[i]!)], [detectorMatcher(names[j]!)]];
+      rules.push({ sourceMatchers: first, targetMatchers: later, equal: ['workflow'], sameRun: true, sourceStarted: 'atOrBefore' });
+      rules.push({ sourceMatchers: later, targetMatchers: first, equal: ['workflow'], sameRun: true, sourceStarted: 'before' });
     }
   }
   return rules;

@@ -18,6 +18,6 @@ export class InhibitStage implements NotifyStage {
   exec(ctx: NotifyContext, alerts: readonly Alert[]): StageResult {
     if (this.rules.length === 0) return { ctx, alerts };
     const sources = this.currentAlerts();
-    return holdBackFiring(ctx, alerts, (a) => inhibitedBy(this.rules, sources, a.labels, a.annotations) !== undefined, 'inhibited');
+    return holdBackFiring(ctx, alerts, (a) => inhibitedBy(this.rules, sources, a.labels, a.annotations, a.startsAt) !== undefined, 'inhibited');
   }
 }

@@ -14,11 +14,22 @@ export class StormStage implements NotifyStage {
   private readonly options: ReadonlyMap<string, StormOptions>;
   private readonly log: NotificationLogView;
   private readonly alertsUrl: string;
+  private readonly mayResolve: () => boolean;
+  private readonly onHeld: (storms: readonly string[], ctx: NotifyContext) => void;
 
-  constructor(options: ReadonlyMap<string, StormOptions>, log: NotificationLogView, alertsUrl: string) {
+  constructor(
+    options: ReadonlyMap<string, StormOptions>,
+    log: NotificationLogView,
+    alertsUrl: string,
+    /** Whether this instance sees every alert (see storm.ts); always, without a consumer group. */
+    mayResolve: () => boolean = () => true,
+    onHeld: (storms: readonly string[], ctx: NotifyContext) => void = () => {},
+  ) {
     this.options = options;
     this.log = log;
     this.alertsUrl = alertsUrl;
+    this.mayResolve = mayResolve;
+    this.onHeld = onHeld;
   }
 
   exec(ctx: NotifyContext, alerts: readonly Alert[]): StageResult {
@@ -33,7 +44,9 @@ export class StormStage implements NotifyStage {
       told: new Set(this.log.entry(ctx.receiver, ctx.groupKey)?.firing ?? []),
       alertsUrl: this.alertsUrl,
       now: ctx.now,
+      mayResolve: this.mayResolve(),
     });
+    if (result.held.length > 0) this.onHeld(result.held, ctx);
     const storms = Object.keys(result.covered).length;
     const covered = Object.values(result.covered).reduce((n, c) => n + c.length, 0);
     return { ctx: { ...ctx, storm: result.covered }, alerts: result.alerts, ...(storms > 0 ? { note: `${covered} in ${storms} storm incident(s)` } : {}) };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../types.ts';
+import type { NotificationLogState } from './notification-log.ts';
 
 /**
  * A systemic failure is one page, not a storm: when many alerts of one detector and workflow
@@ -17,7 +18,12 @@ import type { Alert } from '../types.ts';
  * - While the storm is open at the receiver, new alerts of the bucket join it whatever the count
  *   (no flapping between storm and single pages); it is re-triggered (same dedup key: PagerDuty
  *   updates the incident) whenever an alert joins.
- * - It resolves once no covered alert of the bucket is firing any more.
+ * - It resolves once no covered alert of the bucket is firing any more — as far as this instance
+ *   can tell: with several instances in a consumer group each sees only the alerts of its own
+ *   partitions, and they share the incident (the same key), so one whose share cleared would
+ *   resolve it while another's covered alerts still fire, and those are never paged again. So
+ *   the resolve is sent only while `mayResolve` says this instance sees every alert (it holds
+ *   every partition); otherwise it is held, and the incident stays open for a person to resolve.
  */
 
 export interface StormOptions {
@@ -39,6 +45,46 @@ export function stormKey(receiver: string, groupKey: string, detector: string, w
 
 export const isStormAlert = (alert: Alert) => alert.labels[STORM_LABEL] === 'true';
 
+/**
+ * Whether a receiver was told of this alert as covered by a storm it still has open: its
+ * group's log entry lists it as told, and the storm of its bucket in that group is open. A
+ * restart hands such an alert back to its group once it has resolved, so that the storm's
+ * resolve, which no alert of its own owes, is still sent.
+ */
+export function coveredByOpenStorm(log: NotificationLogState, alert: Alert): boolean {
+  return openStormsOver(log, [alert]).has(alert.fingerprint);
+}
+
+/**
+ * For each of these alerts that a receiver was told of under a storm it still has open: that
+ * [receiver, storm key]. One pass over the log's entries, whatever the number of alerts.
+ */
+export function openStormsOver(log: NotificationLogState, alerts: readonly Alert[]): Map<string, [string, string][]> {
+  const wanted = new Map(alerts.map((a) => [a.fingerprint, a]));
+  const out = new Map<string, [string, string][]>();
+  for (const [entryKey, entry] of Object.entries(log.entries)) {
+    const [receiver = '', groupKey = ''] = entryKey.split('\u0000');
+    const open = log.open[receiver];
+    if (!open || Object.keys(open).length === 0) continue;
+    for (const fingerprint of entry.firing) {
+      const alert = wanted.get(fingerprint);
+      if (!alert) continue;
+      const [detector, workflow] = bucketOf(alert).split('\u0000') as [string, string];
+      const key = stormKey(receiver, groupKey, detector, workflow);
+      if (!Object.hasOwn(open, key)) continue;
+      const found = out.get(fingerprint) ?? [];
+      found.push([receiver, key]);
+      out.set(fingerprint, found);
+    }
+  }
+  return out;
+}
+
+/** Whether a restored resolved alert is owed to a receiver: open there on its own, or under a storm still open there. */
+export function owesResolve(log: NotificationLogState, alert: Alert): boolean {
+  return Object.values(log.open).some((open) => Object.hasOwn(open, alert.fingerprint)) || coveredByOpenStorm(log, alert);
+}
+
 export interface StormInput {
   receiver: string;
   groupKey: string;
@@ -52,6 +98,8 @@ export interface StormInput {
   /** Where the list of the bucket's alerts is read, e.g. http://seamwatch:9470/api/v1/alerts */
   alertsUrl: string;
   now: number;
+  /** Whether this instance sees every alert (the only one in its group), so a storm it finds clear is over. */
+  mayResolve: boolean;
 }
 
 export interface StormOutput {
@@ -59,6 +107,8 @@ export interface StormOutput {
   alerts: Alert[];
   /** By storm fingerprint: the alerts it covers now (recorded as told, never opened on their own). */
   covered: Record<string, string[]>;
+  /** Storms found clear here whose resolve was held (`mayResolve` false). */
+  held: string[];
 }
 
 const bucketOf = (alert: Alert) => `${alert.labels['detector'] ?? alert.labels['alertname'] ?? ''}\u0000${alert.labels['workflow'] ?? ''}`;
@@ -78,6 +128,7 @@ export function applyStorm(input: StormInput): StormOutput {
 
   const out: Alert[] = [];
   const covered: Record<string, string[]> = {};
+  const held: string[] = [];
   for (const [bucket, alerts] of buckets) {
     const [detector = '', workflow = ''] = bucket.split('\u0000');
     const key = stormKey(input.receiver, input.groupKey, detector, workflow);
@@ -88,7 +139,10 @@ export function applyStorm(input: StormInput): StormOutput {
     const storming = rest.length > 0 && (open || firing.length >= options.threshold);
     if (!storming) {
       out.push(...alerts);
-      if (open && rest.length === 0) out.push(stormAlert(key, detector, workflow, alerts, [], ownIncidents.length, input, 'resolved'));
+      if (open && rest.length === 0) {
+        if (input.mayResolve) out.push(stormAlert(key, detector, workflow, alerts, [], ownIncidents.length, input, 'resolved'));
+        else held.push(key);
+      }
       continue;
     }
     out.push(...ownIncidents, ...alerts.filter((a) => a.state === 'resolved'));
@@ -96,7 +150,7 @@ export function applyStorm(input: StormInput): StormOutput {
     if (!open || rest.some((a) => !input.told.has(a.fingerprint))) out.push(stormAlert(key, detector, workflow, rest, firing, ownIncidents.length, input, 'firing'));
     covered[key] = rest.map((a) => a.fingerprint).sort();
   }
-  return { alerts: out, covered };
+  return { alerts: out, covered, held };
 }
 
 function stormAlert(key: string, detector: string, workflow: string, covered: readonly Alert[], firing: readonly Alert[], ownIncidents: number, input: StormInput, state: 'firing' | 'resolved'): Alert {

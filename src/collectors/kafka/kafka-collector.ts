@@ -81,6 +81,9 @@ export class KafkaCollector {
   private readonly activeBatches = new Set<Promise<void>>();
   /** Partition numbers owned now (by the co-partitioned assignment), and those rebuilt. */
   private assigned = new Set<number>();
+  /** This member's assignment by topic, and the source topics' partition counts (from start). */
+  private assignment: Record<string, number[]> = {};
+  private partitionCounts = new Map<string, number>();
   private readonly recovered = new Set<number>();
   private recovering: Promise<void> | undefined;
   private joined = false;
@@ -170,6 +173,7 @@ export class KafkaCollector {
       stopped: () => this.stopRequested(),
     });
     if (!present) return;
+    this.partitionCounts = present;
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: kafka.fromBeginning });
@@ -186,6 +190,20 @@ export class KafkaCollector {
     this.logger.info({ topics, groupId: kafka.groupId }, 'consuming');
   }
 
+  /**
+   * Whether this instance holds every partition of every source topic now: the only one in its
+   * consumer group, so what it sees of the alerts is all there is (storms resolve on that).
+   * False before the first assignment and when topics grew partitions since start.
+   */
+  ownsEveryPartition(): boolean {
+    if (!this.joined || this.partitionCounts.size === 0) return false;
+    for (const [topic, count] of this.partitionCounts) {
+      const held = new Set(this.assignment[topic] ?? []);
+      for (let p = 0; p < count; p++) if (!held.has(p)) return false;
+    }
+    return true;
+  }
+
   private onAssignment(assignment: Record<string, number[]>): void {
     const partitions = new Set(Object.values(assignment).flat());
     const movedAway = [...this.recovered].filter((p) => !partitions.has(p));
@@ -193,6 +211,7 @@ export class KafkaCollector {
     const dropped = this.intake.retainPartitions(assignment);
     if (movedAway.length > 0) this.logger.info({ partitions: movedAway, runsDropped: dropped }, 'partitions moved away');
     this.assigned = partitions;
+    this.assignment = assignment;
     this.joined = true;
     this.logger.info({ assignment }, 'partitions assigned');
     // Rebuild at once, not at the first message: after a restart with no new traffic, deadlines,

@@ -72,8 +72,11 @@ export interface EnsureTopicsOptions {
   pollMs?: number;
 }
 
-/** Returns true once every source topic exists and dead-letter topics were created; false if stopped while waiting. */
-export async function ensureTopics(options: EnsureTopicsOptions): Promise<boolean> {
+/**
+ * Once every source topic exists and dead-letter topics were created, returns the source topics'
+ * partition counts; undefined if stopped while waiting.
+ */
+export async function ensureTopics(options: EnsureTopicsOptions): Promise<Map<string, number> | undefined> {
   const { admin, plans, create, logger } = options;
   const sources = [...new Set(plans.map((p) => p.topic))];
   let counts = await partitionCounts(admin, sources);
@@ -92,7 +95,7 @@ export async function ensureTopics(options: EnsureTopicsOptions): Promise<boolea
       lastLog = Date.now();
     }
     await new Promise((r) => setTimeout(r, options.pollMs ?? 2_000));
-    if (options.stopped()) return false;
+    if (options.stopped()) return undefined;
     counts = await partitionCounts(admin, sources);
     missing = sources.filter((t) => !counts.has(t));
   }
@@ -106,5 +109,5 @@ export async function ensureTopics(options: EnsureTopicsOptions): Promise<boolea
     await createTopics(admin, toCreate.map(([dlq, source]) => ({ topic: dlq, numPartitions: create?.partitions ?? counts.get(source)!, ...(create?.replicationFactor ? { replicationFactor: create.replicationFactor } : {}) })));
     logger.info({ topics: toCreate.map(([dlq]) => dlq) }, 'created missing dead-letter topics');
   }
-  return true;
+  return counts;
 }

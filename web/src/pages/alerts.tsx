@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, token, type AlertView, type MatcherView, type PauseView, type SilenceView } from '../api.ts';
-import { Badge, ErrorBox, Load, StateBadge } from '../common.tsx';
+import { Badge, ErrorBox, Freshness, Load, StateBadge } from '../common.tsx';
 import { duration, time } from '../format.ts';
 import { Link, traceHref } from '../router.tsx';
 import { useApi } from '../use-api.ts';
@@ -20,6 +20,7 @@ export function AlertsPage() {
   return (
     <section>
       <h1>Alerts</h1>
+      <Freshness loaded={alerts} />
       {/* Paging paused or resumed for a workflow or team (operator controls) shows here, above the lists. */}
       <Load loaded={alerts}>{({ pauses }) => <PagingState pauses={pauses ?? []} />}</Load>
       <Load loaded={alerts}>

@@ -1,5 +1,5 @@
 import type { DeadLettersPage as DeadLettersAnswer } from '../api.ts';
-import { Badge, Load } from '../common.tsx';
+import { Badge, Freshness, Load } from '../common.tsx';
 import { number, time } from '../format.ts';
 import { navigate } from '../router.tsx';
 import { useApi } from '../use-api.ts';
@@ -13,6 +13,7 @@ export function DeadLettersPage(props: { query: URLSearchParams }) {
   return (
     <section>
       <h1>Dead letters</h1>
+      <Freshness loaded={letters} />
       <form
         class="filters"
         key={query.toString()}

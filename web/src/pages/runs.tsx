@@ -1,5 +1,5 @@
 import type { RunsPage as RunsAnswer, WorkflowDefinition } from '../api.ts';
-import { Badge, Load, StateBadge } from '../common.tsx';
+import { Badge, Freshness, Load, StateBadge } from '../common.tsx';
 import { duration, fromLocalInput, number, time, toLocalInput } from '../format.ts';
 import { Link, navigate, traceHref } from '../router.tsx';
 import { useApi } from '../use-api.ts';
@@ -10,7 +10,7 @@ const STATES = ['open', 'completed', 'failed', 'deadline_missed', 'compensated']
 export function RunsPage(props: { query: URLSearchParams }) {
   const query = new URLSearchParams([...props.query].filter(([k, v]) => ['workflow', 'state', 'from', 'to'].includes(k) && v !== ''));
   const runs = useApi<RunsAnswer>(`/api/v1/runs?${query}`);
-  const workflows = useApi<{ workflows: WorkflowDefinition[] }>('/api/v1/workflows');
+  const workflows = useApi<{ workflows: WorkflowDefinition[] }>('/api/v1/workflows', { live: false });
   const submit = (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
@@ -29,6 +29,7 @@ export function RunsPage(props: { query: URLSearchParams }) {
   return (
     <section>
       <h1>Runs</h1>
+      <Freshness loaded={runs} />
       <form class="filters" onSubmit={submit} key={query.toString() + String(Boolean(runs.data))}>
         <label>
           workflow

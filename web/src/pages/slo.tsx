@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { SloDetail } from '../api.ts';
 import { TimeChart } from '../chart.tsx';
-import { Badge, Load } from '../common.tsx';
+import { Badge, Freshness, Load } from '../common.tsx';
 import { number, percent, time } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useApi } from '../use-api.ts';
@@ -15,6 +15,7 @@ export function SloPage(props: { name: string }) {
       <p class="crumbs">
         <Link href="/slos">SLOs</Link> / {props.name}
       </p>
+      <Freshness loaded={loaded} />
       <Load loaded={loaded}>{(slo) => <SloBody slo={slo} />}</Load>
     </section>
   );

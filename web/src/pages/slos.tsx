@@ -1,5 +1,5 @@
 import type { SloListItem, SloView } from '../api.ts';
-import { Badge, Load } from '../common.tsx';
+import { Badge, Freshness, Load } from '../common.tsx';
 import { number, percent } from '../format.ts';
 import { Link, sloHref } from '../router.tsx';
 import { useApi } from '../use-api.ts';
@@ -12,6 +12,7 @@ export function SlosPage() {
   return (
     <section>
       <h1>Service level objectives</h1>
+      <Freshness loaded={loaded} />
       <Load loaded={loaded}>
         {({ slos }) =>
           slos.length === 0 ? (

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { RunRecord, TraceView, WorkflowDefinition } from '../api.ts';
-import { Badge, Load, StateBadge } from '../common.tsx';
+import { Badge, Freshness, Load, StateBadge } from '../common.tsx';
 import { duration, time } from '../format.ts';
 import { Link, navigate, sloHref, traceHref } from '../router.tsx';
 import { useApi } from '../use-api.ts';
@@ -12,11 +12,12 @@ const DATA_PREVIEW = 400;
 /** Search a correlation ID; each of its runs as a waterfall across systems, with verdict and SLOs. */
 export function TracePage(props: { correlationId: string | undefined }) {
   const trace = useApi<TraceView>(props.correlationId ? `/api/v1/traces/${encodeURIComponent(props.correlationId)}` : null);
-  const workflows = useApi<{ workflows: WorkflowDefinition[] }>('/api/v1/workflows');
+  const workflows = useApi<{ workflows: WorkflowDefinition[] }>('/api/v1/workflows', { live: false });
   return (
     <section>
       <h1>Trace</h1>
       <TraceSearch value={props.correlationId ?? ''} />
+      {props.correlationId && <Freshness loaded={trace} />}
       {props.correlationId && (
         <Load loaded={trace}>
           {(t) => (

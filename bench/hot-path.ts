@@ -10,6 +10,13 @@
  * 3. Insert them into the ClickHouse server in both formats, alternating: our CPU and the
  *    server's (from /proc/<pid>/stat) per row, and wall time.
  *
+ * 4. (BENCH_TICK_RUNS > 0, default 200000) The stitcher's tick with that many runs held and a
+ *    steady stream coming due: events apply and a tick follows every 500 (a Kafka batch), as the
+ *    collector does. BENCH_TICK_ONLY=1 runs this part alone (no ClickHouse needed).
+ *
+ * BENCH_BASELINE=<checkout dir> weighs that checkout's Stitcher against this one's in 1 and 4,
+ * alternating rounds.
+ *
  * This is a benchmark, not a test: it asserts nothing. BENCH_UPGRADES (default 60000), BENCH_ROUNDS (3).
  */
 import { Readable } from 'node:stream';
@@ -26,10 +33,14 @@ import type { EventRecord, RunRecord, SpanRecord } from '../src/domain/records.t
 import { eventLine, runLine, spanLine } from '../src/store/clickhouse/rows.ts';
 import { EVENT_COLUMNS, RUN_COLUMNS, SPAN_COLUMNS, eventRow, runRow, spanRow } from '../src/store/clickhouse/binary-rows.ts';
 import { encodeRowBinary, type RowBinaryWriter } from '../src/store/clickhouse/row-binary.ts';
+import type { WorkflowDefinition } from '../src/domain/workflow.ts';
+import type { WorkflowEvent } from '../src/domain/event.ts';
 
 const upgrades = Number(process.env['BENCH_UPGRADES'] ?? 60_000);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
+const tickRuns = Number(process.env['BENCH_TICK_RUNS'] ?? 200_000);
+const baseline = process.env['BENCH_BASELINE'];
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
 const cpuMs = () => {
@@ -62,9 +73,9 @@ interface Rows {
   spans: SpanRecord[];
 }
 
-function stitchAll(raws: RawMessage[], configText: string): { cpu: number; wall: number; rows: Rows; batches: Rows[] } {
+function stitchAll(raws: RawMessage[], configText: string, Impl: StitcherClass = Stitcher): { cpu: number; wall: number; rows: Rows; batches: Rows[] } {
   const config = parseConfigText(configText, 'bench.yaml', {});
-  const stitcher = new Stitcher(config.workflows, config.pipeline);
+  const stitcher = new Impl(config.workflows, config.pipeline);
   const decoders = new Map(config.sources.map((s) => [s.topic, { decode: decoderFor(s), source: s.name }]));
   const contract = { maxFieldLength: config.pipeline.maxFieldLength, maxTimeAhead: config.pipeline.maxTimeAhead };
   const batches: Rows[] = [];
@@ -150,7 +161,81 @@ async function insertAll(format: Format, batches: Rows[], db: string, chPid: num
   return out;
 }
 
+type StitcherClass = typeof Stitcher;
+
+async function baselineStitcher(): Promise<StitcherClass | undefined> {
+  if (!baseline) return undefined;
+  return ((await import(join(baseline, 'src/stitch/stitcher.ts'))) as { Stitcher: StitcherClass }).Stitcher;
+}
+
+const TICK_WORKFLOW: WorkflowDefinition = {
+  name: 'w',
+  owner: 'bench',
+  trigger: { source: 'a', type: 'started' },
+  steps: [{ name: 'done', source: 'b', type: 'done', required: true, failOn: [] }],
+  compensation: [],
+  deadline: 5 * 60_000,
+};
+
+
+/**
+ * `tickRuns` triggers over five minutes of event time (the deadline), then as many events again
+ * at the same rate, triggers and steps alternating (a step 30 s after its trigger; one run in
+ * ten never gets it, so misses its deadline), a tick after every 500: CPU of the second half.
+ */
+function tickCost(Impl: StitcherClass): { cpu: number; events: number; visited: number | undefined; held: number } {
+  const s = new Impl([TICK_WORKFLOW], { dedupeWindow: 600_000, dedupeMaxKeys: 500_000, holdUnmatchedFor: 3_600_000, allowedLateness: 30_000, idleAdvanceAfter: 30_000, closedRunRetention: 900_000, closedRunMemory: 200_000 });
+  const t0 = Date.UTC(2026, 0, 1);
+  const dt = 300_000 / tickRuns;
+  const lag = Math.round(30_000 / dt / 2);
+  const origin = (topic: string, i: number) => ({ topic, partition: i % 4, offset: String(i) });
+  const trigger = (k: number, time: number): WorkflowEvent => ({ source: 'a', id: `a-${k}`, type: 'started', time, correlationId: `c-${k}`, origin: origin('a', k) });
+  const step = (k: number, time: number): WorkflowEvent => ({ source: 'b', id: `b-${k}`, type: 'done', time, correlationId: `c-${k}`, origin: origin('b', k) });
+  let k = 0;
+  let time = t0;
+  for (; k < tickRuns; k++, time += dt) s.apply(trigger(k, time), time + 1_000);
+  s.tick(time + 1_000);
+  s.drain(time + 1_000);
+  const visited0 = s.counters.runsVisited;
+  const c0 = cpuMs();
+  let events = 0;
+  for (let i = 0; k < 2 * tickRuns; i++, time += dt) {
+    const j = (i & 1) === 0 ? k++ : k - lag;
+    const event = (i & 1) === 0 ? trigger(j, time) : step(j, time);
+    if ((i & 1) === 0 || j % 10 !== 0) {
+      s.apply(event, time + 1_000);
+      events++;
+    }
+    if (i % 500 === 499) {
+      s.tick(time + 1_000);
+      if (s.pendingRows >= 50_000) s.drain(time + 1_000);
+    }
+  }
+  const cpu = cpuMs() - c0;
+  const visited = s.counters.runsVisited === undefined ? undefined : s.counters.runsVisited - visited0;
+  return { cpu, events, visited, held: s.openRuns };
+}
+
+async function tickBench(): Promise<void> {
+  const variants: [string, StitcherClass][] = [['this checkout', Stitcher]];
+  const Baseline = await baselineStitcher();
+  if (Baseline) variants.push([`baseline (${baseline})`, Baseline]);
+  log(`ticking with ${tickRuns} runs held, ${rounds} rounds, ${variants.map((v) => v[0]).join(' / ')} alternating…`);
+  const results = new Map<string, ReturnType<typeof tickCost>[]>(variants.map(([name]) => [name, []]));
+  for (let i = 0; i < rounds; i++) for (const [name, Impl] of variants) results.get(name)!.push(tickCost(Impl));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  printTable(`stitcher apply + tick, ${tickRuns} runs held, a tick every 500 events (medians of ${rounds} rounds)`, [
+    ...[...results].map(([name, rs]): [string, string] => {
+      const r = rs[0]!;
+      const cpu = median(rs.map((x) => x.cpu));
+      return [name, `${((cpu * 1000) / r.events).toFixed(2)} µs/event (${rs.map((x) => x.cpu.toFixed(0)).join(', ')} ms for ${r.events} events), ${r.held} runs at the end${r.visited === undefined ? '' : `, ${r.visited} runs taken up by ticks`}`];
+    }),
+  ]);
+}
+
 async function main(): Promise<void> {
+  if (tickRuns > 0) await tickBench();
+  if (process.env['BENCH_TICK_ONLY'] === '1') return;
   const topics = { crm: 'bench.crm', billing: 'bench.billing', ticketing: 'bench.ticketing' };
   const scenario = buildScenario(topics, upgrades, Math.floor(upgrades / 10), 'h');
   const offsets = new Map<string, number>();
@@ -160,9 +245,12 @@ async function main(): Promise<void> {
   const configText = scenarioConfig(topics, { database: 'x', groupId: 'x', brokers: KAFKA_BROKERS, clickhouseUrl: CLICKHOUSE_URL });
   log(`stitching ${raws.length} messages in process, ${rounds} rounds…`);
   const stitchRuns = [];
+  const baselineRuns: number[] = [];
+  const Baseline = await baselineStitcher();
   let rows: Rows | undefined;
   let batches: Rows[] = [];
   for (let i = 0; i < rounds; i++) {
+    if (Baseline) baselineRuns.push(stitchAll(raws, configText, Baseline).cpu);
     const r = stitchAll(raws, configText);
     stitchRuns.push(r);
     rows = r.rows;
@@ -202,6 +290,7 @@ async function main(): Promise<void> {
   printTable('seamwatch hot path, in one process (medians of rounds)', [
     ['messages / rows (events+runs+spans)', `${raws.length} / ${totalRows} (${rows!.events.length}+${rows!.runs.length}+${rows!.spans.length})`],
     ['decode+contract+dedupe+stitch+drain', `${perMsg(s)} (${(raws.length / (s / 1000)).toFixed(0)} msg/s of one core)`],
+    ...(Baseline ? [['  the same with the baseline Stitcher', `${perMsg(median(baselineRuns))} (rounds: ${baselineRuns.map(perMsg).join(', ')}; this checkout: ${stitchRuns.map((r) => perMsg(r.cpu)).join(', ')})`] as [string, string]] : []),
     ['encode JSONEachRow', `${perRow(encJ)}, ${(median(enc.JSONEachRow.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row`],
     ['encode RowBinary', `${perRow(encB)}, ${(median(enc.RowBinary.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row (${((encB / encJ) * 100).toFixed(0)} % of JSON)`],
     ['insert JSONEachRow: ours / server / wall', `${perRow(m('JSONEachRow', 'cpu'))} / ${perRow(m('JSONEachRow', 'server'))} / ${(m('JSONEachRow', 'wall') / 1000).toFixed(2)} s`],

@@ -20,11 +20,11 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => log('(run with --expose-gc for figures after a full GC)'));
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-function settled(): { rss: number; heap: number } {
+function settled(): { rss: number; heap: number; committed: number; external: number } {
   gc();
   gc();
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed };
+  return { rss: m.rss, heap: m.heapUsed, committed: m.heapTotal, external: m.external };
 }
 
 async function main(): Promise<void> {
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     ['open runs held', `${counts.open} (of ${OPEN_RUNS} triggers; ${stitcher.openRuns} runs in memory)`],
     ['RSS before / with the runs (after full GC)', `${mib(before.rss)} / ${mib(after.rss)}  (target < 1024 MiB)`],
     ['V8 heap used before / with the runs', `${mib(before.heap)} / ${mib(after.heap)}`],
+    // RSS beyond the heap used: pages V8 keeps committed after the GC, and memory outside it.
+    ['V8 heap committed / external, with the runs', `${mib(after.committed)} / ${mib(after.external)}`],
     ['per open run (heap, incl. its dedupe key)', `${((after.heap - before.heap) / OPEN_RUNS).toFixed(0)} bytes`],
     ['dedupe keys held (pipeline.dedupeMaxKeys)', `${Math.min(OPEN_RUNS, config.pipeline.dedupeMaxKeys)}`],
     ['time to open them (decode + stitch)', `${seconds.toFixed(1)} s`],

@@ -2,6 +2,7 @@ import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { WorkflowEvent } from '../domain/event.ts';
 import type { RunRecord, RunState, SpanRecord, StepOutcome } from '../domain/records.ts';
 import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
+import { keyCount, NO_KEYS, type EventKeys } from './event-keys.ts';
 
 /** An event a run took in, by the step it spoke for ("trigger" for a trigger): what its trace shows. */
 export interface RunHistoryEntry extends TraceAttempt {
@@ -21,7 +22,8 @@ export interface WorkflowRun {
   trigger: { source: string; id: string };
   /** Outcome per step name (steps and compensation steps). */
   outcomes: Map<string, StepOutcome>;
-  eventKeys: Set<string>;
+  /** Idempotency keys of the events taken in, kept small (see event-keys.ts). */
+  eventKeys: EventKeys;
   lastEventAt: number;
   state: RunState;
   completedAt: number;
@@ -36,6 +38,8 @@ export interface WorkflowRun {
   emittedSlo: Map<string, string> | undefined;
   /** Earliest watermark at which a pending SLO verdict of this run is decided. */
   sloDecideAt: number;
+  /** When the stitcher's due queue next hands the run back (see DueQueue); Infinity: not queued. */
+  queuedDue: number;
   /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
   history: RunHistoryEntry[];
   /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
@@ -55,6 +59,9 @@ export function runIdOf(workflow: string, correlationId: string): string {
  */
 const NO_OUTCOMES: Map<string, StepOutcome> = new Map();
 
+/** The redeliveries of a run that has none, shared likewise: recordRedelivery gives a run its own array first. */
+const NO_REDELIVERIES: WorkflowRun['redeliveries'] = [];
+
 export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): WorkflowRun {
   const run: WorkflowRun = {
     runId: runIdOf(definition.name, trigger.correlationId),
@@ -64,7 +71,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     startedAt: trigger.time,
     trigger: { source: trigger.source, id: trigger.id },
     outcomes: NO_OUTCOMES,
-    eventKeys: new Set(),
+    eventKeys: NO_KEYS,
     lastEventAt: trigger.time,
     state: 'open',
     completedAt: 0,
@@ -73,12 +80,17 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     emittedSpans: undefined,
     emittedSlo: undefined,
     sloDecideAt: Number.POSITIVE_INFINITY,
-    history: [],
-    redeliveries: [],
+    queuedDue: Number.POSITIVE_INFINITY,
+    // Made with its one entry: an array grown by push from empty takes room for 17.
+    history: [historyEntry('trigger', 'done', trigger)],
+    redeliveries: NO_REDELIVERIES,
     historyDropped: 0,
   };
-  recordHistory(run, 'trigger', 'done', trigger);
   return run;
+}
+
+function historyEntry(step: string, status: 'done' | 'failed', event: WorkflowEvent): RunHistoryEntry {
+  return { step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) };
 }
 
 /** Keeps an event of the run for its trace, within the bound. */
@@ -87,7 +99,7 @@ export function recordHistory(run: WorkflowRun, step: string, status: 'done' | '
     run.historyDropped++;
     return;
   }
-  run.history.push({ step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) });
+  run.history.push(historyEntry(step, status, event));
 }
 
 /** Notes a redelivery of an event the run already took in, within the bound. */
@@ -98,6 +110,7 @@ export function recordRedelivery(run: WorkflowRun, event: WorkflowEvent, receive
     run.historyDropped++;
     return;
   }
+  if (run.redeliveries === NO_REDELIVERIES) run.redeliveries = [];
   run.redeliveries.push({ step: entry.step, source: event.source, eventId: event.id, receivedAt });
 }
 
@@ -171,7 +184,7 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
     deadlineMissed: run.deadlineMissed,
     missingSteps: missing,
     failedSteps: failed,
-    eventCount: run.eventKeys.size,
+    eventCount: keyCount(run.eventKeys),
     lastEventAt: run.lastEventAt,
     version: run.version,
   };

@@ -9,6 +9,8 @@ import { changedSpans, judge, newRun, recordHistory, recordOutcome, recordRedeli
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
+import { DueQueue } from './due-queue.ts';
+import { hasKey, keyCount, withKey } from './event-keys.ts';
 
 /** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
 export interface StitcherOptions {
@@ -22,7 +24,7 @@ export interface StitcherOptions {
   closedRunRetention: number;
   closedRunMemory: number;
   runHorizon?: number;
-  /** Wall ms between sweeps of old runs, held steps and dedupe keys. */
+  /** Wall ms between sweeps of held steps and dedupe keys, and at the most between forgetting old runs (see Stitcher.tick). */
   sweepEvery?: number;
 }
 
@@ -38,16 +40,24 @@ export interface StitchCounters {
   extraTriggers: number;
   runsStarted: number;
   runsEvicted: number;
+  /** Runs tick() took up because something of theirs came due: what its cost follows. */
+  runsVisited: number;
 }
 
 /** Runs remembered as redelivered until takeRedelivered() asks. */
 const MAX_REDELIVERED_RUNS = 10_000;
 
-/** How often, in wall time, old runs, held steps and dedupe keys are looked over at the most. */
+/** How often, in wall time, held steps and dedupe keys are looked over, and old runs forgotten while nothing comes due. */
 const SWEEP_EVERY_MS = 5_000;
 
 function dueAt(run: WorkflowRun, allowedLateness: number): number {
   return run.startedAt + run.definition.deadline + allowedLateness;
+}
+
+/** The watermark past which a run is forgotten; an unfinished one is kept at least until its deadline has been judged. */
+function forgetAfter(run: WorkflowRun, options: Required<StitcherOptions>): number {
+  const finished = run.state === 'completed' || run.state === 'compensated';
+  return finished ? run.lastEventAt + options.closedRunRetention : run.startedAt + Math.max(options.runHorizon, run.definition.deadline + options.allowedLateness);
 }
 
 /**
@@ -67,8 +77,14 @@ export class Stitcher {
   private readonly dirty = new Set<WorkflowRun>();
   /** Runs that took a redelivery since takeRedelivered() was last asked: their traces changed, their rows did not. */
   private redelivered = new Set<string>();
-  /** Earliest event time at which an unfinished run's deadline is to be judged. */
-  private nextDue = Number.POSITIVE_INFINITY;
+  /**
+   * Runs by the event time something of theirs is next due (deadline, SLO decision, forgetting),
+   * one queue per partition number: each is taken up to its partition's own watermark, so a
+   * joining partition's runs wait for it without being looked at by every tick meanwhile.
+   */
+  private readonly due = new Map<number, DueQueue<WorkflowRun>>();
+  /** Runs the due queue found past their horizon, to be forgotten by forgetParked unless they changed. */
+  private forgettable: WorkflowRun[] = [];
   private lastSweep = Number.NEGATIVE_INFINITY;
   private events: EventRecord[] = [];
   readonly counters: StitchCounters = {
@@ -81,6 +97,7 @@ export class Stitcher {
     extraTriggers: 0,
     runsStarted: 0,
     runsEvicted: 0,
+    runsVisited: 0,
   };
 
   private readonly judge: RunJudge;
@@ -113,7 +130,7 @@ export class Stitcher {
   private noteRedelivery(event: WorkflowEvent, key: string, now: number): void {
     for (const role of this.index.rolesOf(event.source, event.type)) {
       const run = this.runs.get(runIdOf(role.workflow.name, event.correlationId));
-      if (run?.eventKeys.has(key)) {
+      if (run && hasKey(run.eventKeys, key)) {
         recordRedelivery(run, event, now);
         // Bounded: with no trace export nobody takes them.
         if (this.redelivered.size < MAX_REDELIVERED_RUNS) this.redelivered.add(run.runId);
@@ -133,7 +150,7 @@ export class Stitcher {
       let run = this.runs.get(runId);
       if (role.kind === 'trigger') {
         if (run) {
-          if (!run.eventKeys.has(key)) {
+          if (!hasKey(run.eventKeys, key)) {
             this.counters.extraTriggers++;
             this.addTrigger(run, event, key, now);
           }
@@ -144,8 +161,9 @@ export class Stitcher {
           continue;
         }
         run = newRun(role.workflow, event);
-        run.eventKeys.add(key);
-        this.runs.set(runId, run);
+        run.eventKeys = withKey(run.eventKeys, key);
+        // Keyed by the run's own id string: one string per run, hashed once, for the lookups by run.runId.
+        this.runs.set(run.runId, run);
         this.counters.runsStarted++;
         this.touch(run, now);
         this.release(event.correlationId, run, now);
@@ -170,7 +188,7 @@ export class Stitcher {
    * run, so the run is the same whichever trigger arrived first.
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
-    run.eventKeys.add(key);
+    run.eventKeys = withKey(run.eventKeys, key);
     recordHistory(run, 'trigger', 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.trigger.id)) {
@@ -181,8 +199,8 @@ export class Stitcher {
   }
 
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
-    if (role.kind === 'trigger' || run.eventKeys.has(key)) return;
-    run.eventKeys.add(key);
+    if (role.kind === 'trigger' || hasKey(run.eventKeys, key)) return;
+    run.eventKeys = withKey(run.eventKeys, key);
     recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     recordOutcome(run, {
@@ -214,51 +232,108 @@ export class Stitcher {
     run.state = verdict.state;
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
-    run.version = Math.max(run.version + 1, progressVersion(run.eventKeys.size, now));
-    if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) {
-      this.nextDue = Math.min(this.nextDue, dueAt(run, this.options.allowedLateness));
-    }
+    run.version = Math.max(run.version + 1, progressVersion(keyCount(run.eventKeys), now));
+    this.schedule(run);
     this.dirty.add(run);
   }
 
   /**
-   * Moves event time on: judges deadlines, forgets held steps, closed runs and dedupe keys past
-   * their horizons. Call it on a timer; it is cheap when nothing is due.
+   * Queues a run for the earliest event time something of it is due: its deadline while
+   * unjudged, a pending SLO decision, and otherwise the horizon past which it is forgotten
+   * (a pending decision keeps it, so that horizon counts only once none is pending).
+   */
+  private schedule(run: WorkflowRun): void {
+    let at = run.sloDecideAt;
+    if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) at = Math.min(at, dueAt(run, this.options.allowedLateness));
+    if (run.sloDecideAt === Number.POSITIVE_INFINITY) at = Math.min(at, forgetAfter(run, this.options));
+    let queue = this.due.get(run.partition);
+    if (!queue) this.due.set(run.partition, (queue = new DueQueue()));
+    queue.schedule(run, at);
+  }
+
+  /**
+   * Moves event time on: judges the deadlines and SLO decisions of the runs that came due, forgets
+   * runs past their horizon when a deadline or decision came due or every sweepEvery, and every
+   * sweepEvery held steps, closed run ids and dedupe keys past theirs. Call it on a timer; it
+   * costs what is due, not what is held.
    */
   tick(now: number): void {
     // The instance's watermark is the newest any partition is judged at: nothing is due before it.
     const newest = this.watermark.at(now);
     if (newest === Number.NEGATIVE_INFINITY) return;
-    // The full sweep is skipped while no deadline is due, except every few seconds for the
-    // forgetting of old runs, held steps and dedupe keys.
-    if (newest < this.nextDue && now - this.lastSweep < this.options.sweepEvery) return;
-    this.lastSweep = now;
-    const { allowedLateness, closedRunRetention, holdUnmatchedFor, runHorizon, closedRunMemory } = this.options;
-    const watermarkOf = this.watermark.partitionsAt(now);
-    let nextDue = Number.POSITIVE_INFINITY;
-    for (const run of this.runs.values()) {
-      const watermark = watermarkOf(run.partition);
-      if (run.state === 'open' || run.state === 'failed') {
-        const verdict = judge(run, watermark, allowedLateness);
-        if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
-        if (!run.deadlineMissed) nextDue = Math.min(nextDue, dueAt(run, allowedLateness));
-      }
-      if (run.sloDecideAt <= watermark) this.dirty.add(run);
-      else nextDue = Math.min(nextDue, run.sloDecideAt);
-      const finished = run.state === 'completed' || run.state === 'compensated';
-      // An unfinished run is kept at least until its deadline has been judged.
-      const forgetAfter = finished ? run.lastEventAt + closedRunRetention : run.startedAt + Math.max(runHorizon, run.definition.deadline + allowedLateness);
-      if (watermark > forgetAfter && !this.dirty.has(run) && run.sloDecideAt === Number.POSITIVE_INFINITY) {
-        this.runs.delete(run.runId);
-        this.closed.set(run.runId, run.lastEventAt);
-        this.counters.runsEvicted++;
+    let watermarkOf: ((partition: number) => number) | undefined;
+    let judged = false;
+    for (const [partition, queue] of this.due) {
+      if (queue.next > newest) continue;
+      watermarkOf ??= this.watermark.partitionsAt(now);
+      const watermark = watermarkOf(partition);
+      for (const run of queue.takeDue(watermark)) {
+        // A run forgotten or dropped since it was queued (its id may hold a newer run by now).
+        if (this.runs.get(run.runId) !== run) continue;
+        this.counters.runsVisited++;
+        if (this.judgeDue(run, now, watermark)) judged = true;
       }
     }
-    this.nextDue = nextDue;
-    evictOver(this.closed, closedRunMemory);
+    const sweep = now - this.lastSweep >= this.options.sweepEvery;
+    if (!judged && !sweep) return;
+    watermarkOf ??= this.watermark.partitionsAt(now);
+    this.forgetParked(watermarkOf);
+    if (!sweep) return;
+    this.lastSweep = now;
+    const { holdUnmatchedFor } = this.options;
     this.counters.heldExpired += this.held.retain((e) => e.time >= watermarkOf(e.origin.partition) - holdUnmatchedFor);
     // Keys are not kept by partition: the oldest watermark keeps a joining partition's redeliveries known.
     this.dedupe.expire(this.watermark.low(now));
+  }
+
+  /**
+   * Forgets the runs the due queue found past their horizon, unless they changed since. It
+   * keeps the pace the sweep over every run had: at a tick where a deadline or an SLO decision
+   * came due, or every sweepEvery.
+   */
+  private forgetParked(watermarkOf: (partition: number) => number): void {
+    const forgettable = this.forgettable;
+    this.forgettable = [];
+    for (const run of forgettable) {
+      // Forgotten already (it came due twice), dropped, or dirty again since: drain() queues it.
+      if (this.runs.get(run.runId) !== run || this.dirty.has(run)) continue;
+      if (this.mayForget(run, watermarkOf(run.partition))) {
+        this.runs.delete(run.runId);
+        this.closed.set(run.runId, run.lastEventAt);
+        this.counters.runsEvicted++;
+      } else {
+        this.schedule(run);
+      }
+    }
+    evictOver(this.closed, this.options.closedRunMemory);
+  }
+
+  /**
+   * A run the due queue handed back at its partition's watermark: its deadline is judged, a due
+   * SLO decision makes it dirty (drain() decides it), and past its horizon it is parked to be
+   * forgotten (see forgetParked). True when its deadline or an SLO decision was what came due.
+   */
+  private judgeDue(run: WorkflowRun, now: number, watermark: number): boolean {
+    let judged = false;
+    if (run.state === 'open' || run.state === 'failed') {
+      judged = !run.deadlineMissed && dueAt(run, this.options.allowedLateness) <= watermark;
+      const verdict = judge(run, watermark, this.options.allowedLateness);
+      if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
+    }
+    if (run.sloDecideAt <= watermark) {
+      judged = true;
+      this.dirty.add(run);
+    }
+    // A dirty run is queued again when drain() hands it out, with its SLO decision renewed.
+    if (this.dirty.has(run)) return judged;
+    if (this.mayForget(run, watermark)) this.forgettable.push(run);
+    else this.schedule(run);
+    return judged;
+  }
+
+  /** Past its horizon with no SLO decision pending (a dirty run is not forgotten either: see callers). */
+  private mayForget(run: WorkflowRun, watermark: number): boolean {
+    return watermark > forgetAfter(run, this.options) && run.sloDecideAt === Number.POSITIVE_INFINITY;
   }
 
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
@@ -282,9 +357,8 @@ export class Stitcher {
 
   /** Hands out the verdicts of a run that changed (its SLOs), and notes when pending ones are due. */
   private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
-    const decideAt = this.judge.judge(run, watermark, out);
-    run.sloDecideAt = decideAt;
-    if (decideAt < this.nextDue) this.nextDue = decideAt;
+    run.sloDecideAt = this.judge.judge(run, watermark, out);
+    this.schedule(run);
   }
 
   /** Rows waiting for drain(), for back-pressure decisions. */
@@ -339,6 +413,7 @@ export class Stitcher {
     let dropped = 0;
     this.watermark.forgetPartitions(keep);
     this.held.retain((e) => keep(e.origin.partition));
+    for (const partition of this.due.keys()) if (!keep(partition)) this.due.delete(partition);
     for (const run of this.runs.values()) {
       if (keep(run.partition)) continue;
       this.runs.delete(run.runId);

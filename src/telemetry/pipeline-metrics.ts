@@ -33,6 +33,7 @@ export class PipelineMetrics {
   readonly eventErrors: Counter<'source' | 'class'>;
   readonly stitchEvents: Counter<'outcome'>;
   readonly runs: Counter<'change'>;
+  readonly runsDue: Counter;
   readonly partitionsCatchingUp: Gauge;
   private readonly knownSources: Set<string>;
   private readonly stitchDeltas = new CounterDeltas();
@@ -90,6 +91,11 @@ export class PipelineMetrics {
       labelNames: ['change'],
       registers,
     });
+    this.runsDue = new Counter({
+      name: 'seamwatch_stitch_runs_due_total',
+      help: "Runs the stitcher's tick took up because their deadline, an SLO decision or their forgetting came due: the tick's work, which follows this and not the runs held.",
+      registers,
+    });
     this.partitionsCatchingUp = new Gauge({
       name: 'seamwatch_partitions_catching_up',
       help: 'Partitions handed over with a backlog that are judged on their own event time until they catch up; SLO evaluation and detectors wait for them.',
@@ -107,7 +113,7 @@ export class PipelineMetrics {
   }
 
   /** Brings the stitcher's running totals (plain numbers, so it stays free of I/O) into the counters. */
-  stitchTotals(totals: Readonly<Record<keyof typeof STITCH_EVENT_OUTCOMES | keyof typeof RUN_CHANGES, number>>): void {
+  stitchTotals(totals: Readonly<Record<keyof typeof STITCH_EVENT_OUTCOMES | keyof typeof RUN_CHANGES | 'runsVisited', number>>): void {
     for (const [name, outcome] of Object.entries(STITCH_EVENT_OUTCOMES)) {
       const delta = this.stitchDeltas.delta(name, totals[name as keyof typeof STITCH_EVENT_OUTCOMES]);
       if (delta > 0) this.stitchEvents.inc({ outcome }, delta);
@@ -116,6 +122,8 @@ export class PipelineMetrics {
       const delta = this.stitchDeltas.delta(name, totals[name as keyof typeof RUN_CHANGES]);
       if (delta > 0) this.runs.inc({ change }, delta);
     }
+    const due = this.stitchDeltas.delta('runsVisited', totals.runsVisited);
+    if (due > 0) this.runsDue.inc(due);
   }
 
   /** Wall clock minus the event-time watermark; left unset until event time has begun. */

@@ -63,6 +63,13 @@ function traceOf(s: Stitcher, correlationId = 'c-1'): BusinessTrace {
 }
 
 describe('a run as a business trace (stitch/trace.ts)', () => {
+  it("a redelivery shows on its own run's trace only, not on runs that have none", () => {
+    const other = HEALED.map((e) => ({ ...e, id: `${e.id}-2`, correlationId: 'c-2' }));
+    const s = stitch([...HEALED, ...other], [HEALED[1]!]);
+    expect(traceOf(s).steps[0]!.redeliveries).toHaveLength(1);
+    expect(traceOf(s, 'c-2').steps[0]!.redeliveries).toEqual([]);
+  });
+
   it('shows each step from the one before it, with its failed attempts and redeliveries', () => {
     const trace = traceOf(stitch(HEALED, [HEALED[1]!]));
     expect(trace.run.state).toBe('completed');

@@ -18,7 +18,7 @@ describe('pipeline metrics: what the stitcher keeps as plain totals', () => {
   it('turns running totals into counter increments, whenever they are read', async () => {
     const registry = new Registry();
     const metrics = new PipelineMetrics(registry, ['crm']);
-    const totals = { unmatched: 3, lateForClosedRun: 1, extraTriggers: 0, heldExpired: 2, heldEvicted: 0, runsStarted: 5, runsEvicted: 4 };
+    const totals = { unmatched: 3, lateForClosedRun: 1, extraTriggers: 0, heldExpired: 2, heldEvicted: 0, runsStarted: 5, runsEvicted: 4, runsVisited: 6 };
     metrics.stitchTotals(totals);
     metrics.stitchTotals(totals);
     metrics.stitchTotals({ ...totals, heldExpired: 7 });
@@ -30,6 +30,7 @@ describe('pipeline metrics: what the stitcher keeps as plain totals', () => {
       ].join('\n'),
     );
     expect(await metric(registry, 'seamwatch_runs_total')).toBe(['seamwatch_runs_total{change="started"} 5', 'seamwatch_runs_total{change="evicted"} 4'].join('\n'));
+    expect(await metric(registry, 'seamwatch_stitch_runs_due_total')).toBe('seamwatch_stitch_runs_due_total 6');
   });
 
   it('sets the watermark lag to the wall clock minus the watermark, and keeps the last value while event time is unknown', async () => {

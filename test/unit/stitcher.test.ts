@@ -991,6 +991,19 @@ describe('Stitcher: a lagging partition handed over in a rebalance', () => {
     expect(s.drain(now + 10).runs.find((r) => r.runId === 'plan-upgrade:c-0-late')).toMatchObject({ state: 'deadline_missed' });
   });
 
+  it('a run not yet due on its own event time is judged once its partition catches up', () => {
+    const { s, now } = handedOver();
+    // Due by the instance's watermark (an hour on), not by partition 1's (T0 + 30s).
+    s.tick(now);
+    s.drain(now);
+    s.apply(ev('invoice', 3 * MIN, { correlationId: 'c-other', partition: 1 }), now + 10);
+    s.tick(now + 10);
+    expect(s.drain(now + 10).runs.find((r) => r.runId === 'plan-upgrade:c-1')).toBeUndefined();
+    s.apply(ev('invoice', 6 * MIN, { correlationId: 'c-other', partition: 1 }), now + 20);
+    s.tick(now + 20);
+    expect(s.drain(now + 20).runs.find((r) => r.runId === 'plan-upgrade:c-1')).toMatchObject({ state: 'deadline_missed', deadlineMissed: true });
+  });
+
   it('the watermark handed to SLO evaluation and detectors waits for the handed-over partition', () => {
     const { s, now } = handedOver();
     expect(s.watermarkAt(now)).toBe(T0 + 30 * SEC);
@@ -1074,6 +1087,20 @@ describe('Stitcher: drain', () => {
     applyLive(s, [ev('trigger', 0, { correlationId: 'a', partition: 1 }), ev('trigger', 0, { correlationId: 'b', partition: 2 })]);
     expect(s.dropPartitions((p) => p === 2)).toBe(1);
     expect([s.openRuns, s.drain().runs.map((r) => r.runId)]).toEqual([1, ['plan-upgrade:b']]);
+  });
+
+  it('a run dropped with its partition is not judged when its deadline passes; one rebuilt under its id is, once', () => {
+    const s = stitcher();
+    applyLive(s, [ev('trigger', 0, { correlationId: 'a', partition: 1 }), ev('trigger', 0, { correlationId: 'b', partition: 2 })]);
+    s.drain();
+    s.dropPartitions((p) => p === 2);
+    s.apply(ev('unrelated', HOUR, { correlationId: 'clock', partition: 2 }), T0 + HOUR);
+    s.tick(T0 + HOUR);
+    expect(s.drain(T0 + HOUR).runs.map((r) => [r.runId, r.state])).toEqual([['plan-upgrade:b', 'deadline_missed']]);
+    s.partitionBacklog('crm.events', 1, false, T0 + HOUR);
+    s.restore({ events: [ev('trigger', 0, { correlationId: 'a', partition: 1 })], runs: [], maxEventTime: T0 + HOUR }, T0 + HOUR);
+    s.tick(T0 + HOUR + SEC);
+    expect(s.drain(T0 + HOUR + SEC).runs.map((r) => [r.runId, r.state])).toEqual([['plan-upgrade:a', 'deadline_missed']]);
   });
 
   it('dropPartitions also forgets held steps of partitions no longer owned', () => {
@@ -1205,6 +1232,31 @@ describe('Stitcher: the tick is cheap when nothing is due', () => {
     s.apply(ev('unrelated', HOUR, { correlationId: 'clock' }), T0 + SEC + 100);
     s.tick(T0 + SEC + 200);
     expect(s.drain().runs.map((r) => r.state)).toEqual(['deadline_missed']);
+  });
+
+  it('a tick looks only at the runs that came due, not at every open run', () => {
+    const s = stitcher();
+    // One run started long before, then 1 000 in the last minute, due minutes from now.
+    s.apply(ev('trigger', 50 * MIN, { correlationId: 'old' }), T0 + HOUR + MIN);
+    for (let i = 0; i < 1_000; i++) s.apply(ev('trigger', HOUR + i * 50, { correlationId: `c-${i}` }), T0 + HOUR + MIN);
+    s.drain(T0 + HOUR + MIN);
+    const before = s.counters.runsVisited;
+    s.tick(T0 + HOUR + MIN);
+    expect(s.counters.runsVisited - before).toBe(1);
+    expect(s.drain(T0 + HOUR + MIN).runs.map((r) => [r.correlationId, r.state])).toEqual([['old', 'deadline_missed']]);
+    s.tick(T0 + HOUR + MIN + SEC);
+    expect(s.counters.runsVisited - before).toBe(1);
+  });
+
+  it('forgets old runs at a tick where a deadline came due, as the sweep over every run did, without waiting for sweepEvery', () => {
+    const s = stitcher({ sweepEvery: 5 * SEC });
+    applyLive(s, [ev('trigger', 0), ev('invoice', MIN), ev('entitlement', 2 * MIN)]);
+    s.tick(T0 + 3 * MIN);
+    s.drain();
+    s.apply(ev('trigger', 50 * MIN, { correlationId: 'late' }), T0 + 3 * MIN + 100);
+    s.apply(ev('unrelated', HOUR, { correlationId: 'clock' }), T0 + 3 * MIN + 500);
+    s.tick(T0 + 3 * MIN + 600);
+    expect([s.run(RUN_1), s.run('plan-upgrade:late')?.state]).toEqual([undefined, 'deadline_missed']);
   });
 
   it('looks over old runs only every sweepEvery of wall time when no deadline is due', () => {

@@ -9,7 +9,8 @@
  * eachBatch, as a real design would have to for back-pressure.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { headersOf } from '../src/collectors/kafka/raw-message.ts';
 
 export interface WorkerInput {
   brokers: string[];
@@ -44,17 +45,6 @@ export interface WorkerReport {
 const input = workerData as WorkerInput;
 const port = parentPort!;
 
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
-}
 
 const threadCpuMs = () => {
   const u = process.threadCpuUsage();

@@ -25,7 +25,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GCProfiler } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { cpuSeconds, printColumns, runBench } from './report.ts';
@@ -33,6 +33,7 @@ import { buildScenario, produceAll, scenarioConfig, type ScenarioTopics } from '
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, store as clickhouseStore, unique } from '../test/support/services.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import type { RawMessage } from '../src/collectors/decode/index.ts';
+import { toRaw } from '../src/collectors/kafka/raw-message.ts';
 import type { Store, StoreBatch } from '../src/domain/store.ts';
 import { IngestPipeline } from '../src/pipeline/pipeline.ts';
 import type { ClickHouseStore } from '../src/store/clickhouse/clickhouse-store.ts';
@@ -65,28 +66,6 @@ const processCpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-/** The collector's conversion (src/collectors/kafka/kafka-collector.ts), which it does not export. */
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
-}
-
-function toRaw(message: KafkaMessage, topic: string, partition: number): RawMessage {
-  return {
-    value: message.value,
-    headers: headersOf(message.headers),
-    key: message.key ? message.key.toString() : null,
-    timestamp: Number(message.timestamp),
-    origin: { topic, partition, offset: message.offset },
-  };
-}
 
 /** A store that does our side of the ClickHouse server's write: every hot row into RowBinary. */
 function encodingStore(): { store: Store; bytes: () => number } {

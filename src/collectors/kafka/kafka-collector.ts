@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { ATTR_CORRELATION_IDS, correlationIds, NO_TRACER } from '../../telemetry/self/self-tracing.ts';
@@ -6,11 +6,11 @@ import { FailureLog, retry } from '../../base/retry.ts';
 import type { DeadLetterSink } from '../../domain/dead-letter.ts';
 import type { LogLevel } from '../../telemetry/config.ts';
 import type { SourceConfig } from '../config.ts';
-import type { RawMessage } from '../decode/index.ts';
 import type { Intake, OffsetCommitter, PartitionPosition } from '../intake.ts';
 import type { KafkaConfig } from './config.ts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { ensureTopics } from './topics.ts';
+import { toRaw } from './raw-message.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
 
@@ -40,27 +40,6 @@ const TICK_MS = 200;
 /** Gauges that count over every run in memory are refreshed this often. */
 const GAUGES_EVERY_MS = 5_000;
 
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
-}
-
-function toRaw(message: KafkaMessage, topic: string, partition: number): RawMessage {
-  return {
-    value: message.value,
-    headers: headersOf(message.headers),
-    key: message.key ? message.key.toString() : null,
-    timestamp: Number(message.timestamp),
-    origin: { topic, partition, offset: message.offset },
-  };
-}
 
 /**
  * Kafka source: one consumer group over every configured topic. Offsets are committed only

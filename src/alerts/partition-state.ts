@@ -4,7 +4,7 @@ import type { AlertDispatcher } from './dispatcher.ts';
 import type { AlertEngine } from './engine.ts';
 import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
-import { owesResolve } from './notify/storm.ts';
+import { resolvesOwed } from './notify/storm.ts';
 import { AlertStatePersistence, type AlertState } from './persistence.ts';
 import { silenceFromData, silenceToData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
@@ -83,10 +83,8 @@ export class PartitionedAlertState {
     const { alerts, log, dispatcher } = this.options;
     alerts.adopt(state.alerts);
     log.replace(mergeNotificationLogs(log.state, state.notificationLog));
-    dispatcher?.reconcile(
-      state.alerts.map((entry) => entry.alert),
-      (alert) => owesResolve(log.state, alert),
-    );
+    const restored = state.alerts.map((entry) => entry.alert);
+    dispatcher?.reconcile(restored, resolvesOwed(log.state, restored));
   }
 
   /** Partitions moved to another instance: their alerts are no longer this one's to page or resolve. */

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
 import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
-import { coveredByOpenStorm, owesResolve, stormKey } from '../../src/alerts/notify/storm.ts';
+import { resolvesOwed, stormKey } from '../../src/alerts/notify/storm.ts';
 import type { PagerDutyNotifier } from '../../src/alerts/pagerduty/notifier.ts';
 import { toPagerDutyEvent } from '../../src/alerts/pagerduty/event.ts';
 import { receiversSchema, stormOptions } from '../../src/alerts/receivers/config.ts';
@@ -173,8 +173,8 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
 
     const second = setUp(undefined, new InMemoryNotificationLog(saved));
     const restored = [late(1, 'resolved'), late(2, 'resolved'), late(3, 'resolved'), late(9, 'resolved')];
-    expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([true, true, true, false]);
-    const handed = second.dispatcher.reconcile(restored, (a) => owesResolve(second.log.state, a));
+    expect(restored.map(resolvesOwed(second.log.state, restored))).toEqual([true, true, true, false]);
+    const handed = second.dispatcher.reconcile(restored, resolvesOwed(second.log.state, restored));
     expect(handed).toEqual({ firing: 0, resolves: 3 });
     await second.dispatcher.start();
     await until('the storm resolve', () => second.summary().length === 1);
@@ -182,7 +182,7 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     expect(second.summary()).toEqual(['resolve STORM(-)']);
     expect(second.log.isOpen('pager', second.key)).toBe(false);
     // Once resolved there, a further restart owes nothing.
-    expect(restored.map((a) => coveredByOpenStorm(second.log.state, a))).toEqual([false, false, false, false]);
+    expect(restored.map(resolvesOwed(second.log.state, restored))).toEqual([false, false, false, false]);
     await second.dispatcher.shutdown();
   });
 

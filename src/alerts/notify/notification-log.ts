@@ -62,6 +62,11 @@ export function pruneLog(state: NotificationLogState, now: number, retentionMs: 
   return { entries, open: state.open };
 }
 
+/** True when some receiver was sent this alert's trigger and not yet its resolve. */
+export function isOpenAnywhere(state: NotificationLogState, fingerprint: string): boolean {
+  return Object.values(state.open).some((open) => Object.hasOwn(open, fingerprint));
+}
+
 /** The log over a state held in memory; the store loads and saves `state`. */
 export class InMemoryNotificationLog implements NotificationLog {
   private current: NotificationLogState;
@@ -89,7 +94,7 @@ export class InMemoryNotificationLog implements NotificationLog {
 
   /** True when some receiver was sent this alert's trigger and not yet its resolve. */
   isOpenAnywhere(fingerprint: string): boolean {
-    return Object.values(this.current.open).some((open) => Object.hasOwn(open, fingerprint));
+    return isOpenAnywhere(this.current, fingerprint);
   }
 
   /** Told after every recorded delivery (the store saves the log then). */

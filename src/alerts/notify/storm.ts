@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Alert } from '../types.ts';
-import type { NotificationLogState } from './notification-log.ts';
+import { isOpenAnywhere, type NotificationLogState } from './notification-log.ts';
 
 /**
  * A systemic failure is one page, not a storm: when many alerts of one detector and workflow
@@ -46,16 +46,6 @@ export function stormKey(receiver: string, groupKey: string, detector: string, w
 export const isStormAlert = (alert: Alert) => alert.labels[STORM_LABEL] === 'true';
 
 /**
- * Whether a receiver was told of this alert as covered by a storm it still has open: its
- * group's log entry lists it as told, and the storm of its bucket in that group is open. A
- * restart hands such an alert back to its group once it has resolved, so that the storm's
- * resolve, which no alert of its own owes, is still sent.
- */
-export function coveredByOpenStorm(log: NotificationLogState, alert: Alert): boolean {
-  return openStormsOver(log, [alert]).has(alert.fingerprint);
-}
-
-/**
  * For each of these alerts that a receiver was told of under a storm it still has open: that
  * [receiver, storm key]. One pass over the log's entries, whatever the number of alerts.
  */
@@ -80,9 +70,16 @@ export function openStormsOver(log: NotificationLogState, alerts: readonly Alert
   return out;
 }
 
-/** Whether a restored resolved alert is owed to a receiver: open there on its own, or under a storm still open there. */
-export function owesResolve(log: NotificationLogState, alert: Alert): boolean {
-  return Object.values(log.open).some((open) => Object.hasOwn(open, alert.fingerprint)) || coveredByOpenStorm(log, alert);
+/**
+ * Which of these restored alerts a receiver is owed a resolve for: open there on its own, or
+ * told as covered by a storm still open there (its group's entry lists it, and the storm of its
+ * bucket in that group is open). A restart hands such an alert back to its group once it has
+ * resolved, so that the storm's resolve, which no alert of its own owes, is still sent. The log
+ * is read once for all of them.
+ */
+export function resolvesOwed(log: NotificationLogState, alerts: readonly Alert[]): (alert: Alert) => boolean {
+  const underStorm = openStormsOver(log, alerts.filter((a) => a.state === 'resolved'));
+  return (alert) => isOpenAnywhere(log, alert.fingerprint) || underStorm.has(alert.fingerprint);
 }
 
 export interface StormInput {

@@ -60,9 +60,9 @@ export class KafkaCollector {
   private readonly activeBatches = new Set<Promise<void>>();
   /** Partition numbers owned now (by the co-partitioned assignment), and those rebuilt. */
   private assigned = new Set<number>();
-  /** This member's assignment by topic, and the source topics' partition counts (from start). */
-  private assignment: Record<string, number[]> = {};
+  /** The source topics' partition counts (from start), and whether the assignment covers them all. */
   private partitionCounts = new Map<string, number>();
+  private holdsEveryPartition = false;
   private readonly recovered = new Set<number>();
   private recovering: Promise<void> | undefined;
   private joined = false;
@@ -175,12 +175,7 @@ export class KafkaCollector {
    * False before the first assignment and when topics grew partitions since start.
    */
   ownsEveryPartition(): boolean {
-    if (!this.joined || this.partitionCounts.size === 0) return false;
-    for (const [topic, count] of this.partitionCounts) {
-      const held = new Set(this.assignment[topic] ?? []);
-      for (let p = 0; p < count; p++) if (!held.has(p)) return false;
-    }
-    return true;
+    return this.joined && this.holdsEveryPartition;
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
@@ -190,7 +185,12 @@ export class KafkaCollector {
     const dropped = this.intake.retainPartitions(assignment);
     if (movedAway.length > 0) this.logger.info({ partitions: movedAway, runsDropped: dropped }, 'partitions moved away');
     this.assigned = partitions;
-    this.assignment = assignment;
+    this.holdsEveryPartition =
+      this.partitionCounts.size > 0 &&
+      [...this.partitionCounts].every(([topic, count]) => {
+        const held = new Set(assignment[topic] ?? []);
+        return Array.from({ length: count }, (_, p) => p).every((p) => held.has(p));
+      });
     this.joined = true;
     this.logger.info({ assignment }, 'partitions assigned');
     // Rebuild at once, not at the first message: after a restart with no new traffic, deadlines,

@@ -38,34 +38,9 @@ CLUSTER_ID_FILE="$STATE/cluster-id"
 READY_TIMEOUT=90
 BROKERS="127.0.0.1:$PORT"
 
-# What the libs folder must match: the Kafka version and the pom's content
-# (so that editing the pom, e.g. its logging jars, also triggers a re-fetch).
-libs_stamp() {
-  printf '%s %s\n' "$KAFKA_VERSION" "$(sha256sum "$POM" | cut -d' ' -f1)"
-}
-
 cmd_install() {
   command -v java >/dev/null || die "kafka: java not found (Kafka 4.x needs Java 17+)"
-  if [[ -f "$MARKER" && "$(<"$MARKER")" == "$(libs_stamp)" ]]; then
-    return 0
-  fi
-  if live_pid "$PIDFILE" "$PROPS" >/dev/null; then
-    die "kafka: jars for $KAFKA_VERSION are not in place but a broker is running; run '$0 stop' first"
-  fi
-  log "kafka: fetching jars for $KAFKA_VERSION from Maven Central (first run only)…"
-  local t0 tmp="$LIBS.tmp"
-  t0="$(now)"
-  rm -rf "$tmp"
-  mkdir -p "$STATE"
-  # Into a temp dir, then renamed, so an interrupted download never leaves a
-  # half-filled libs dir behind a marker.
-  mvn_fetch kafka "org.apache.kafka:kafka_2.13:$KAFKA_VERSION" "$STATE" "$LOGS/mvn.log" \
-    -f "$POM" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime
-  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after mvn"
-  libs_stamp >"$tmp/.seamwatch-libs"
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
-  log "kafka: jars fetched in $(elapsed "$t0") s ($(du -sh "$LIBS" | cut -f1))"
+  install_jars kafka "$KAFKA_VERSION" "org.apache.kafka:kafka_2.13:$KAFKA_VERSION" kafka.version "kafka_2.13-$KAFKA_VERSION.jar" "$PROPS"
 }
 
 # A KRaft cluster id: 16 random bytes, URL-safe base64 without padding. Must not

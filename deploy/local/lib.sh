@@ -55,7 +55,6 @@ stop_pid() {
   die "$name: pid $pid does not exit"
 }
 
-# Seconds since the epoch with a fraction, for the "ready in N s" lines.
 # mvn_fetch <name> <what> <cwd> <log file> <mvn args...>: runs Maven quietly in <cwd> (so it drops
 # nothing into the repo) with its output in <log file> (Debian's Maven 3.8.7 prints stray colour
 # codes even with -q -B); on failure shows the log's tail and dies naming <what>.
@@ -70,6 +69,36 @@ mvn_fetch() {
   fi
 }
 
+# install_jars <name> <version> <artifact> <version property> <main jar> <config file>: the
+# runtime jars of the service's pom ($POM) in $LIBS, fetched once per version and pom content
+# (the stamp in $MARKER; editing the pom, e.g. its logging jars, fetches again). Through a temp
+# dir renamed at the end, so an interrupted download never leaves a half-filled folder behind a
+# marker. Refuses while the service ($PIDFILE, started with <config file>) runs on other jars.
+install_jars() {
+  local name="$1" version="$2" artifact="$3" property="$4" jar="$5" config="$6"
+  local stamp
+  stamp="$version $(sha256sum "$POM" | cut -d' ' -f1)"
+  if [[ -f "$MARKER" && "$(<"$MARKER")" == "$stamp" ]]; then
+    return 0
+  fi
+  if live_pid "$PIDFILE" "$config" >/dev/null; then
+    die "$name: jars for $version are not in place but $name is running; run '$0 stop' first"
+  fi
+  log "$name: fetching jars for $version from Maven Central (first run only)…"
+  local t0 tmp="$LIBS.tmp"
+  t0="$(now)"
+  rm -rf "$tmp"
+  mkdir -p "$STATE"
+  mvn_fetch "$name" "$artifact" "$STATE" "$LOGS/mvn.log" \
+    -f "$POM" -D"$property=$version" dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime
+  [[ -f "$tmp/$jar" ]] || die "$name: $jar missing after mvn"
+  printf '%s\n' "$stamp" >"$tmp/.seamwatch-libs"
+  rm -rf "$LIBS"
+  mv "$tmp" "$LIBS"
+  log "$name: jars fetched in $(elapsed "$t0") s ($(du -sh "$LIBS" | cut -f1))"
+}
+
+# Seconds since the epoch with a fraction, for the "ready in N s" lines.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 

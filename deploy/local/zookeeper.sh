@@ -28,30 +28,9 @@ LOGS="$STATE/logs"
 PIDFILE="$STATE/zookeeper.pid"
 READY_TIMEOUT=60
 
-libs_stamp() {
-  printf '%s %s\n' "$ZK_VERSION" "$(sha256sum "$POM" | cut -d' ' -f1)"
-}
-
 cmd_install() {
   command -v java >/dev/null || die "zookeeper: java not found"
-  if [[ -f "$MARKER" && "$(<"$MARKER")" == "$(libs_stamp)" ]]; then
-    return 0
-  fi
-  if live_pid "$PIDFILE" "$CFG" >/dev/null; then
-    die "zookeeper: jars for $ZK_VERSION are not in place but ZooKeeper is running; run '$0 stop' first"
-  fi
-  log "zookeeper: fetching jars for $ZK_VERSION from Maven Central (first run only)…"
-  local t0 tmp="$LIBS.tmp"
-  t0="$(now)"
-  rm -rf "$tmp"
-  # Into a temp dir, then renamed: an interrupted download never leaves a half-filled libs dir.
-  mvn_fetch zookeeper "org.apache.zookeeper:zookeeper:$ZK_VERSION" "$STATE" "$LOGS/mvn.log" \
-    -f "$POM" -Dzookeeper.version="$ZK_VERSION" dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime
-  [[ -f "$tmp/zookeeper-$ZK_VERSION.jar" ]] || die "zookeeper: zookeeper-$ZK_VERSION.jar missing after mvn"
-  libs_stamp >"$tmp/.seamwatch-libs"
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
-  log "zookeeper: jars fetched in $(elapsed "$t0") s ($(du -sh "$LIBS" | cut -f1))"
+  install_jars zookeeper "$ZK_VERSION" "org.apache.zookeeper:zookeeper:$ZK_VERSION" zookeeper.version "zookeeper-$ZK_VERSION.jar" "$CFG"
 }
 
 write_cfg() {

@@ -44,6 +44,11 @@ ping_ok() {
   [[ "$(curl -s --max-time 2 "$(url "$1")/ping" 2>/dev/null)" == "Ok." ]]
 }
 
+# The node has its ZooKeeper session: replicated tables and ON CLUSTER DDL work, not just HTTP.
+zookeeper_ok() {
+  [[ "$(curl -s --max-time 2 --data-binary "SELECT count() > 0 FROM system.zookeeper WHERE path = '/'" "$(url "$1")/" 2>/dev/null)" == "1" ]]
+}
+
 # The node's base config is the single server's template (deploy/local/clickhouse/), with the
 # node's paths and ports; what makes it a cluster member goes into config.d/cluster.xml.
 render_node() {
@@ -140,9 +145,9 @@ launch_node() {
 
 wait_node() {
   local node="$1" pid="$2" t0="$3" deadline=$((SECONDS + READY_TIMEOUT))
-  until ping_ok "$node"; do
+  until ping_ok "$node" && zookeeper_ok "$node"; do
     proc_alive "$pid" || { show_error_log "$STATE_ROOT/$node"; die "cluster: $node exited during startup (see $STATE_ROOT/$node/log)"; }
-    ((SECONDS < deadline)) || { show_error_log "$STATE_ROOT/$node"; die "cluster: $node gives no 'Ok.' on $(url "$node")/ping within ${READY_TIMEOUT} s"; }
+    ((SECONDS < deadline)) || { show_error_log "$STATE_ROOT/$node"; die "cluster: $node gives no 'Ok.' on $(url "$node")/ping, or reads no ZooKeeper, within ${READY_TIMEOUT} s"; }
     sleep 0.2
   done
   log "cluster: $node ready in $(elapsed "$t0") s ($(url "$node"))"

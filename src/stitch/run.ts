@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { WorkflowEvent } from '../domain/event.ts';
-import type { RunRecord, RunState, SpanRecord, StepOutcome } from '../domain/records.ts';
+import type { RunRecord, RunState, StepOutcome } from '../domain/records.ts';
+import type { EmittedSpan } from './spans.ts';
 import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
 import { keyCount, NO_KEYS, type EventKeys } from './event-keys.ts';
 
@@ -30,10 +31,10 @@ export interface WorkflowRun {
   deadlineMissed: boolean;
   version: number;
   /**
-   * Span signatures already handed out, so unchanged spans are not written again. Made at the
+   * Spans already handed out, by step, so unchanged spans are not written again. Made at the
    * first span: an open run holds none, and a million open runs would hold a million empty Maps.
    */
-  emittedSpans: Map<string, string> | undefined;
+  emittedSpans: Map<string, EmittedSpan> | undefined;
   /** SLO verdicts already handed out, by SLO name (made at the first, as emittedSpans). */
   emittedSlo: Map<string, string> | undefined;
   /** Earliest watermark at which a pending SLO verdict of this run is decided. */
@@ -188,63 +189,4 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
     lastEventAt: run.lastEventAt,
     version: run.version,
   };
-}
-
-/**
- * Spans of a run in event-time order: each step spans from the step before it (or the
- * trigger) to itself. Only spans that changed since they were last handed out are returned.
- */
-export function changedSpans(run: WorkflowRun): SpanRecord[] {
-  return runSpans(run).filter((span) => {
-    const signature = `${span.status}|${span.startAt}|${span.endAt}|${span.eventId}`;
-    if (run.emittedSpans?.get(span.step) === signature) return false;
-    (run.emittedSpans ??= new Map()).set(span.step, signature);
-    return true;
-  });
-}
-
-/** Every span of a run as it stands: the trigger's, then each step's in event-time order. */
-export function runSpans(run: WorkflowRun): SpanRecord[] {
-  const ordered = [...run.outcomes.values()].sort((a, b) => a.time - b.time || a.name.localeCompare(b.name));
-  const spans: SpanRecord[] = [];
-  const base = {
-    runId: run.runId,
-    workflow: run.definition.name,
-    correlationId: run.correlationId,
-    runStartedAt: run.startedAt,
-    version: run.version,
-  };
-  const trigger: SpanRecord = {
-    ...base,
-    step: 'trigger',
-    kind: 'trigger',
-    status: 'done',
-    source: run.trigger.source,
-    eventId: run.trigger.id,
-    startAt: run.startedAt,
-    endAt: run.startedAt,
-    sinceTriggerMs: 0,
-    errorCode: '',
-    errorClass: '',
-  };
-  spans.push(trigger);
-  let previous = run.startedAt;
-  for (const outcome of ordered) {
-    const start = Math.min(previous, outcome.time);
-    spans.push({
-      ...base,
-      step: outcome.name,
-      kind: outcome.kind,
-      status: outcome.status,
-      source: outcome.source,
-      eventId: outcome.eventId,
-      startAt: start,
-      endAt: outcome.time,
-      sinceTriggerMs: outcome.time - run.startedAt,
-      errorCode: outcome.error?.code ?? '',
-      errorClass: outcome.error?.class ?? '',
-    });
-    previous = Math.max(previous, outcome.time);
-  }
-  return spans;
 }

@@ -2,10 +2,11 @@ import type { WorkflowDefinition } from '../domain/workflow.ts';
 import { evictOver } from '../base/bounded-map.ts';
 import { DedupeWindow } from './dedupe.ts';
 import { eventKey, type WorkflowEvent } from '../domain/event.ts';
-import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from '../domain/records.ts';
+import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord, StitchOutput } from '../domain/records.ts';
 import { NO_JUDGE, type RunJudge } from './judge.ts';
 import type { Recovery } from '../domain/store.ts';
-import { changedSpans, judge, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { judge, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { changedSpans } from './spans.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
@@ -339,7 +340,7 @@ export class Stitcher {
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
   drain(now = 0): StitchOutput {
     const runs: RunRecord[] = [];
-    const spans = [];
+    const spans: SpanRecord[] = [];
     const sloOutcomes: SloOutcomeRecord[] = [];
     const watermarkOf = this.watermark.partitionsAt(now);
     for (const run of this.dirty) {
@@ -347,7 +348,7 @@ export class Stitcher {
       runs.push(toRunRecord(run));
       // Spans are written from a run's first verdict on: an open run's spans still move as steps
       // arrive, and writing each intermediate shape would double the rows for nothing.
-      if (run.state !== 'open' || (run.emittedSpans?.size ?? 0) > 0) spans.push(...changedSpans(run));
+      if (run.state !== 'open' || (run.emittedSpans?.size ?? 0) > 0) changedSpans(run, spans);
     }
     this.dirty.clear();
     const events = this.events;

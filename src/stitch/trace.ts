@@ -1,5 +1,6 @@
 import type { BusinessTrace, TraceAttempt, TraceStep } from '../domain/business-trace.ts';
-import { runSpans, toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
+import { toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
+import { runSpans } from './spans.ts';
 
 /**
  * A run as a trace, as it stands: its record (with the verdict), the trigger, and each step

@@ -1,0 +1,93 @@
+import type { SpanRecord, StepOutcome } from '../domain/records.ts';
+import type { WorkflowRun } from './run.ts';
+
+/**
+ * What a span was when it was last handed out: where it started, and what ended it (the step's
+ * outcome, or for the trigger its event id). recordOutcome replaces outcomes and never changes
+ * one in place, so the same outcome and start are the same span: nothing to build or format
+ * per span to find out whether it changed.
+ */
+export interface EmittedSpan {
+  startAt: number;
+  end: StepOutcome | string;
+}
+
+/** Every span of a run as it stands: the trigger's, then each step's in event-time order. */
+export function runSpans(run: WorkflowRun): SpanRecord[] {
+  const spans = [triggerSpan(run)];
+  let previous = run.startedAt;
+  for (const outcome of orderedOutcomes(run)) {
+    spans.push(stepSpan(run, outcome, Math.min(previous, outcome.time)));
+    previous = Math.max(previous, outcome.time);
+  }
+  return spans;
+}
+
+/**
+ * Appends the spans of a run that changed since they were last handed out (runSpans' spans,
+ * in its order). Called at every drain of a changed run, so only changed spans are built.
+ */
+export function changedSpans(run: WorkflowRun, out: SpanRecord[]): void {
+  const emitted = (run.emittedSpans ??= new Map());
+  if (isNew(emitted, 'trigger', run.startedAt, run.trigger.id)) out.push(triggerSpan(run));
+  let previous = run.startedAt;
+  for (const outcome of orderedOutcomes(run)) {
+    const start = Math.min(previous, outcome.time);
+    previous = Math.max(previous, outcome.time);
+    if (isNew(emitted, outcome.name, start, outcome)) out.push(stepSpan(run, outcome, start));
+  }
+}
+
+/** True, and remembered, when the span of `step` starts or ends differently from when last handed out. */
+function isNew(emitted: Map<string, EmittedSpan>, step: string, startAt: number, end: StepOutcome | string): boolean {
+  const last = emitted.get(step);
+  if (last !== undefined && last.startAt === startAt && last.end === end) return false;
+  emitted.set(step, { startAt, end });
+  return true;
+}
+
+/** Outcomes by event time, ties by step name; no copy or sort for a run with one step or none. */
+function orderedOutcomes(run: WorkflowRun): Iterable<StepOutcome> {
+  if (run.outcomes.size < 2) return run.outcomes.values();
+  return [...run.outcomes.values()].sort((a, b) => a.time - b.time || a.name.localeCompare(b.name));
+}
+
+function triggerSpan(run: WorkflowRun): SpanRecord {
+  return {
+    runId: run.runId,
+    workflow: run.definition.name,
+    correlationId: run.correlationId,
+    runStartedAt: run.startedAt,
+    version: run.version,
+    step: 'trigger',
+    kind: 'trigger',
+    status: 'done',
+    source: run.trigger.source,
+    eventId: run.trigger.id,
+    startAt: run.startedAt,
+    endAt: run.startedAt,
+    sinceTriggerMs: 0,
+    errorCode: '',
+    errorClass: '',
+  };
+}
+
+function stepSpan(run: WorkflowRun, outcome: StepOutcome, startAt: number): SpanRecord {
+  return {
+    runId: run.runId,
+    workflow: run.definition.name,
+    correlationId: run.correlationId,
+    runStartedAt: run.startedAt,
+    version: run.version,
+    step: outcome.name,
+    kind: outcome.kind,
+    status: outcome.status,
+    source: outcome.source,
+    eventId: outcome.eventId,
+    startAt,
+    endAt: outcome.time,
+    sinceTriggerMs: outcome.time - run.startedAt,
+    errorCode: outcome.error?.code ?? '',
+    errorClass: outcome.error?.class ?? '',
+  };
+}

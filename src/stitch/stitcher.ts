@@ -465,6 +465,9 @@ export function progressVersion(eventCount: number, now: number): number {
   return Math.min(eventCount, 899) * 1e13 + (now % 1e13);
 }
 
+/** The error of every event without one: shared, since records are never changed in place. */
+const NO_ERROR: EventRecord['error'] = Object.freeze({});
+
 function toEventRecord(event: WorkflowEvent, now: number): EventRecord {
   return {
     source: event.source,
@@ -474,7 +477,7 @@ function toEventRecord(event: WorkflowEvent, now: number): EventRecord {
     correlationId: event.correlationId,
     subject: event.subject ?? '',
     data: event.data === undefined ? '' : (event.dataText ?? JSON.stringify(event.data)),
-    error: event.error ?? {},
+    error: event.error ?? NO_ERROR,
     origin: event.origin,
     receivedAt: now,
   };

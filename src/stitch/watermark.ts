@@ -1,4 +1,5 @@
 interface Source {
+  topic: string;
   partition: number;
   /** Newest event time delivered; -Infinity before the first. */
   max: number;
@@ -34,6 +35,8 @@ interface Joining {
  */
 export class Watermark {
   private readonly partitions = new Map<string, Source>();
+  /** The entry observe() found last (see there); cleared when entries are dropped. */
+  private lastObserved: Source | undefined;
   private readonly joining = new Map<number, Joining>();
   private readonly idleAdvanceAfterMs: number;
   private current = Number.NEGATIVE_INFINITY;
@@ -45,13 +48,14 @@ export class Watermark {
   }
 
   observe(topic: string, partition: number, eventTime: number, now: number): void {
-    const key = `${topic}\u0000${partition}`;
-    const entry = this.partitions.get(key);
+    // A Kafka batch is one partition's: the entry of the event before is nearly always this one's.
+    let entry = this.lastObserved;
+    if (entry === undefined || entry.partition !== partition || entry.topic !== topic) entry = this.lastObserved = this.partitions.get(`${topic}\u0000${partition}`);
     if (entry) {
       if (eventTime > entry.max) entry.max = eventTime;
       entry.lastArrival = now;
     } else {
-      this.partitions.set(key, { partition, max: eventTime, lastArrival: now, backlog: false });
+      this.partitions.set(`${topic}\u0000${partition}`, { topic, partition, max: eventTime, lastArrival: now, backlog: false });
     }
     // A joining partition's arrivals are its own: they do not keep the others from going idle.
     if (!this.joining.has(partition)) this.lastArrival = now;
@@ -69,12 +73,12 @@ export class Watermark {
       // Assigned before event time started: it holds it (at the seed) until it delivers or has
       // been quiet for the grace period, like any partition. One that others' later events
       // could otherwise overtake while its first fetch is on its way.
-      if (this.current === Number.NEGATIVE_INFINITY) this.partitions.set(key, { partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: false });
+      if (this.current === Number.NEGATIVE_INFINITY) this.partitions.set(key, { topic, partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: false });
       return;
     }
     const known = [...this.partitions.values()].some((e) => e.partition === partition);
     if (!known && this.current !== Number.NEGATIVE_INFINITY) this.joining.set(partition, { seed: Number.NEGATIVE_INFINITY, current: Number.NEGATIVE_INFINITY });
-    this.partitions.set(key, { partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: true });
+    this.partitions.set(key, { topic, partition, max: Number.NEGATIVE_INFINITY, lastArrival: now, backlog: true });
   }
 
   /**
@@ -90,6 +94,7 @@ export class Watermark {
   /** Forgets partitions that moved to another instance. */
   forgetPartitions(keep: (partition: number) => boolean): void {
     for (const [key, entry] of this.partitions) if (!keep(entry.partition)) this.partitions.delete(key);
+    this.lastObserved = undefined;
     for (const partition of this.joining.keys()) if (!keep(partition)) this.joining.delete(partition);
   }
 

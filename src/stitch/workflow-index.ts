@@ -7,9 +7,12 @@ export type Role =
   | { kind: 'step-failure'; workflow: WorkflowDefinition; step: string }
   | { kind: 'compensation'; workflow: WorkflowDefinition; step: string };
 
+const NO_ROLES: readonly Role[] = [];
+
 /** Looks up, for an event's (source, type), every part it plays in every workflow. */
 export class WorkflowIndex {
-  private readonly roles = new Map<string, Role[]>();
+  /** By source, then type: two look-ups of strings the event already holds, no key to build per event. */
+  private readonly roles = new Map<string, Map<string, Role[]>>();
   readonly workflows: ReadonlyMap<string, WorkflowDefinition>;
 
   constructor(definitions: readonly WorkflowDefinition[]) {
@@ -23,18 +26,19 @@ export class WorkflowIndex {
       for (const step of workflow.compensation) this.add(step.source, step.type, { kind: 'compensation', workflow, step: step.name });
     }
     // Triggers first: a run must exist before an event can be a step of it.
-    for (const list of this.roles.values()) list.sort((a, b) => Number(b.kind === 'trigger') - Number(a.kind === 'trigger'));
+    for (const byType of this.roles.values()) for (const list of byType.values()) list.sort((a, b) => Number(b.kind === 'trigger') - Number(a.kind === 'trigger'));
   }
 
   private add(source: string, type: string, role: Role): void {
-    const key = `${source}\u0000${type}`;
-    const list = this.roles.get(key);
+    let byType = this.roles.get(source);
+    if (!byType) this.roles.set(source, (byType = new Map()));
+    const list = byType.get(type);
     if (list) list.push(role);
-    else this.roles.set(key, [role]);
+    else byType.set(type, [role]);
   }
 
   /** Every part this event type plays, triggers first. */
   rolesOf(source: string, type: string): readonly Role[] {
-    return this.roles.get(`${source}\u0000${type}`) ?? [];
+    return this.roles.get(source)?.get(type) ?? NO_ROLES;
   }
 }

@@ -46,19 +46,32 @@ export class RowBinaryWriter {
     this.buf[this.pos++] = value;
   }
 
+  /*
+   * Integers are written byte by byte: Buffer#writeUInt32LE is a call with checks and, for a
+   * double, a boxed number each time; a typed-array store takes the low 8 bits of a small integer.
+   */
+
   u32(value: number): void {
     this.ensure(4);
-    this.pos = this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.word(value >>> 0, this.pos);
+    this.pos += 4;
   }
 
   /** UInt64 or Int64 from a JS number (integral, |value| < 2^53; negative as two's complement). */
   u64(value: number): void {
     this.ensure(8);
-    const hi = Math.floor(value / TWO_32);
-    const lo = value - hi * TWO_32;
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeInt32LE(hi | 0, this.pos + 4);
+    // ToUint32 keeps the low 32 bits (two's complement for a negative); the high word fits an int.
+    this.word(value >>> 0, this.pos);
+    this.word(Math.floor(value / TWO_32) | 0, this.pos + 4);
     this.pos += 8;
+  }
+
+  private word(value: number, at: number): void {
+    const b = this.buf;
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+    b[at + 2] = value >>> 16;
+    b[at + 3] = value >>> 24;
   }
 
   /** A UInt64 given as decimal text (Kafka offsets are strings). */
@@ -107,6 +120,11 @@ export class RowBinaryWriter {
     this.pos += value.length;
   }
 
+  /** Whether a chunk is finished and waiting for takeDone(). */
+  get hasDone(): boolean {
+    return this.done.length > 0;
+  }
+
   /** The chunks finished so far, handed out once. */
   takeDone(): Buffer[] {
     return this.done.splice(0);
@@ -127,8 +145,7 @@ export function* encodeRowBinary<T>(records: readonly T[], row: (w: RowBinaryWri
   const w = new RowBinaryWriter();
   for (const record of records) {
     row(w, record);
-    const full = w.takeDone();
-    for (const chunk of full) yield chunk;
+    if (w.hasDone) for (const chunk of w.takeDone()) yield chunk;
   }
   for (const chunk of w.finish()) yield chunk;
 }

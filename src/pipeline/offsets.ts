@@ -10,12 +10,15 @@ function before(a: string, b: string): boolean {
 export class OffsetTracker {
   /** Highest processed offset per topic partition; the next offset is computed on take(). */
   private readonly last = new Map<string, { topic: string; partition: number; offset: string }>();
+  /** The entry processed() touched last, while it is still in `last` (cleared wherever entries go). */
+  private lastTouched: { topic: string; partition: number; offset: string } | undefined;
 
   /** Marks a message as processed: the next offset to read is one past it. */
   processed(topic: string, partition: number, offset: string): void {
-    const key = `${topic}\u0000${partition}`;
-    const current = this.last.get(key);
-    if (!current) this.last.set(key, { topic, partition, offset });
+    // Messages come a partition's batch at a time: the entry of the message before is nearly always this one's.
+    let current = this.lastTouched;
+    if (current === undefined || current.partition !== partition || current.topic !== topic) current = this.lastTouched = this.last.get(`${topic}\u0000${partition}`);
+    if (!current) this.last.set(`${topic}\u0000${partition}`, (this.lastTouched = { topic, partition, offset }));
     else if (before(current.offset, offset)) current.offset = offset;
   }
 
@@ -23,6 +26,7 @@ export class OffsetTracker {
   take(): TopicPartitionOffset[] {
     const all = [...this.last.values()].map(({ topic, partition, offset }) => ({ topic, partition, offset: (BigInt(offset) + 1n).toString() }));
     this.last.clear();
+    this.lastTouched = undefined;
     return all;
   }
 
@@ -33,6 +37,7 @@ export class OffsetTracker {
 
   retain(keep: (topic: string, partition: number) => boolean): void {
     for (const [key, o] of this.last) if (!keep(o.topic, o.partition)) this.last.delete(key);
+    this.lastTouched = undefined;
   }
 
   get size(): number {

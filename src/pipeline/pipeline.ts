@@ -5,7 +5,7 @@ import type { DeadLetter, DeadLetterReason, DeadLetterSink } from '../domain/dea
 import { batchRows, type Store, type StoreBatch } from '../domain/store.ts';
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { SourceConfig } from '../collectors/config.ts';
-import { checkContract, decoderFor, type Decoder, type RawMessage } from '../collectors/decode/index.ts';
+import { checkContract, decoderFor, type Decoder, type EventContract, type RawMessage } from '../collectors/decode/index.ts';
 import type { Intake, OffsetCommitter, PartitionPosition, ProcessResult } from '../collectors/intake.ts';
 import { Stitcher } from '../stitch/stitcher.ts';
 import { SloJudge } from '../slo/outcome.ts';
@@ -64,6 +64,9 @@ export interface IngestOptions {
 /** The longest a run of held-step evictions goes without a log line. */
 const HELD_WARN_EVERY_MS = 60_000;
 
+/** What process() answers for every accepted message (one object, not one per message). */
+const PROCESSED: ProcessResult = Object.freeze({ ok: true });
+
 /**
  * The ingest chain, independent of where messages come from: decode, then the stages in order
  * (stitch, which dedupes first and judges SLOs; count; detect; store; dead letters; alert
@@ -76,7 +79,9 @@ export class IngestPipeline implements Intake {
   readonly stitcher: Stitcher;
   readonly stages: readonly Stage[];
   /** Per topic: its decoder and the one source allowed to speak on it. */
-  private readonly decoders: Map<string, { decode: Decoder; source: string }>;
+  private readonly decoders: Map<string, { decode: Decoder; contract: EventContract }>;
+  /** The stages that look at each event, in order (asked per event, so the others are left out). */
+  private readonly eventStages: readonly Stage[];
   private readonly options: IngestOptions;
   private readonly offsets = new OffsetTracker();
   /** Messages a flush had stored before a restart or rebalance: counted as replayed on /metrics. */
@@ -107,7 +112,8 @@ export class IngestPipeline implements Intake {
     this.lastFlush = this.now();
     const { pipeline, metrics, logger } = options;
     this.stitcher = new Stitcher(options.workflows, pipeline, new SloJudge(options.slos, pipeline.allowedLateness));
-    this.decoders = new Map(options.sources.map((s) => [s.topic, { decode: decoderFor(s), source: s.name }]));
+    const { maxFieldLength, maxTimeAhead } = pipeline;
+    this.decoders = new Map(options.sources.map((s) => [s.topic, { decode: decoderFor(s), contract: { source: s.name, maxFieldLength, maxTimeAhead } }]));
     const write = { metrics, logger, signal: this.abort.signal };
     this.stages = [
       new StitchStage(this.stitcher, metrics, (event) => this.replays.isReplay(event)),
@@ -119,6 +125,7 @@ export class IngestPipeline implements Intake {
       ...(options.partitionState ? [new StateStage(() => options.partitionState!.save(), write)] : []),
       new CommitStage(options.commit, metrics),
     ];
+    this.eventStages = this.stages.filter((stage) => stage.onEvent !== undefined);
   }
 
   get topics(): string[] {
@@ -128,15 +135,14 @@ export class IngestPipeline implements Intake {
   process(message: RawMessage): ProcessResult {
     const decoder = this.decoders.get(message.origin.topic);
     const now = this.now();
-    const { maxFieldLength, maxTimeAhead } = this.options.pipeline;
     // The contract is checked before any stage: a bad event must not reach event time or a run.
     const result = decoder
-      ? checkContract(decoder.decode(message), { source: decoder.source, maxFieldLength, maxTimeAhead }, now)
+      ? checkContract(decoder.decode(message), decoder.contract, now)
       : ({ ok: false, reason: 'not-cloudevent', detail: `no source configured for topic "${message.origin.topic}"` } as const);
     if (result.ok) {
-      for (const stage of this.stages) if (stage.onEvent?.(result.event, now) === false) break;
+      for (const stage of this.eventStages) if (stage.onEvent!(result.event, now) === false) break;
       this.offsets.processed(message.origin.topic, message.origin.partition, message.origin.offset);
-      return { ok: true };
+      return PROCESSED;
     }
     this.refuse(message, result.reason, result.detail);
     return { ok: false, reason: result.reason, detail: result.detail };

@@ -24,6 +24,7 @@ export class ReplayBounds {
   }
 
   isReplay(event: Pick<WorkflowEvent, 'origin'>): boolean {
+    if (this.upTo.size === 0) return false; // no replay pending: the usual case, asked per event
     const k = key(event.origin.topic, event.origin.partition);
     const bound = this.upTo.get(k);
     if (bound === undefined) return false;

@@ -1,7 +1,6 @@
 import type { WorkflowDefinition } from '../domain/workflow.ts';
 import type { WorkflowEvent } from '../domain/event.ts';
 import type { RunRecord, RunState, StepOutcome } from '../domain/records.ts';
-import type { EmittedSpan } from './spans.ts';
 import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
 import { keyCount, NO_KEYS, type EventKeys } from './event-keys.ts';
 
@@ -12,6 +11,17 @@ export interface RunHistoryEntry extends TraceAttempt {
 
 /** Per run, how many events and redeliveries are kept for its trace; past that they are only counted. */
 export const MAX_RUN_HISTORY = 64;
+
+/**
+ * What a span was when it was last handed out: where it started, and what ended it (the step's
+ * outcome, or for the trigger its event id). recordOutcome replaces outcomes and never changes
+ * one in place, so the same outcome and start are the same span: nothing to build or format
+ * per span to find out whether it changed.
+ */
+export interface EmittedSpan {
+  startAt: number;
+  end: StepOutcome | string;
+}
 
 /** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
 export interface WorkflowRun {

@@ -1,16 +1,5 @@
 import type { SpanRecord, StepOutcome } from '../domain/records.ts';
-import type { WorkflowRun } from './run.ts';
-
-/**
- * What a span was when it was last handed out: where it started, and what ended it (the step's
- * outcome, or for the trigger its event id). recordOutcome replaces outcomes and never changes
- * one in place, so the same outcome and start are the same span: nothing to build or format
- * per span to find out whether it changed.
- */
-export interface EmittedSpan {
-  startAt: number;
-  end: StepOutcome | string;
-}
+import type { EmittedSpan, WorkflowRun } from './run.ts';
 
 /** Every span of a run as it stands: the trigger's, then each step's in event-time order. */
 export function runSpans(run: WorkflowRun): SpanRecord[] {

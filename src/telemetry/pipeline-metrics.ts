@@ -37,6 +37,8 @@ export class PipelineMetrics {
   readonly partitionsCatchingUp: Gauge;
   private readonly knownSources: Set<string>;
   private readonly stitchDeltas = new CounterDeltas();
+  /** Events accepted by source label since the counter was last read (see received). */
+  private readonly receivedTally = new Map<string, number>();
 
   constructor(registry: Registry, sources: readonly string[]) {
     this.knownSources = new Set(sources);
@@ -46,6 +48,7 @@ export class PipelineMetrics {
       help: 'Decoded events accepted, by configured source ("other" for sources not in the config).',
       labelNames: ['source'],
       registers,
+      collect: () => this.addReceived(),
     });
     this.eventsReplayed = new Counter({
       name: 'seamwatch_events_replayed_total',
@@ -102,6 +105,20 @@ export class PipelineMetrics {
       registers,
     });
     this.committedOffset = new Gauge({ name: 'seamwatch_committed_offset', help: 'Last committed offset per topic partition.', labelNames: ['topic', 'partition'], registers });
+  }
+
+  /**
+   * Counts an accepted event. Per event, a counter's inc() hashes its labels into a key string;
+   * a plain tally per source costs a Map look-up, and reaches the counter whenever it is read.
+   */
+  received(source: string): void {
+    const label = this.sourceLabel(source);
+    this.receivedTally.set(label, (this.receivedTally.get(label) ?? 0) + 1);
+  }
+
+  private addReceived(): void {
+    for (const [source, count] of this.receivedTally) this.eventsReceived.inc({ source }, count);
+    this.receivedTally.clear();
   }
 
   sourceLabel(source: string): string {

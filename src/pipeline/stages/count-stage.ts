@@ -22,12 +22,11 @@ export class CountStage implements Stage {
   }
 
   onEvent(event: WorkflowEvent): void {
-    const source = this.metrics.sourceLabel(event.source);
     if (this.isReplay(event)) {
-      this.metrics.eventsReplayed.inc({ source });
+      this.metrics.eventsReplayed.inc({ source: this.metrics.sourceLabel(event.source) });
       return;
     }
-    this.metrics.eventsReceived.inc({ source });
-    if (event.error) this.metrics.eventErrors.inc({ source, class: this.classify(event.error) });
+    this.metrics.received(event.source);
+    if (event.error) this.metrics.eventErrors.inc({ source: this.metrics.sourceLabel(event.source), class: this.classify(event.error) });
   }
 }

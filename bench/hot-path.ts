@@ -5,7 +5,7 @@
  *
  * 1. Decode + contract + dedupe + stitch the bench:ingest stream (as the pipeline does for each
  *    message), draining rows every 50k as a flush would: CPU µs per message.
- * 2. Encode the drained events, runs and spans as JSONEachRow and as RowBinary, alternating:
+ * 2. Encode the drained events, runs and spans as JSONCompactEachRow and as RowBinary, alternating:
  *    CPU per row on our side.
  * 3. Insert them into the ClickHouse server in both formats, alternating: our CPU and the
  *    server's (from /proc/<pid>/stat) per row, and wall time.
@@ -30,7 +30,7 @@ import { parseConfigText } from '../src/config/load.ts';
 import { checkContract, decoderFor, type RawMessage } from '../src/collectors/decode/index.ts';
 import { Stitcher } from '../src/stitch/stitcher.ts';
 import type { EventRecord, RunRecord, SpanRecord } from '../src/domain/records.ts';
-import { eventLine, runLine, spanLine } from '../src/store/clickhouse/rows.ts';
+import { eventValues, runValues, spanValues } from '../src/store/clickhouse/rows.ts';
 import { EVENT_COLUMNS, RUN_COLUMNS, SPAN_COLUMNS, eventRow, runRow, spanRow } from '../src/store/clickhouse/binary-rows.ts';
 import { encodeRowBinary, type RowBinaryWriter } from '../src/store/clickhouse/row-binary.ts';
 import type { WorkflowDefinition } from '../src/domain/workflow.ts';
@@ -105,11 +105,11 @@ function stitchAll(raws: RawMessage[], configText: string, Impl: StitcherClass =
   return { cpu, wall, rows: all, batches };
 }
 
-type Format = 'JSONEachRow' | 'RowBinary';
+type Format = 'JSONCompactEachRow' | 'RowBinary';
 const TABLES = [
-  ['events', EVENT_COLUMNS, eventLine, eventRow],
-  ['runs', RUN_COLUMNS, runLine, runRow],
-  ['spans', SPAN_COLUMNS, spanLine, spanRow],
+  ['events', EVENT_COLUMNS, eventValues, eventRow],
+  ['runs', RUN_COLUMNS, runValues, runRow],
+  ['spans', SPAN_COLUMNS, spanValues, spanRow],
 ] as const;
 
 function* jsonChunks<T>(records: readonly T[], line: (r: T) => string): Generator<Buffer> {
@@ -258,8 +258,8 @@ async function main(): Promise<void> {
   }
   const totalRows = rows!.events.length + rows!.runs.length + rows!.spans.length;
   log(`encoding ${totalRows} rows in both formats, ${rounds} rounds each, alternating…`);
-  const enc: Record<Format, { cpu: number; bytes: number }[]> = { JSONEachRow: [], RowBinary: [] };
-  for (let i = 0; i < rounds; i++) for (const f of ['JSONEachRow', 'RowBinary'] as const) enc[f].push(encodeOnly(f, rows!));
+  const enc: Record<Format, { cpu: number; bytes: number }[]> = { JSONCompactEachRow: [], RowBinary: [] };
+  for (let i = 0; i < rounds; i++) for (const f of ['JSONCompactEachRow', 'RowBinary'] as const) enc[f].push(encodeOnly(f, rows!));
 
   const db = unique('bench_hot');
   const ch = store(db);
@@ -275,8 +275,8 @@ async function main(): Promise<void> {
     }
   })();
   log(`inserting into the ClickHouse server in both formats, alternating (${batches.length} flushes each)…`);
-  const ins: Record<Format, { cpu: number; server: number; wall: number }[]> = { JSONEachRow: [], RowBinary: [] };
-  for (let i = 0; i < rounds; i++) for (const f of ['JSONEachRow', 'RowBinary'] as const) ins[f].push(await insertAll(f, batches, db, chPid));
+  const ins: Record<Format, { cpu: number; server: number; wall: number }[]> = { JSONCompactEachRow: [], RowBinary: [] };
+  for (let i = 0; i < rounds; i++) for (const f of ['JSONCompactEachRow', 'RowBinary'] as const) ins[f].push(await insertAll(f, batches, db, chPid));
   await ch.command(`DROP DATABASE IF EXISTS ${db}`);
   await ch.shutdown();
 
@@ -284,19 +284,19 @@ async function main(): Promise<void> {
   const perMsg = (ms: number) => `${((ms * 1000) / raws.length).toFixed(2)} µs/msg`;
   const perRow = (ms: number) => `${((ms * 1000) / totalRows).toFixed(2)} µs/row`;
   const s = median(stitchRuns.map((r) => r.cpu));
-  const encJ = median(enc.JSONEachRow.map((e) => e.cpu));
+  const encJ = median(enc.JSONCompactEachRow.map((e) => e.cpu));
   const encB = median(enc.RowBinary.map((e) => e.cpu));
   const m = (f: Format, k: 'cpu' | 'server' | 'wall') => median(ins[f].map((x) => x[k]));
   printTable('seamwatch hot path, in one process (medians of rounds)', [
     ['messages / rows (events+runs+spans)', `${raws.length} / ${totalRows} (${rows!.events.length}+${rows!.runs.length}+${rows!.spans.length})`],
     ['decode+contract+dedupe+stitch+drain', `${perMsg(s)} (${(raws.length / (s / 1000)).toFixed(0)} msg/s of one core)`],
     ...(Baseline ? [['  the same with the baseline Stitcher', `${perMsg(median(baselineRuns))} (rounds: ${baselineRuns.map(perMsg).join(', ')}; this checkout: ${stitchRuns.map((r) => perMsg(r.cpu)).join(', ')})`] as [string, string]] : []),
-    ['encode JSONEachRow', `${perRow(encJ)}, ${(median(enc.JSONEachRow.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row`],
+    ['encode JSONCompactEachRow', `${perRow(encJ)}, ${(median(enc.JSONCompactEachRow.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row`],
     ['encode RowBinary', `${perRow(encB)}, ${(median(enc.RowBinary.map((e) => e.bytes)) / totalRows).toFixed(0)} B/row (${((encB / encJ) * 100).toFixed(0)} % of JSON)`],
-    ['insert JSONEachRow: ours / server / wall', `${perRow(m('JSONEachRow', 'cpu'))} / ${perRow(m('JSONEachRow', 'server'))} / ${(m('JSONEachRow', 'wall') / 1000).toFixed(2)} s`],
+    ['insert JSONCompactEachRow: ours / server / wall', `${perRow(m('JSONCompactEachRow', 'cpu'))} / ${perRow(m('JSONCompactEachRow', 'server'))} / ${(m('JSONCompactEachRow', 'wall') / 1000).toFixed(2)} s`],
     ['insert RowBinary: ours / server / wall', `${perRow(m('RowBinary', 'cpu'))} / ${perRow(m('RowBinary', 'server'))} / ${(m('RowBinary', 'wall') / 1000).toFixed(2)} s`],
     ['main thread per message (stitch + RowBinary insert)', perMsg(s + m('RowBinary', 'cpu'))],
-    ['main thread per message (stitch + JSON insert)', perMsg(s + m('JSONEachRow', 'cpu'))],
+    ['main thread per message (stitch + JSONCompactEachRow insert)', perMsg(s + m('JSONCompactEachRow', 'cpu'))],
   ]);
 }
 

@@ -4,7 +4,7 @@ import type { Recovery, RecoveryQuery, SloRange, Store, StoreBatch, Trace } from
 import { MIGRATIONS, migrationTable } from './migrations.ts';
 import { clusterDatabase, clusterMigrationTable, clusterStatements } from './cluster-ddl.ts';
 import { Readable } from 'node:stream';
-import { deadLetterLine, eventFromRow, eventLine, eventRecordFromRow, redeliveryFromRow, redeliveryLine, runFromRow, runLine, sloOutcomeLine, sloRunOutcomeLine, spanFromRow, spanLine } from './rows.ts';
+import { deadLetterLine, eventValues, runValues, spanValues, eventFromRow, eventRecordFromRow, redeliveryFromRow, redeliveryLine, runFromRow, sloOutcomeLine, sloRunOutcomeLine, spanFromRow } from './rows.ts';
 import type { EventRecord, RunRecord, SloOutcomeRecord, SpanRecord } from '../../domain/records.ts';
 import type { Counts, MinuteCounts } from '../../domain/slo-counts.ts';
 import type { WorkflowEvent } from '../../domain/event.ts';
@@ -19,7 +19,7 @@ import type { AuditRecord, ControlStore, PagingPause, StoredDeadLetter } from '.
 import * as browse from './browse-queries.ts';
 import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from '../../domain/browse.ts';
 import { appendAll } from '../../base/append.ts';
-import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine, type RawInsert } from './engine.ts';
+import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine, type JsonFormat, type RawInsert } from './engine.ts';
 import { EVENT_COLUMNS, RUN_COLUMNS, SPAN_COLUMNS, eventRow, runRow, spanRow } from './binary-rows.ts';
 import { encodeRowBinary, type RowBinaryWriter } from './row-binary.ts';
 
@@ -33,11 +33,12 @@ export type ClickHouseStoreOptions = { database: string; logger: Logger } & (
 interface RowCodec<T> {
   columns: string;
   binary: (w: RowBinaryWriter, record: T) => void;
-  line: (record: T) => string;
+  /** A JSONCompactEachRow line, values in the order of `columns`. */
+  values: (record: T) => string;
 }
-const EVENTS: RowCodec<EventRecord> = { columns: EVENT_COLUMNS, binary: eventRow, line: eventLine };
-const RUNS: RowCodec<RunRecord> = { columns: RUN_COLUMNS, binary: runRow, line: runLine };
-const SPANS: RowCodec<SpanRecord> = { columns: SPAN_COLUMNS, binary: spanRow, line: spanLine };
+const EVENTS: RowCodec<EventRecord> = { columns: EVENT_COLUMNS, binary: eventRow, values: eventValues };
+const RUNS: RowCodec<RunRecord> = { columns: RUN_COLUMNS, binary: runRow, values: runValues };
+const SPANS: RowCodec<SpanRecord> = { columns: SPAN_COLUMNS, binary: spanRow, values: spanValues };
 
 /** Rows per chunk of an insert body: large enough for few writes, small enough to stay flat. */
 const LINES_PER_CHUNK = 2_000;
@@ -249,11 +250,11 @@ export class ClickHouseStore implements Store, ControlStore {
 
   /**
    * The hot tables (events, runs, spans): RowBinary to the server, which parses it for a
-   * fraction of JSON's cost on both sides; JSONEachRow handed over as bytes to the embedded
-   * engine, which takes no binary format through chdb.
+   * fraction of JSON's cost on both sides; JSONCompactEachRow handed over as bytes to the
+   * embedded engine, which takes no binary format through chdb.
    */
   private async insertRows<T>(table: string, records: readonly T[], codec: RowCodec<T>): Promise<void> {
-    if (this.rawInsert) return this.insertLines(table, records, codec.line, codec.columns);
+    if (this.rawInsert) return this.insertLines(table, records, codec.values, codec.columns, 'JSONCompactEachRow');
     await this.drain(
       this.client.exec({
         query: `INSERT INTO ${this.table(table)} (${codec.columns}) FORMAT RowBinary`,
@@ -262,20 +263,20 @@ export class ClickHouseStore implements Store, ControlStore {
     );
   }
 
-  private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string, columns?: string): Promise<void> {
+  private async insertLines<T>(table: string, records: readonly T[], line: (record: T) => string, columns?: string, format: JsonFormat = 'JSONEachRow'): Promise<void> {
     const size = rowsPerInsert(this.kind);
-    if (records.length <= size) return this.insertStatement(table, records, line, columns);
-    for (let i = 0; i < records.length; i += size) await this.insertStatement(table, records.slice(i, i + size), line, columns);
+    if (records.length <= size) return this.insertStatement(table, records, line, columns, format);
+    for (let i = 0; i < records.length; i += size) await this.insertStatement(table, records.slice(i, i + size), line, columns, format);
   }
 
-  private async insertStatement<T>(table: string, records: readonly T[], line: (record: T) => string, columns?: string): Promise<void> {
+  private async insertStatement<T>(table: string, records: readonly T[], line: (record: T) => string, columns: string | undefined, format: JsonFormat): Promise<void> {
     if (this.rawInsert) {
       if (records.length === 0) return;
-      return this.rawInsert(`${this.db}.${table}`, columns, Buffer.concat([...encodeInChunks(records, line)]));
+      return this.rawInsert(`${this.db}.${table}`, columns, Buffer.concat([...encodeInChunks(records, line)]), format);
     }
     await this.drain(
       this.client.exec({
-        query: `INSERT INTO ${this.table(table)}${columns ? ` (${columns})` : ''} FORMAT JSONEachRow`,
+        query: `INSERT INTO ${this.table(table)}${columns ? ` (${columns})` : ''} FORMAT ${format}`,
         values: Readable.from(encodeInChunks(records, line)),
       }),
     );

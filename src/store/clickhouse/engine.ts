@@ -53,9 +53,12 @@ export function rowsPerInsert(engine: ClickHouseEngine['kind']): number {
 /**
  * An insert whose body is handed to the embedded engine as bytes, without a copy: chdb's
  * `Connection.insert` would read the body into a string and parse it as part of the query text.
- * chdb takes text formats only here (no RowBinary), so the body is JSONEachRow.
+ * chdb takes text formats only here (no RowBinary), so the body is JSON lines.
  */
-export type RawInsert = (table: string, columns: string | undefined, body: Buffer) => Promise<void>;
+export type RawInsert = (table: string, columns: string | undefined, body: Buffer, format: JsonFormat) => Promise<void>;
+
+/** The JSON line formats rows are written in: objects by column name, or values in the column list's order. */
+export type JsonFormat = 'JSONEachRow' | 'JSONCompactEachRow';
 
 /** A client, and for the embedded engine its raw insert. */
 export interface EngineClient {
@@ -66,7 +69,7 @@ export interface EngineClient {
 interface ChdbRawInsertParams {
   table: string;
   values: Buffer;
-  format: 'JSONEachRow';
+  format: JsonFormat;
   columns?: readonly string[];
 }
 interface ChdbExtension {
@@ -95,10 +98,10 @@ export function createEngineClient(engine: ClickHouseEngine): EngineClient {
       throw new EmbeddedStoreError(path, error);
     }
     const chdb = (connection as unknown as { chdb: ChdbExtension }).chdb;
-    const rawInsert: RawInsert = async (table, columns, body) => {
+    const rawInsert: RawInsert = async (table, columns, body, format) => {
       try {
         const names = columns ? columns.split(',').map((c) => c.trim()) : undefined;
-        await chdb.rawInsert({ table, values: body, format: 'JSONEachRow', ...(names ? { columns: names } : {}) });
+        await chdb.rawInsert({ table, values: body, format, ...(names ? { columns: names } : {}) });
       } catch (error) {
         // As a ClickHouseError with its code, like every other store error: bad rows are not retried.
         throw parseError(error instanceof Error ? error.message : String(error));

@@ -11,16 +11,24 @@ import type { EventRecord, RedeliveryRecord, RunRecord, RunState, SloOutcomeReco
  */
 const str = JSON.stringify;
 
-export function eventLine(e: EventRecord): string {
-  return `{"correlation_id":${str(e.correlationId)},"source":${str(e.source)},"event_id":${str(e.id)},"type":${str(e.type)},"event_time_ms":${e.time},"subject":${str(e.subject)},"data":${str(e.data)},"error_code":${str(e.error.code ?? '')},"error_class":${str(e.error.class ?? '')},"error_message":${str(e.error.message ?? '')},"topic":${str(e.origin.topic)},"partition":${e.origin.partition},"offset":${e.origin.offset},"received_at_ms":${e.receivedAt}}\n`;
+/*
+ * The hot tables as JSONCompactEachRow, for the embedded engine (which takes no RowBinary through
+ * chdb): values only, in the order of EVENT_COLUMNS, RUN_COLUMNS and SPAN_COLUMNS
+ * (binary-rows.ts), which the INSERT names. Measured against JSONEachRow on chdb 3.4: half the
+ * bytes, half the encoding and a third of the engine's parsing a row, since no key is named and
+ * matched per value.
+ */
+
+export function eventValues(e: EventRecord): string {
+  return `[${str(e.correlationId)},${str(e.source)},${str(e.id)},${str(e.type)},${e.time},${str(e.subject)},${str(e.data)},${str(e.error.code ?? '')},${str(e.error.class ?? '')},${str(e.error.message ?? '')},${str(e.origin.topic)},${e.origin.partition},${e.origin.offset},${e.receivedAt}]\n`;
 }
 
-export function runLine(r: RunRecord): string {
-  return `{"workflow":${str(r.workflow)},"correlation_id":${str(r.correlationId)},"run_id":${str(r.runId)},"owner":${str(r.owner)},"partition":${r.partition},"state":"${r.state}","started_at_ms":${r.startedAt},"deadline_at_ms":${r.deadlineAt},"completed_at_ms":${r.completedAt},"deadline_missed":${r.deadlineMissed ? 1 : 0},"missing_steps":${str(r.missingSteps)},"failed_steps":${str(r.failedSteps)},"event_count":${r.eventCount},"last_event_at_ms":${r.lastEventAt},"version":${r.version}}\n`;
+export function runValues(r: RunRecord): string {
+  return `[${str(r.workflow)},${str(r.correlationId)},${str(r.runId)},${str(r.owner)},${r.partition},"${r.state}",${r.startedAt},${r.deadlineAt},${r.completedAt},${r.deadlineMissed ? 1 : 0},${str(r.missingSteps)},${str(r.failedSteps)},${r.eventCount},${r.lastEventAt},${r.version}]\n`;
 }
 
-export function spanLine(s: SpanRecord): string {
-  return `{"correlation_id":${str(s.correlationId)},"run_id":${str(s.runId)},"workflow":${str(s.workflow)},"step":${str(s.step)},"kind":"${s.kind}","status":"${s.status}","source":${str(s.source)},"event_id":${str(s.eventId)},"run_started_at_ms":${s.runStartedAt},"start_ms":${s.startAt},"end_ms":${s.endAt},"duration_ms":${Math.max(0, s.endAt - s.startAt)},"since_trigger_ms":${s.sinceTriggerMs},"error_code":${str(s.errorCode)},"error_class":${str(s.errorClass)},"version":${s.version}}\n`;
+export function spanValues(s: SpanRecord): string {
+  return `[${str(s.correlationId)},${str(s.runId)},${str(s.workflow)},${str(s.step)},"${s.kind}","${s.status}",${str(s.source)},${str(s.eventId)},${s.runStartedAt},${s.startAt},${s.endAt},${Math.max(0, s.endAt - s.startAt)},${s.sinceTriggerMs},${str(s.errorCode)},${str(s.errorClass)},${s.version}]\n`;
 }
 
 export function sloOutcomeLine(o: SloOutcomeRecord): string {

@@ -36,7 +36,7 @@ export function parseTime(value: unknown): number | undefined {
 
 export function parseJson(value: Buffer): { ok: true; json: unknown; text: string } | { ok: false; detail: string } {
   try {
-    const text = value.toString('utf8');
+    const text = value.toString(); // UTF-8; with no argument Buffer#toString skips its encoding look-up
     return { ok: true, json: JSON.parse(text), text };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };

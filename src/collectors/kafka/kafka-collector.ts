@@ -228,9 +228,12 @@ export class KafkaCollector {
       },
     });
     let processed = 0;
+    // The loop below never yields to the event loop, so kafkajs cannot stop or seek during it:
+    // asked once (isStale builds a JSON key per call), not per message.
+    const current = isRunning() && !isStale();
     try {
       for (const message of batch.messages) {
-        if (this.stopRequested() || !isRunning() || isStale()) break;
+        if (!current || this.stopRequested()) break;
         intake.process(toRaw(message, batch.topic, batch.partition));
         last = message.offset;
         processed++;

@@ -169,6 +169,8 @@ interface Figures {
   swRate: number;
   swSeconds: number;
   stored: string;
+  /** Runs whose stored verdict is the one the scenario built them for, and held steps let go. */
+  verdicts: string;
   written: string;
   flushes: { count: number; seconds: number; waits: number };
   cpu: { seamwatch: number; clickhouse: number; kafka: number };
@@ -244,6 +246,16 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     `SELECT (SELECT uniqExact(source, event_id) FROM ${id}.events WHERE correlation_id NOT LIKE 'lat-%') AS events,
             (SELECT uniqExact(run_id) FROM ${id}.runs WHERE correlation_id NOT LIKE 'lat-%') AS runs`,
   );
+  // Throughput counts only if the runs came out right: a step let go at pipeline.maxHeldSteps
+  // (steps read ahead of their triggers) leaves its run waiting for it past the deadline.
+  const states = await ch.rows<{ run_id: string; state: string; missed: number }>(
+    `SELECT run_id, argMax(state, version) AS state, argMax(deadline_missed, version) AS missed FROM ${id}.runs WHERE correlation_id NOT LIKE 'lat-%' GROUP BY run_id`,
+  );
+  const right = states.filter((r) => {
+    const expected = scenario.expectedRuns.get(r.run_id);
+    return expected !== undefined && expected.state === r.state && expected.deadlineMissed === Boolean(Number(r.missed));
+  }).length;
+  const heldEvicted = Number(/^seamwatch_stitch_events_total\{outcome="held_evicted"\} (\S+)/m.exec(metricsText)?.[1] ?? 0);
   await ch.command(`DROP DATABASE IF EXISTS ${id}`);
   await ch.shutdown();
   removeEmbeddedPath(path);
@@ -257,6 +269,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     swRate: total / swSeconds,
     swSeconds,
     stored: `${stored?.events} / ${stored?.runs} (of ${scenario.distinctEvents} / ${scenario.expectedRuns.size})`,
+    verdicts: `${right} of ${scenario.expectedRuns.size} (held steps let go: ${heldEvicted})`,
     written: `${written['events']} / ${written['runs']} / ${written['spans']}`,
     flushes,
     cpu,
@@ -301,6 +314,7 @@ async function main(): Promise<void> {
     ['seamwatch end to end (kafkajs)', ...each((f) => `${f.swRate.toFixed(0)} msg/s (${f.swSeconds.toFixed(1)} s), ${((f.cpu.seamwatch * 1e6) / f.total).toFixed(1)} µs CPU/msg`)],
     ['seamwatch / fastest raw client', ...each((f) => `${((f.swRate / f.rawRate) * 100).toFixed(0)} % (of ${f.rawClient})`)],
     ['stored events / runs', ...each((f) => f.stored)],
+    ['runs with the expected verdict', ...each((f) => f.verdicts)],
     ['rows written (events/runs/spans)', ...each((f) => f.written)],
     ['store flushes (back-pressure waits)', ...each((f) => `${f.flushes.count}, ${f.flushes.seconds.toFixed(1)} s in all (${f.flushes.waits})`)],
     ['CPU s: seamwatch process', ...each((f, e) => `${f.cpu.seamwatch.toFixed(1)}${e === 'embedded' ? ' (incl. ClickHouse)' : ''}`)],

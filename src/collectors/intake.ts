@@ -37,6 +37,8 @@ export interface Intake {
   refuse(message: RawMessage, reason: DeadLetterReason, detail: string): void;
   /** Tells event time whether a partition still has a backlog to read. */
   partitionBacklog(topic: string, partition: number, hasBacklog: boolean): void;
+  /** The newest event time read from a partition; -Infinity before its first event. */
+  partitionEventTime(topic: string, partition: number): number;
   /** Newly owned partitions: rebuilds what they own from the store before their first message. */
   recover(positions: readonly PartitionPosition[]): Promise<void>;
   /** The partitions owned now, by topic; what belonged to others is forgotten. Returns the runs dropped. */

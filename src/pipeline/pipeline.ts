@@ -158,6 +158,10 @@ export class IngestPipeline implements Intake {
     this.stitcher.partitionBacklog(topic, partition, hasBacklog, this.now());
   }
 
+  partitionEventTime(topic: string, partition: number): number {
+    return this.stitcher.partitionEventTime(topic, partition);
+  }
+
   /**
    * Rebuilds what newly owned partitions hold: a partition that still has messages to read
    * holds event time back; then the store's runs and detector memory are read and handed to

@@ -404,6 +404,11 @@ export class Stitcher {
     return this.watermark.joiningCount;
   }
 
+  /** The newest event time taken in from a topic partition; -Infinity before its first event. */
+  partitionEventTime(topic: string, partition: number): number {
+    return this.watermark.newest(topic, partition);
+  }
+
   /** Tells event time whether a partition still has a backlog to read (see Watermark). */
   partitionBacklog(topic: string, partition: number, hasBacklog: boolean, now: number): void {
     this.watermark.backlog(topic, partition, hasBacklog, now);

@@ -61,6 +61,11 @@ export class Watermark {
     if (!this.joining.has(partition)) this.lastArrival = now;
   }
 
+  /** The newest event time delivered by a topic partition; -Infinity before its first. */
+  newest(topic: string, partition: number): number {
+    return this.partitions.get(`${topic}\u0000${partition}`)?.max ?? Number.NEGATIVE_INFINITY;
+  }
+
   /** Whether a partition still has messages to read (from the consumer's lag, or at assignment). */
   backlog(topic: string, partition: number, hasBacklog: boolean, now: number): void {
     const key = `${topic}\u0000${partition}`;

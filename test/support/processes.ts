@@ -16,7 +16,7 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, childEmbeddedPath, createTopics, removeE
 export async function processHarness(
   admin: Admin,
   prefix: string,
-  options: { partitions?: number; slos?: string; pipeline?: string; upgradeDeadline?: string; env?: Record<string, string>; engine?: Engine } = {},
+  options: { partitions?: number; slos?: string; pipeline?: string; upgradeDeadline?: string; kafka?: string; env?: Record<string, string>; engine?: Engine } = {},
 ) {
   const id = unique(prefix);
   const engine = options.engine ?? 'clickhouse';
@@ -37,6 +37,7 @@ export async function processHarness(
       ...(options.slos ? { slos: options.slos } : {}),
       ...(options.pipeline ? { pipeline: options.pipeline } : {}),
       ...(options.upgradeDeadline ? { upgradeDeadline: options.upgradeDeadline } : {}),
+      ...(options.kafka ? { kafka: options.kafka } : {}),
     }),
   );
   const processes: SeamwatchProcess[] = [];

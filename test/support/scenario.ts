@@ -31,7 +31,7 @@ export interface Scenario {
   malformed: { topic: string; reason: string }[];
 }
 
-export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; store?: string; httpPort?: number; pipeline?: string; slos?: string; upgradeDeadline?: string }): string {
+export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; store?: string; httpPort?: number; pipeline?: string; slos?: string; upgradeDeadline?: string; kafka?: string }): string {
   return `
 sources:
   - { name: crm, topic: ${topics.crm} }
@@ -70,6 +70,7 @@ kafka:
   brokers: [${extra.brokers.join(', ')}]
   groupId: ${extra.groupId}
   sessionTimeout: 6s
+${extra.kafka ?? ''}
 store: ${extra.store ?? `{ clickhouse: { url: "${extra.clickhouseUrl}", database: ${extra.database} } }`}
 pipeline: ${extra.pipeline ?? '{ flushInterval: 200ms, idleAdvanceAfter: 2s }'}
 http: { port: ${extra.httpPort ?? 0} }

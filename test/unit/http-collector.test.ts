@@ -24,6 +24,9 @@ class RecordingIntake implements Intake {
     this.refused.push({ message, reason });
   }
   partitionBacklog(): void {}
+  partitionEventTime(): number {
+    return Number.NEGATIVE_INFINITY;
+  }
   async recover(positions: readonly PartitionPosition[]): Promise<void> {
     this.recovered.push([...positions]);
   }

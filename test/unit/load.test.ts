@@ -59,7 +59,7 @@ describe('good configuration files', () => {
       receivers: [],
       inhibit_rules: [],
       time_intervals: [],
-      kafka: { brokers: ['kafka-0:9092'], clientId: 'seamwatch', groupId: 'seamwatch', fromBeginning: true, sessionTimeout: 30_000 },
+      kafka: { brokers: ['kafka-0:9092'], clientId: 'seamwatch', groupId: 'seamwatch', fromBeginning: true, sessionTimeout: 30_000, maxEventTimeSkew: 30_000, maxBytesPerPartition: 4_194_304 },
       httpIntake: { host: '127.0.0.1', port: 9471, maxBodyBytes: 1_048_576, ackTimeout: 10_000, retryAfter: 5_000, partition: 0 },
       store: {
         kind: 'clickhouse',
@@ -134,6 +134,8 @@ describe('good configuration files', () => {
       groupId: 'seamwatch-test',
       fromBeginning: false,
       sessionTimeout: 45_000,
+      maxEventTimeSkew: 120_000,
+      maxBytesPerPartition: 1_048_576,
     });
     expect(config.store).toEqual({ kind: 'clickhouse', clickhouse: {
       url: 'http://clickhouse:8123',

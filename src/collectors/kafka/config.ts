@@ -10,6 +10,18 @@ export const kafkaSchema = z
     fromBeginning: z.boolean().default(true),
     sessionTimeout: durationSchema().default(30_000),
     /**
+     * While partitions are read from a backlog, how far ahead in event time one may run of the
+     * furthest-behind one before it is paused (see alignment.ts): steps read hours before their
+     * triggers would otherwise fill pipeline.maxHeldSteps and be let go. Keep the steps of this
+     * much event time under maxHeldSteps.
+     */
+    maxEventTimeSkew: durationSchema().default(30_000),
+    /**
+     * Bytes fetched per partition and request. Larger fetches cost less per message; a partition
+     * may also run one fetch ahead of maxEventTimeSkew before it is paused.
+     */
+    maxBytesPerPartition: z.number().int().min(1_024).default(4 * 1024 * 1024),
+    /**
      * Without it, a missing source topic is waited for, never created (the broker's default
      * partition count would diverge from the producers'). With it, missing source and
      * dead-letter topics are created with this many partitions.

@@ -13,6 +13,7 @@ import { ensureTopics } from './topics.ts';
 import { toRaw } from './raw-message.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
+import { EventTimeAlignment, byTopic } from './alignment.ts';
 
 export type CollectorState = 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -72,12 +73,15 @@ export class KafkaCollector {
   private consuming = false;
   /** Set when rebuilding partitions failed past its deadline: nothing more is consumed. */
   private failure: Error | undefined;
+  /** Pauses partitions that run ahead in event time while reading a backlog (see alignment.ts). */
+  private readonly alignment: EventTimeAlignment;
 
   constructor(options: KafkaCollectorOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     const { kafka, sources, logger } = options;
     this.logger = logger.child({ component: 'kafka-collector' });
+    this.alignment = new EventTimeAlignment(kafka.maxEventTimeSkew);
     this.kafka = new Kafka({
       clientId: kafka.clientId,
       brokers: kafka.brokers,
@@ -90,8 +94,8 @@ export class KafkaCollector {
       sessionTimeout: kafka.sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeout / 3)),
       partitionAssigners: [CoPartitionedAssigner],
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: kafka.maxBytesPerPartition,
+      maxBytes: Math.max(16 * 1024 * 1024, kafka.maxBytesPerPartition),
       maxWaitTimeInMs: 250,
       // Never let a metadata request create a source topic with the broker's default partition count (topics.ts).
       allowAutoTopicCreation: false,
@@ -179,6 +183,9 @@ export class KafkaCollector {
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
+    // Alignment starts over with the new partitions: none stays paused from before.
+    const paused = this.alignment.reset();
+    if (paused.length > 0) this.consumer.resume(byTopic(paused));
     const partitions = new Set(Object.values(assignment).flat());
     const movedAway = [...this.recovered].filter((p) => !partitions.has(p));
     for (const p of movedAway) this.recovered.delete(p);
@@ -251,6 +258,7 @@ export class KafkaCollector {
       resolveOffset(last);
       const caughtUp = BigInt(last) + 1n >= BigInt(batch.highWatermark);
       intake.partitionBacklog(batch.topic, batch.partition, !caughtUp);
+      this.align(batch.topic, batch.partition, !caughtUp);
     }
     if (intake.flushDue()) this.flushInBackground();
     if (intake.overloaded()) {
@@ -262,6 +270,22 @@ export class KafkaCollector {
         await this.waitWithHeartbeat(this.flushQuietly(), heartbeat);
       }
     }
+  }
+
+  /** Pauses the partitions this batch left too far ahead in event time, and resumes those the others caught up with. */
+  private align(topic: string, partition: number, backlog: boolean): void {
+    this.alignment.observe(topic, partition, this.intake.partitionEventTime(topic, partition), backlog, this.now());
+    this.applyAlignment();
+  }
+
+  private applyAlignment(): void {
+    const wasPaused = this.alignment.pausedCount;
+    const { pause, resume } = this.alignment.decide(this.now());
+    if (pause.length > 0) this.consumer.pause(byTopic(pause));
+    if (resume.length > 0) this.consumer.resume(byTopic(resume));
+    const paused = this.alignment.pausedCount;
+    if (wasPaused === 0 && paused > 0) this.logger.info({ paused: pause, maxEventTimeSkew: this.options.kafka.maxEventTimeSkew }, 'partitions ahead in event time paused until the others catch up');
+    else if (wasPaused > 0 && paused === 0) this.logger.info('partitions aligned in event time again: none paused');
   }
 
   /** Has the intake rebuild what newly assigned partitions own, once per assignment. */
@@ -278,7 +302,13 @@ export class KafkaCollector {
     this.recovering = retry(
       async () => {
         attempts++;
-        await this.intake.recover(await this.positions(pending));
+        const positions = await this.positions(pending);
+        await this.intake.recover(positions);
+        // Partitions with a backlog hold the others back from their first batch on (see alignment.ts).
+        for (const p of positions) {
+          const start = BigInt(p.committed) < 0n ? BigInt(p.low) : BigInt(p.committed);
+          this.alignment.observe(p.topic, p.partition, this.intake.partitionEventTime(p.topic, p.partition), start < BigInt(p.high), this.now());
+        }
       },
       { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: () => !this.stopRequested(), onRetry: failures.onRetry },
     )
@@ -354,6 +384,8 @@ export class KafkaCollector {
       this.intake.updateGauges();
     }
     if (this.intake.flushDue()) this.flushInBackground();
+    // A partition holding the others back may have stalled, or been read to its end, since the last batch.
+    if (this.alignment.pausedCount > 0) this.applyAlignment();
   }
 
   /**

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { EventTimeAlignment, STALLED_AFTER_MS, byTopic } from '../../src/collectors/kafka/alignment.ts';
+
+const S = 1_000;
+const NOW = 1_000_000;
+const NONE = { pause: [], resume: [] };
+const UNKNOWN = Number.NEGATIVE_INFINITY;
+
+describe('event-time alignment of partitions read from a backlog', () => {
+  it('pauses a partition more than the skew ahead of the furthest behind, and resumes it within half of it', () => {
+    const a = new EventTimeAlignment(30 * S);
+    a.observe('crm', 0, 100 * S, true, NOW);
+    a.observe('billing', 0, 125 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual(NONE);
+    a.observe('billing', 0, 140 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [{ topic: 'billing', partition: 0 }], resume: [] });
+    expect(a.pausedCount).toBe(1);
+    // Within the skew but not within half of it: still paused (no flapping at the edge).
+    a.observe('crm', 0, 115 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual(NONE);
+    a.observe('crm', 0, 125 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [], resume: [{ topic: 'billing', partition: 0 }] });
+    expect(a.pausedCount).toBe(0);
+  });
+
+  it('holds the others while a partition with a backlog has delivered no event yet, and lets them go once it has', () => {
+    const a = new EventTimeAlignment(30 * S);
+    a.observe('crm', 0, UNKNOWN, true, NOW); // assigned with a backlog
+    a.observe('billing', 0, UNKNOWN, true, NOW);
+    expect(a.decide(NOW)).toEqual(NONE);
+    a.observe('billing', 0, 900 * S, true, NOW); // its first batch, read before the trigger topic's
+    expect(a.decide(NOW)).toEqual({ pause: [{ topic: 'billing', partition: 0 }], resume: [] });
+    a.observe('crm', 0, 100 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual(NONE); // 900 is still far ahead of 100
+    a.observe('crm', 0, 890 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [], resume: [{ topic: 'billing', partition: 0 }] });
+  });
+
+  it('never pauses the furthest behind, so reading goes on', () => {
+    const a = new EventTimeAlignment(10 * S);
+    a.observe('t', 0, 0, true, NOW);
+    a.observe('t', 1, 50 * S, true, NOW);
+    a.observe('t', 2, 90 * S, true, NOW);
+    expect(a.decide(NOW).pause).toEqual([
+      { topic: 't', partition: 1 },
+      { topic: 't', partition: 2 },
+    ]);
+    // Partition 0 overtakes 1: 1 is now the furthest behind and is resumed; 2 stays paused.
+    a.observe('t', 0, 65 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [{ topic: 't', partition: 0 }], resume: [{ topic: 't', partition: 1 }] });
+  });
+
+  it('lets partitions caught up hold nobody back, and resumes what waited once none with a backlog is left behind', () => {
+    const a = new EventTimeAlignment(10 * S);
+    a.observe('crm', 0, 0, false, NOW); // at the live edge, far behind in event time
+    a.observe('billing', 0, 500 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual(NONE);
+    const b = new EventTimeAlignment(10 * S);
+    b.observe('crm', 0, 0, true, NOW);
+    b.observe('billing', 0, 100 * S, true, NOW);
+    expect(b.decide(NOW).pause).toHaveLength(1);
+    b.observe('crm', 0, 5 * S, false, NOW); // read to its end
+    expect(b.decide(NOW)).toEqual({ pause: [], resume: [{ topic: 'billing', partition: 0 }] });
+  });
+
+  it('a partition with a backlog that delivered nothing for a while (its leader down?) holds nobody back', () => {
+    const a = new EventTimeAlignment(10 * S);
+    a.observe('crm', 0, 0, true, NOW);
+    a.observe('billing', 0, 100 * S, true, NOW);
+    expect(a.decide(NOW).pause).toHaveLength(1);
+    // billing is paused, not stalled: only crm's silence counts.
+    expect(a.decide(NOW + STALLED_AFTER_MS - 1)).toEqual(NONE);
+    expect(a.decide(NOW + STALLED_AFTER_MS)).toEqual({ pause: [], resume: [{ topic: 'billing', partition: 0 }] });
+  });
+
+  it('a new assignment starts over and hands back what was paused, to be resumed', () => {
+    const a = new EventTimeAlignment(10 * S);
+    a.observe('crm', 0, 0, true, NOW);
+    a.observe('billing', 3, 100 * S, true, NOW);
+    a.decide(NOW);
+    expect(a.reset()).toEqual([{ topic: 'billing', partition: 3 }]);
+    expect(a.pausedCount).toBe(0);
+    expect(a.decide(NOW)).toEqual(NONE);
+  });
+
+  it('groups partitions by topic for the consumer', () => {
+    expect(
+      byTopic([
+        { topic: 'a', partition: 1 },
+        { topic: 'b', partition: 0 },
+        { topic: 'a', partition: 2 },
+      ]),
+    ).toEqual([
+      { topic: 'a', partitions: [1, 2] },
+      { topic: 'b', partitions: [0] },
+    ]);
+  });
+});

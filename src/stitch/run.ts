@@ -19,7 +19,11 @@ export interface WorkflowRun {
   correlationId: string;
   partition: number;
   startedAt: number;
-  trigger: { source: string; id: string };
+  /**
+   * Event id of the trigger that starts the run (the earliest). Its source and type are the
+   * definition's trigger's, the only ones a trigger is matched by: not kept per run.
+   */
+  triggerId: string;
   /** Outcome per step name (steps and compensation steps). */
   outcomes: Map<string, StepOutcome>;
   /** Idempotency keys of the events taken in, kept small (see event-keys.ts). */
@@ -69,7 +73,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     correlationId: trigger.correlationId,
     partition: trigger.origin.partition,
     startedAt: trigger.time,
-    trigger: { source: trigger.source, id: trigger.id },
+    triggerId: trigger.id,
     outcomes: NO_OUTCOMES,
     eventKeys: NO_KEYS,
     lastEventAt: trigger.time,
@@ -219,8 +223,8 @@ export function runSpans(run: WorkflowRun): SpanRecord[] {
     step: 'trigger',
     kind: 'trigger',
     status: 'done',
-    source: run.trigger.source,
-    eventId: run.trigger.id,
+    source: run.definition.trigger.source,
+    eventId: run.triggerId,
     startAt: run.startedAt,
     endAt: run.startedAt,
     sinceTriggerMs: 0,

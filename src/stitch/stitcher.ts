@@ -191,9 +191,9 @@ export class Stitcher {
     run.eventKeys = withKey(run.eventKeys, key);
     recordHistory(run, 'trigger', 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
-    if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.trigger.id)) {
+    if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.triggerId)) {
       run.startedAt = event.time;
-      run.trigger = { source: event.source, id: event.id };
+      run.triggerId = event.id;
     }
     this.touch(run, now);
   }

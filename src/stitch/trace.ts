@@ -35,9 +35,9 @@ export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
   return {
     run: toRunRecord(run as WorkflowRun),
     trigger: {
-      source: run.trigger.source,
-      eventId: run.trigger.id,
-      type: typeOf(run.trigger.source, run.trigger.id),
+      source: run.definition.trigger.source,
+      eventId: run.triggerId,
+      type: typeOf(run.definition.trigger.source, run.triggerId),
       time: run.startedAt,
       attempts: attemptsOf('trigger'),
       redeliveries: redeliveriesOf('trigger'),

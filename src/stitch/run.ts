@@ -44,8 +44,13 @@ export interface WorkflowRun {
   sloDecideAt: number;
   /** When the stitcher's due queue next hands the run back (see DueQueue); Infinity: not queued. */
   queuedDue: number;
-  /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
-  history: RunHistoryEntry[];
+  /**
+   * Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's
+   * trace; read it with historyOf. Undefined while the run took in only the trigger that opened
+   * it (without an error), most of an open backlog: that one entry follows from the run's own
+   * fields, and an array with one entry cost 190 bytes per open run.
+   */
+  history: RunHistoryEntry[] | undefined;
   /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
   redeliveries: (TraceRedelivery & { step: string })[];
   /** History entries and redeliveries past the bound. */
@@ -85,8 +90,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     emittedSlo: undefined,
     sloDecideAt: Number.POSITIVE_INFINITY,
     queuedDue: Number.POSITIVE_INFINITY,
-    // Made with its one entry: an array grown by push from empty takes room for 17.
-    history: [historyEntry('trigger', 'done', trigger)],
+    history: trigger.error ? [historyEntry('trigger', 'done', trigger)] : undefined,
     redeliveries: NO_REDELIVERIES,
     historyDropped: 0,
   };
@@ -97,8 +101,27 @@ function historyEntry(step: string, status: 'done' | 'failed', event: WorkflowEv
   return { step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) };
 }
 
-/** Keeps an event of the run for its trace, within the bound. */
+/** The events a run took in, as recorded (see WorkflowRun.history). */
+export function historyOf(run: Readonly<WorkflowRun>): readonly RunHistoryEntry[] {
+  return run.history ?? [openingEntry(run)];
+}
+
+/** The entry of the trigger that opened a run that has kept no history yet: its fields are the run's own. */
+function openingEntry(run: Readonly<WorkflowRun>): RunHistoryEntry {
+  const { source, type } = run.definition.trigger;
+  return { step: 'trigger', source, eventId: run.triggerId, type, time: run.startedAt, status: 'done' };
+}
+
+/**
+ * Keeps an event of the run for its trace, within the bound. Called before the event changes
+ * anything of the run: the opening trigger's entry, if not kept yet, is made from the run first.
+ */
 export function recordHistory(run: WorkflowRun, step: string, status: 'done' | 'failed', event: WorkflowEvent): void {
+  if (!run.history) {
+    // Made with both entries: an array grown by push takes room for 17.
+    run.history = [openingEntry(run), historyEntry(step, status, event)];
+    return;
+  }
   if (run.history.length >= MAX_RUN_HISTORY) {
     run.historyDropped++;
     return;
@@ -108,7 +131,7 @@ export function recordHistory(run: WorkflowRun, step: string, status: 'done' | '
 
 /** Notes a redelivery of an event the run already took in, within the bound. */
 export function recordRedelivery(run: WorkflowRun, event: WorkflowEvent, receivedAt: number): void {
-  const entry = run.history.find((h) => h.source === event.source && h.eventId === event.id);
+  const entry = historyOf(run).find((h) => h.source === event.source && h.eventId === event.id);
   if (!entry) return;
   if (run.redeliveries.length >= MAX_RUN_HISTORY) {
     run.historyDropped++;

@@ -1,5 +1,5 @@
 import type { BusinessTrace, TraceAttempt, TraceStep } from '../domain/business-trace.ts';
-import { runSpans, toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
+import { historyOf, runSpans, toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
 
 /**
  * A run as a trace, as it stands: its record (with the verdict), the trigger, and each step
@@ -7,13 +7,14 @@ import { runSpans, toRunRecord, type RunHistoryEntry, type WorkflowRun } from '.
  * (failed attempts before a success, retries) and its redeliveries. Pure: reads the run only.
  */
 export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
+  const history = historyOf(run);
   const attemptsOf = (step: string): TraceAttempt[] =>
-    run.history
+    history
       .filter((h) => h.step === step)
       .sort((a, b) => a.time - b.time || a.eventId.localeCompare(b.eventId))
       .map(attempt);
   const redeliveriesOf = (step: string) => run.redeliveries.filter((r) => r.step === step).map(({ source, eventId, receivedAt }) => ({ source, eventId, receivedAt }));
-  const typeOf = (source: string, eventId: string) => run.history.find((h) => h.source === source && h.eventId === eventId)?.type ?? '';
+  const typeOf = (source: string, eventId: string) => history.find((h) => h.source === source && h.eventId === eventId)?.type ?? '';
   const steps: TraceStep[] = [];
   for (const span of runSpans(run as WorkflowRun)) {
     if (span.kind === 'trigger') continue;

@@ -243,9 +243,9 @@ export class Stitcher {
    * (a pending decision keeps it, so that horizon counts only once none is pending).
    */
   private schedule(run: WorkflowRun): void {
-    let at = run.sloDecideAt;
+    let at = run.sloDecideAt ?? Number.POSITIVE_INFINITY;
     if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) at = Math.min(at, dueAt(run, this.options.allowedLateness));
-    if (run.sloDecideAt === Number.POSITIVE_INFINITY) at = Math.min(at, forgetAfter(run, this.options));
+    if (run.sloDecideAt === undefined) at = Math.min(at, forgetAfter(run, this.options));
     let queue = this.due.get(run.partition);
     if (!queue) this.due.set(run.partition, (queue = new DueQueue()));
     queue.schedule(run, at);
@@ -320,7 +320,7 @@ export class Stitcher {
       const verdict = judge(run, watermark, this.options.allowedLateness);
       if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
     }
-    if (run.sloDecideAt <= watermark) {
+    if (run.sloDecideAt !== undefined && run.sloDecideAt <= watermark) {
       judged = true;
       this.dirty.add(run);
     }
@@ -333,7 +333,7 @@ export class Stitcher {
 
   /** Past its horizon with no SLO decision pending (a dirty run is not forgotten either: see callers). */
   private mayForget(run: WorkflowRun, watermark: number): boolean {
-    return watermark > forgetAfter(run, this.options) && run.sloDecideAt === Number.POSITIVE_INFINITY;
+    return watermark > forgetAfter(run, this.options) && run.sloDecideAt === undefined;
   }
 
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
@@ -357,7 +357,8 @@ export class Stitcher {
 
   /** Hands out the verdicts of a run that changed (its SLOs), and notes when pending ones are due. */
   private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
-    run.sloDecideAt = this.judge.judge(run, watermark, out);
+    const decideAt = this.judge.judge(run, watermark, out);
+    run.sloDecideAt = decideAt === Number.POSITIVE_INFINITY ? undefined : decideAt;
     this.schedule(run);
   }
 

@@ -1,8 +1,8 @@
 import type { WorkflowDefinition } from '../domain/workflow.ts';
-import type { WorkflowEvent } from '../domain/event.ts';
+import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { RunRecord, RunState, SpanRecord, StepOutcome } from '../domain/records.ts';
 import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
-import { keyCount, NO_KEYS, type EventKeys } from './event-keys.ts';
+import { keyCount, type EventKeys } from './event-keys.ts';
 
 /** An event a run took in, by the step it spoke for ("trigger" for a trigger): what its trace shows. */
 export interface RunHistoryEntry extends TraceAttempt {
@@ -26,8 +26,12 @@ export interface WorkflowRun {
   triggerId: string;
   /** Outcome per step name (steps and compensation steps). */
   outcomes: Map<string, StepOutcome>;
-  /** Idempotency keys of the events taken in, kept small (see event-keys.ts). */
-  eventKeys: EventKeys;
+  /**
+   * Idempotency keys of the events taken in, kept small (see event-keys.ts); read them with
+   * keysOf. Undefined while the run took in only its opening trigger, as history: that key
+   * follows from the trigger's id, and a run kept it alive long after the dedupe window let go.
+   */
+  eventKeys: EventKeys | undefined;
   lastEventAt: number;
   state: RunState;
   completedAt: number;
@@ -93,7 +97,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     startedAt: trigger.time,
     triggerId: trigger.id,
     outcomes: NO_OUTCOMES,
-    eventKeys: NO_KEYS,
+    eventKeys: undefined,
     lastEventAt: trigger.time,
     state: 'open',
     completedAt: 0,
@@ -112,6 +116,16 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
 
 function historyEntry(step: string, status: 'done' | 'failed', event: WorkflowEvent): RunHistoryEntry {
   return { step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) };
+}
+
+/** The idempotency keys of the events a run took in (see WorkflowRun.eventKeys). */
+export function keysOf(run: Readonly<WorkflowRun>): EventKeys {
+  return run.eventKeys ?? eventKey({ source: run.definition.trigger.source, id: run.triggerId });
+}
+
+/** How many events a run took in (redeliveries not counted). */
+export function eventCount(run: Readonly<WorkflowRun>): number {
+  return run.eventKeys === undefined ? 1 : keyCount(run.eventKeys);
 }
 
 /** The events a run took in, as recorded (see WorkflowRun.history). */
@@ -224,7 +238,7 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
     deadlineMissed: run.deadlineMissed,
     missingSteps: missing,
     failedSteps: failed,
-    eventCount: keyCount(run.eventKeys),
+    eventCount: eventCount(run),
     lastEventAt: run.lastEventAt,
     version: run.version,
   };

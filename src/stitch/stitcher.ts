@@ -5,12 +5,12 @@ import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from '../domain/records.ts';
 import { NO_JUDGE, type RunJudge } from './judge.ts';
 import type { Recovery } from '../domain/store.ts';
-import { changedSpans, judge, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { changedSpans, eventCount, judge, keysOf, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
 import { DueQueue } from './due-queue.ts';
-import { hasKey, keyCount, withKey } from './event-keys.ts';
+import { hasKey, withKey } from './event-keys.ts';
 
 /** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
 export interface StitcherOptions {
@@ -130,7 +130,7 @@ export class Stitcher {
   private noteRedelivery(event: WorkflowEvent, key: string, now: number): void {
     for (const role of this.index.rolesOf(event.source, event.type)) {
       const run = this.runs.get(runIdOf(role.workflow.name, event.correlationId));
-      if (run && hasKey(run.eventKeys, key)) {
+      if (run && hasKey(keysOf(run), key)) {
         recordRedelivery(run, event, now);
         // Bounded: with no trace export nobody takes them.
         if (this.redelivered.size < MAX_REDELIVERED_RUNS) this.redelivered.add(run.runId);
@@ -150,7 +150,7 @@ export class Stitcher {
       let run = this.runs.get(runId);
       if (role.kind === 'trigger') {
         if (run) {
-          if (!hasKey(run.eventKeys, key)) {
+          if (!hasKey(keysOf(run), key)) {
             this.counters.extraTriggers++;
             this.addTrigger(run, event, key, now);
           }
@@ -161,7 +161,6 @@ export class Stitcher {
           continue;
         }
         run = newRun(role.workflow, event);
-        run.eventKeys = withKey(run.eventKeys, key);
         // Keyed by the run's own id string: one string per run, hashed once, for the lookups by run.runId.
         this.runs.set(run.runId, run);
         this.counters.runsStarted++;
@@ -188,7 +187,7 @@ export class Stitcher {
    * run, so the run is the same whichever trigger arrived first.
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
-    run.eventKeys = withKey(run.eventKeys, key);
+    run.eventKeys = withKey(keysOf(run), key);
     recordHistory(run, 'trigger', 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.triggerId)) {
@@ -199,8 +198,10 @@ export class Stitcher {
   }
 
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
-    if (role.kind === 'trigger' || hasKey(run.eventKeys, key)) return;
-    run.eventKeys = withKey(run.eventKeys, key);
+    if (role.kind === 'trigger') return;
+    const keys = keysOf(run);
+    if (hasKey(keys, key)) return;
+    run.eventKeys = withKey(keys, key);
     recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
     run.lastEventAt = Math.max(run.lastEventAt, event.time);
     recordOutcome(run, {
@@ -232,7 +233,7 @@ export class Stitcher {
     run.state = verdict.state;
     run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
-    run.version = Math.max(run.version + 1, progressVersion(keyCount(run.eventKeys), now));
+    run.version = Math.max(run.version + 1, progressVersion(eventCount(run), now));
     this.schedule(run);
     this.dirty.add(run);
   }

@@ -12,7 +12,12 @@ export interface RunHistoryEntry extends TraceAttempt {
 /** Per run, how many events and redeliveries are kept for its trace; past that they are only counted. */
 export const MAX_RUN_HISTORY = 64;
 
-/** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
+/**
+ * One execution of a workflow definition for one correlation ID, as the stitcher holds it. A run
+ * that took in only the trigger that opened it, most of an open backlog, keeps no history, keys
+ * or last event time: they follow from its own fields (historyOf, keysOf, lastEventOf) until a
+ * second event arrives (kept, they cost an open run some 240 bytes).
+ */
 export interface WorkflowRun {
   runId: string;
   definition: WorkflowDefinition;
@@ -28,11 +33,11 @@ export interface WorkflowRun {
   outcomes: Map<string, StepOutcome>;
   /**
    * Idempotency keys of the events taken in, kept small (see event-keys.ts); read them with
-   * keysOf. Undefined while the run took in only its opening trigger, as history: that key
-   * follows from the trigger's id, and a run kept it alive long after the dedupe window let go.
+   * keysOf. Undefined while the opening trigger is all (its key was alive past the dedupe window).
    */
   eventKeys: EventKeys | undefined;
-  lastEventAt: number;
+  /** Event time of the latest event taken in; read it with lastEventOf. Undefined while the opening trigger is all. */
+  lastEventAt: number | undefined;
   state: RunState;
   completedAt: number;
   deadlineMissed: boolean;
@@ -54,9 +59,7 @@ export interface WorkflowRun {
   queuedDue: number;
   /**
    * Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's
-   * trace; read it with historyOf. Undefined while the run took in only the trigger that opened
-   * it (without an error), most of an open backlog: that one entry follows from the run's own
-   * fields, and an array with one entry cost 190 bytes per open run.
+   * trace; read it with historyOf. Undefined while the opening trigger is all (if it had no error).
    */
   history: RunHistoryEntry[] | undefined;
   /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
@@ -98,7 +101,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     triggerId: trigger.id,
     outcomes: NO_OUTCOMES,
     eventKeys: undefined,
-    lastEventAt: trigger.time,
+    lastEventAt: undefined,
     state: 'open',
     completedAt: 0,
     deadlineMissed: false,
@@ -121,6 +124,11 @@ function historyEntry(step: string, status: 'done' | 'failed', event: WorkflowEv
 /** The idempotency keys of the events a run took in (see WorkflowRun.eventKeys). */
 export function keysOf(run: Readonly<WorkflowRun>): EventKeys {
   return run.eventKeys ?? eventKey({ source: run.definition.trigger.source, id: run.triggerId });
+}
+
+/** Event time of the latest event a run took in (see WorkflowRun.lastEventAt). */
+export function lastEventOf(run: Readonly<WorkflowRun>): number {
+  return run.lastEventAt ?? run.startedAt;
 }
 
 /** How many events a run took in (redeliveries not counted). */
@@ -239,7 +247,7 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
     missingSteps: missing,
     failedSteps: failed,
     eventCount: eventCount(run),
-    lastEventAt: run.lastEventAt,
+    lastEventAt: lastEventOf(run),
     version: run.version,
   };
 }

@@ -5,7 +5,7 @@ import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from '../domain/records.ts';
 import { NO_JUDGE, type RunJudge } from './judge.ts';
 import type { Recovery } from '../domain/store.ts';
-import { changedSpans, eventCount, judge, keysOf, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { changedSpans, eventCount, judge, keysOf, lastEventOf, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
@@ -57,7 +57,7 @@ function dueAt(run: WorkflowRun, allowedLateness: number): number {
 /** The watermark past which a run is forgotten; an unfinished one is kept at least until its deadline has been judged. */
 function forgetAfter(run: WorkflowRun, options: Required<StitcherOptions>): number {
   const finished = run.state === 'completed' || run.state === 'compensated';
-  return finished ? run.lastEventAt + options.closedRunRetention : run.startedAt + Math.max(options.runHorizon, run.definition.deadline + options.allowedLateness);
+  return finished ? lastEventOf(run) + options.closedRunRetention : run.startedAt + Math.max(options.runHorizon, run.definition.deadline + options.allowedLateness);
 }
 
 /**
@@ -187,9 +187,10 @@ export class Stitcher {
    * run, so the run is the same whichever trigger arrived first.
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
+    // Keys, history and last event time first: until then they follow from the opening trigger.
     run.eventKeys = withKey(keysOf(run), key);
     recordHistory(run, 'trigger', 'done', event);
-    run.lastEventAt = Math.max(run.lastEventAt, event.time);
+    run.lastEventAt = Math.max(lastEventOf(run), event.time);
     if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.triggerId)) {
       run.startedAt = event.time;
       run.triggerId = event.id;
@@ -203,7 +204,7 @@ export class Stitcher {
     if (hasKey(keys, key)) return;
     run.eventKeys = withKey(keys, key);
     recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
-    run.lastEventAt = Math.max(run.lastEventAt, event.time);
+    run.lastEventAt = Math.max(lastEventOf(run), event.time);
     recordOutcome(run, {
       name: role.step,
       kind: role.kind === 'compensation' ? 'compensation' : 'step',
@@ -300,7 +301,7 @@ export class Stitcher {
       if (this.runs.get(run.runId) !== run || this.dirty.has(run)) continue;
       if (this.mayForget(run, watermarkOf(run.partition))) {
         this.runs.delete(run.runId);
-        this.closed.set(run.runId, run.lastEventAt);
+        this.closed.set(run.runId, lastEventOf(run));
         this.counters.runsEvicted++;
       } else {
         this.schedule(run);

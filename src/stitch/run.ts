@@ -33,7 +33,7 @@ export interface WorkflowRun {
   outcomes: Map<string, StepOutcome>;
   /**
    * Idempotency keys of the events taken in, kept small (see event-keys.ts); read them with
-   * keysOf. Undefined while the opening trigger is all (its key was alive past the dedupe window).
+   * keysOf. Undefined while the opening trigger is all: kept, its key outlived the dedupe window's.
    */
   eventKeys: EventKeys | undefined;
   /** Event time of the latest event taken in; read it with lastEventOf. Undefined while the opening trigger is all. */

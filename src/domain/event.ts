@@ -36,8 +36,8 @@ export interface WorkflowEvent {
 
 /**
  * `${source}\u0000` by source, made once. Built afresh it was a new string in every key (24
- * bytes for "crm") besides the 32-byte cons string joining it to the event id, and every open
- * run holds its trigger's key. Sources are few; the bound keeps made-up ones from growing it.
+ * bytes for "crm") besides the 32-byte cons string joining it to the event id, and the dedupe
+ * window holds 500k keys by default. Sources are few; the bound keeps made-up ones out.
  */
 const keyPrefixes = new Map<string, string>();
 const MAX_KEY_PREFIXES = 256;

@@ -39,7 +39,6 @@ export interface WorkflowRun {
   /** Event time of the latest event taken in; read it with lastEventOf. Undefined while the opening trigger is all. */
   lastEventAt: number | undefined;
   state: RunState;
-  completedAt: number;
   deadlineMissed: boolean;
   version: number;
   /**
@@ -103,7 +102,6 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     eventKeys: undefined,
     lastEventAt: undefined,
     state: 'open',
-    completedAt: 0,
     deadlineMissed: false,
     version: 0,
     emittedSpans: undefined,
@@ -197,7 +195,6 @@ export function recordOutcome(run: WorkflowRun, outcome: StepOutcome): void {
 
 export interface Verdict {
   state: RunState;
-  completedAt: number;
   deadlineMissed: boolean;
 }
 
@@ -218,20 +215,24 @@ export function judge(run: WorkflowRun, watermark: number, allowedLatenessMs: nu
     else allDone = false;
   }
   const compensated = run.definition.compensation.some((c) => run.outcomes.get(c.name)?.status === 'done');
-  if (compensated) return { state: 'compensated', completedAt: allDone ? completedAt : 0, deadlineMissed: false };
-  if (allDone) return { state: 'completed', completedAt, deadlineMissed: completedAt > deadlineAt };
-  if (failed) return { state: 'failed', completedAt: 0, deadlineMissed: watermark >= deadlineAt + allowedLatenessMs };
-  if (watermark >= deadlineAt + allowedLatenessMs) return { state: 'deadline_missed', completedAt: 0, deadlineMissed: true };
-  return { state: 'open', completedAt: 0, deadlineMissed: false };
+  if (compensated) return { state: 'compensated', deadlineMissed: false };
+  if (allDone) return { state: 'completed', deadlineMissed: completedAt > deadlineAt };
+  if (failed) return { state: 'failed', deadlineMissed: watermark >= deadlineAt + allowedLatenessMs };
+  if (watermark >= deadlineAt + allowedLatenessMs) return { state: 'deadline_missed', deadlineMissed: true };
+  return { state: 'open', deadlineMissed: false };
 }
 
 export function toRunRecord(run: WorkflowRun): RunRecord {
   const missing: string[] = [];
   const failed: string[] = [];
+  // When the last required step was done, once all are: it follows from the outcomes, so a run does not keep it.
+  let completedAt = 0;
   for (const step of run.definition.steps) {
     const outcome = run.outcomes.get(step.name);
     if (outcome?.status === 'failed') failed.push(step.name);
-    if (step.required && outcome?.status !== 'done') missing.push(step.name);
+    if (!step.required) continue;
+    if (outcome?.status === 'done') completedAt = Math.max(completedAt, outcome.time);
+    else missing.push(step.name);
   }
   return {
     runId: run.runId,
@@ -242,7 +243,7 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
     state: run.state,
     startedAt: run.startedAt,
     deadlineAt: run.startedAt + run.definition.deadline,
-    completedAt: run.completedAt,
+    completedAt: missing.length === 0 ? completedAt : 0,
     deadlineMissed: run.deadlineMissed,
     missingSteps: missing,
     failedSteps: failed,

@@ -232,7 +232,6 @@ export class Stitcher {
   private touch(run: WorkflowRun, now: number, watermark = this.watermark.of(run.partition, now)): void {
     const verdict = judge(run, watermark, this.options.allowedLateness);
     run.state = verdict.state;
-    run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
     run.version = Math.max(run.version + 1, progressVersion(eventCount(run), now));
     this.schedule(run);

@@ -2,7 +2,7 @@ import type { WorkflowDefinition } from '../domain/workflow.ts';
 import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { RunRecord, RunState, SpanRecord, StepOutcome } from '../domain/records.ts';
 import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
-import { keyCount, type EventKeys } from './event-keys.ts';
+import { keyCount, withKey, type EventKeys } from './event-keys.ts';
 
 /** An event a run took in, by the step it spoke for ("trigger" for a trigger): what its trace shows. */
 export interface RunHistoryEntry extends TraceAttempt {
@@ -12,12 +12,28 @@ export interface RunHistoryEntry extends TraceAttempt {
 /** Per run, how many events and redeliveries are kept for its trace; past that they are only counted. */
 export const MAX_RUN_HISTORY = 64;
 
+/** An event delivered again, by the step it spoke for. */
+export type RunRedelivery = TraceRedelivery & { step: string };
+
 /**
- * One execution of a workflow definition for one correlation ID, as the stitcher holds it. A run
- * that took in only the trigger that opened it, most of an open backlog, keeps no history, keys
- * or last event time: they follow from its own fields (historyOf, keysOf, lastEventOf) until a
- * second event arrives (kept, they cost an open run some 240 bytes).
+ * What a run took in besides the trigger that opened it, made at its second event or first
+ * redelivery. Until then, most of an open backlog, all of it follows from the run's own fields
+ * (read it with keysOf, lastEventOf, historyOf, redeliveriesOf): kept per run, one trigger's
+ * keys, time and one-entry history cost an open run some 270 bytes.
  */
+export interface RunProgress {
+  /** Idempotency keys of the events taken in, kept small (see event-keys.ts). */
+  eventKeys: EventKeys;
+  lastEventAt: number;
+  /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
+  history: RunHistoryEntry[];
+  /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
+  redeliveries: RunRedelivery[];
+  /** History entries and redeliveries past the bound. */
+  historyDropped: number;
+}
+
+/** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
 export interface WorkflowRun {
   runId: string;
   definition: WorkflowDefinition;
@@ -31,13 +47,8 @@ export interface WorkflowRun {
   triggerId: string;
   /** Outcome per step name (steps and compensation steps). */
   outcomes: Map<string, StepOutcome>;
-  /**
-   * Idempotency keys of the events taken in, kept small (see event-keys.ts); read them with
-   * keysOf. Undefined while the opening trigger is all: kept, its key outlived the dedupe window's.
-   */
-  eventKeys: EventKeys | undefined;
-  /** Event time of the latest event taken in; read it with lastEventOf. Undefined while the opening trigger is all. */
-  lastEventAt: number | undefined;
+  /** Undefined while the run took in nothing but its opening trigger (with no error) and no redelivery: see RunProgress. */
+  progress: RunProgress | undefined;
   state: RunState;
   deadlineMissed: boolean;
   version: number;
@@ -56,15 +67,6 @@ export interface WorkflowRun {
   sloDecideAt: number | undefined;
   /** When the stitcher's due queue next hands the run back (see DueQueue); Infinity: not queued. */
   queuedDue: number;
-  /**
-   * Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's
-   * trace; read it with historyOf. Undefined while the opening trigger is all (if it had no error).
-   */
-  history: RunHistoryEntry[] | undefined;
-  /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
-  redeliveries: (TraceRedelivery & { step: string })[];
-  /** History entries and redeliveries past the bound. */
-  historyDropped: number;
 }
 
 /**
@@ -88,7 +90,7 @@ export function runIdOf(workflow: string, correlationId: string): string {
 const NO_OUTCOMES: Map<string, StepOutcome> = new Map();
 
 /** The redeliveries of a run that has none, shared likewise: recordRedelivery gives a run its own array first. */
-const NO_REDELIVERIES: WorkflowRun['redeliveries'] = [];
+const NO_REDELIVERIES: RunRedelivery[] = [];
 
 export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): WorkflowRun {
   const run: WorkflowRun = {
@@ -99,8 +101,7 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     startedAt: trigger.time,
     triggerId: trigger.id,
     outcomes: NO_OUTCOMES,
-    eventKeys: undefined,
-    lastEventAt: undefined,
+    progress: undefined,
     state: 'open',
     deadlineMissed: false,
     version: 0,
@@ -108,10 +109,9 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     emittedSlo: undefined,
     sloDecideAt: undefined,
     queuedDue: Number.POSITIVE_INFINITY,
-    history: trigger.error ? [historyEntry('trigger', 'done', trigger)] : undefined,
-    redeliveries: NO_REDELIVERIES,
-    historyDropped: 0,
   };
+  // The trigger's error is for its trace: that entry cannot be made from the run's fields.
+  if (trigger.error) run.progress = openingProgress(run, [historyEntry('trigger', 'done', trigger)]);
   return run;
 }
 
@@ -119,59 +119,77 @@ function historyEntry(step: string, status: 'done' | 'failed', event: WorkflowEv
   return { step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) };
 }
 
-/** The idempotency keys of the events a run took in (see WorkflowRun.eventKeys). */
-export function keysOf(run: Readonly<WorkflowRun>): EventKeys {
-  return run.eventKeys ?? eventKey({ source: run.definition.trigger.source, id: run.triggerId });
+/** The key of the trigger that opened the run: while the run has no progress, its trigger is that one (see recordEvent). */
+function openingKey(run: Readonly<WorkflowRun>): string {
+  return eventKey({ source: run.definition.trigger.source, id: run.triggerId });
 }
 
-/** Event time of the latest event a run took in (see WorkflowRun.lastEventAt). */
-export function lastEventOf(run: Readonly<WorkflowRun>): number {
-  return run.lastEventAt ?? run.startedAt;
-}
-
-/** How many events a run took in (redeliveries not counted). */
-export function eventCount(run: Readonly<WorkflowRun>): number {
-  return run.eventKeys === undefined ? 1 : keyCount(run.eventKeys);
-}
-
-/** The events a run took in, as recorded (see WorkflowRun.history). */
-export function historyOf(run: Readonly<WorkflowRun>): readonly RunHistoryEntry[] {
-  return run.history ?? [openingEntry(run)];
-}
-
-/** The entry of the trigger that opened a run that has kept no history yet: its fields are the run's own. */
+/** The history entry of that trigger, likewise. */
 function openingEntry(run: Readonly<WorkflowRun>): RunHistoryEntry {
   const { source, type } = run.definition.trigger;
   return { step: 'trigger', source, eventId: run.triggerId, type, time: run.startedAt, status: 'done' };
 }
 
+/** A run's progress as its opening trigger alone makes it, with the history given. */
+function openingProgress(run: Readonly<WorkflowRun>, history: RunHistoryEntry[]): RunProgress {
+  return { eventKeys: openingKey(run), lastEventAt: run.startedAt, history, redeliveries: NO_REDELIVERIES, historyDropped: 0 };
+}
+
+/** The idempotency keys of the events a run took in. */
+export function keysOf(run: Readonly<WorkflowRun>): EventKeys {
+  return run.progress?.eventKeys ?? openingKey(run);
+}
+
+/** How many events a run took in (redeliveries not counted). */
+export function eventCount(run: Readonly<WorkflowRun>): number {
+  return run.progress ? keyCount(run.progress.eventKeys) : 1;
+}
+
+/** Event time of the latest event a run took in. */
+export function lastEventOf(run: Readonly<WorkflowRun>): number {
+  return run.progress?.lastEventAt ?? run.startedAt;
+}
+
+/** The events a run took in, as kept for its trace. */
+export function historyOf(run: Readonly<WorkflowRun>): readonly RunHistoryEntry[] {
+  return run.progress?.history ?? [openingEntry(run)];
+}
+
+/** The redeliveries a run noted, as kept for its trace. */
+export function redeliveriesOf(run: Readonly<WorkflowRun>): readonly RunRedelivery[] {
+  return run.progress?.redeliveries ?? NO_REDELIVERIES;
+}
+
 /**
- * Keeps an event of the run for its trace, within the bound. Called before the event changes
- * anything of the run: the opening trigger's entry, if not kept yet, is made from the run first.
+ * Notes an event the run took in (callers check keysOf first): its key, the latest event time,
+ * and its entry in the history within the bound. Called before the event changes anything else
+ * of the run: its progress, if it has none yet, is made from the opening trigger first.
  */
-export function recordHistory(run: WorkflowRun, step: string, status: 'done' | 'failed', event: WorkflowEvent): void {
-  if (!run.history) {
-    // Made with both entries: an array grown by push takes room for 17.
-    run.history = [openingEntry(run), historyEntry(step, status, event)];
-    return;
+export function recordEvent(run: WorkflowRun, step: string, status: 'done' | 'failed', event: WorkflowEvent, key: string): void {
+  let progress = run.progress;
+  if (!progress) {
+    // The history is made with both entries: an array grown by push takes room for 17.
+    progress = run.progress = openingProgress(run, [openingEntry(run), historyEntry(step, status, event)]);
+  } else if (progress.history.length >= MAX_RUN_HISTORY) {
+    progress.historyDropped++;
+  } else {
+    progress.history.push(historyEntry(step, status, event));
   }
-  if (run.history.length >= MAX_RUN_HISTORY) {
-    run.historyDropped++;
-    return;
-  }
-  run.history.push(historyEntry(step, status, event));
+  progress.eventKeys = withKey(progress.eventKeys, key);
+  progress.lastEventAt = Math.max(progress.lastEventAt, event.time);
 }
 
 /** Notes a redelivery of an event the run already took in, within the bound. */
 export function recordRedelivery(run: WorkflowRun, event: WorkflowEvent, receivedAt: number): void {
   const entry = historyOf(run).find((h) => h.source === event.source && h.eventId === event.id);
   if (!entry) return;
-  if (run.redeliveries.length >= MAX_RUN_HISTORY) {
-    run.historyDropped++;
+  const progress = (run.progress ??= openingProgress(run, [openingEntry(run)]));
+  if (progress.redeliveries.length >= MAX_RUN_HISTORY) {
+    progress.historyDropped++;
     return;
   }
-  if (run.redeliveries === NO_REDELIVERIES) run.redeliveries = [];
-  run.redeliveries.push({ step: entry.step, source: event.source, eventId: event.id, receivedAt });
+  if (progress.redeliveries === NO_REDELIVERIES) progress.redeliveries = [];
+  progress.redeliveries.push({ step: entry.step, source: event.source, eventId: event.id, receivedAt });
 }
 
 /**

@@ -5,12 +5,12 @@ import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, StitchOutput } from '../domain/records.ts';
 import { NO_JUDGE, type RunJudge } from './judge.ts';
 import type { Recovery } from '../domain/store.ts';
-import { changedSpans, eventCount, judge, keysOf, lastEventOf, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { changedSpans, eventCount, judge, keysOf, lastEventOf, newRun, recordEvent, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
 import { DueQueue } from './due-queue.ts';
-import { hasKey, withKey } from './event-keys.ts';
+import { hasKey } from './event-keys.ts';
 
 /** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
 export interface StitcherOptions {
@@ -187,10 +187,8 @@ export class Stitcher {
    * run, so the run is the same whichever trigger arrived first.
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
-    // Keys, history and last event time first: until then they follow from the opening trigger.
-    run.eventKeys = withKey(keysOf(run), key);
-    recordHistory(run, 'trigger', 'done', event);
-    run.lastEventAt = Math.max(lastEventOf(run), event.time);
+    // Before the trigger may change: a run without progress makes it from its opening trigger.
+    recordEvent(run, 'trigger', 'done', event, key);
     if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.triggerId)) {
       run.startedAt = event.time;
       run.triggerId = event.id;
@@ -199,12 +197,8 @@ export class Stitcher {
   }
 
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
-    if (role.kind === 'trigger') return;
-    const keys = keysOf(run);
-    if (hasKey(keys, key)) return;
-    run.eventKeys = withKey(keys, key);
-    recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
-    run.lastEventAt = Math.max(lastEventOf(run), event.time);
+    if (role.kind === 'trigger' || hasKey(keysOf(run), key)) return;
+    recordEvent(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event, key);
     recordOutcome(run, {
       name: role.step,
       kind: role.kind === 'compensation' ? 'compensation' : 'step',

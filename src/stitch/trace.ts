@@ -1,5 +1,5 @@
 import type { BusinessTrace, TraceAttempt, TraceStep } from '../domain/business-trace.ts';
-import { historyOf, runSpans, toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
+import { historyOf, redeliveriesOf, runSpans, toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
 
 /**
  * A run as a trace, as it stands: its record (with the verdict), the trigger, and each step
@@ -13,7 +13,7 @@ export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
       .filter((h) => h.step === step)
       .sort((a, b) => a.time - b.time || a.eventId.localeCompare(b.eventId))
       .map(attempt);
-  const redeliveriesOf = (step: string) => run.redeliveries.filter((r) => r.step === step).map(({ source, eventId, receivedAt }) => ({ source, eventId, receivedAt }));
+  const redeliveriesOfStep = (step: string) => redeliveriesOf(run).filter((r) => r.step === step).map(({ source, eventId, receivedAt }) => ({ source, eventId, receivedAt }));
   const typeOf = (source: string, eventId: string) => history.find((h) => h.source === source && h.eventId === eventId)?.type ?? '';
   const steps: TraceStep[] = [];
   for (const span of runSpans(run as WorkflowRun)) {
@@ -30,7 +30,7 @@ export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
       endAt: span.endAt,
       ...(outcome?.error ? { error: outcome.error } : {}),
       attempts: attemptsOf(span.step),
-      redeliveries: redeliveriesOf(span.step),
+      redeliveries: redeliveriesOfStep(span.step),
     });
   }
   return {
@@ -41,10 +41,10 @@ export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
       type: typeOf(run.definition.trigger.source, run.triggerId),
       time: run.startedAt,
       attempts: attemptsOf('trigger'),
-      redeliveries: redeliveriesOf('trigger'),
+      redeliveries: redeliveriesOfStep('trigger'),
     },
     steps,
-    droppedAttempts: run.historyDropped,
+    droppedAttempts: run.progress?.historyDropped ?? 0,
   };
 }
 

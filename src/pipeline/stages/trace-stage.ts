@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BusinessTrace, BusinessTraceSink } from '../../domain/business-trace.ts';
 import type { RunRecord } from '../../domain/records.ts';
-import { eventCount, type WorkflowRun } from '../../stitch/run.ts';
+import { eventCount, redeliveriesOf, type WorkflowRun } from '../../stitch/run.ts';
 import { businessTrace } from '../../stitch/trace.ts';
 import type { Flush, RecoveredPartitions, Stage } from '../stage.ts';
 
@@ -10,7 +10,7 @@ const MAX_REMEMBERED = 100_000;
 
 /** What a run was exported as: a new verdict, a new event or a redelivery makes it worth sending again. */
 function signatureOf(run: Readonly<WorkflowRun>): string {
-  return `${run.state}|${eventCount(run)}|${run.redeliveries.length}`;
+  return `${run.state}|${eventCount(run)}|${redeliveriesOf(run).length}`;
 }
 
 /** Whether a run's record calls for an export: a verdict, or (if wanted) still open past its deadline. */

@@ -102,6 +102,7 @@ describe('a run as a business trace (stitch/trace.ts)', () => {
     const earlier = ev('crm', 'subscription.upgraded', 'crm-1', 0, { code: 'late' });
     s.apply(earlier, T0 + MIN);
     expect(traceOf(s).trigger).toMatchObject({ eventId: 'crm-1', time: T0, attempts: [{ eventId: 'crm-1', status: 'done', error: { code: 'late' } }, attempt] });
+    expect(traceOf(stitch([earlier])).trigger.attempts).toEqual([{ source: 'crm', eventId: 'crm-1', type: 'subscription.upgraded', time: T0, status: 'done', error: { code: 'late' } }]);
   });
 
   it('keeps at most MAX_RUN_HISTORY events of a run and counts the rest', () => {

@@ -34,7 +34,20 @@ export interface WorkflowEvent {
   origin: EventOrigin;
 }
 
+/**
+ * `${source}\u0000` by source, made once. Built afresh it was a new string in every key (24
+ * bytes for "crm") besides the 32-byte cons string joining it to the event id, and the dedupe
+ * window holds 500k keys by default. Sources are few; the bound keeps made-up ones out.
+ */
+const keyPrefixes = new Map<string, string>();
+const MAX_KEY_PREFIXES = 256;
+
 /** The idempotency key of an event as one string. */
 export function eventKey(event: Pick<WorkflowEvent, 'source' | 'id'>): string {
-  return `${event.source}\u0000${event.id}`;
+  let prefix = keyPrefixes.get(event.source);
+  if (prefix === undefined) {
+    prefix = `${event.source}\u0000`;
+    if (keyPrefixes.size < MAX_KEY_PREFIXES) keyPrefixes.set(event.source, prefix);
+  }
+  return prefix + event.id;
 }

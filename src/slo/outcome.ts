@@ -65,7 +65,7 @@ export function sloVerdict(run: WorkflowRun, slo: SloDefinition, watermark: numb
 /**
  * Judges every SLO of a run: appends the verdicts that are new or changed since they were last
  * handed out (remembered on the run), and returns the earliest watermark at which a pending one
- * is decided (also noted on the run).
+ * is decided.
  */
 export function judgeRunSlos(run: WorkflowRun, slos: readonly SloDefinition[], watermark: number, allowedLateness: number, out: SloOutcomeRecord[]): number {
   let decideAt = Number.POSITIVE_INFINITY;
@@ -78,7 +78,6 @@ export function judgeRunSlos(run: WorkflowRun, slos: readonly SloDefinition[], w
     (run.emittedSlo ??= new Map()).set(slo.name, signature);
     out.push({ slo: slo.name, workflow: run.definition.name, runId: run.runId, correlationId: run.correlationId, due: verdict.due, good: verdict.good, version: run.version });
   }
-  run.sloDecideAt = decideAt;
   return decideAt;
 }
 

@@ -1,8 +1,8 @@
 import type { WorkflowDefinition } from '../domain/workflow.ts';
-import type { WorkflowEvent } from '../domain/event.ts';
+import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { RunRecord, RunState, StepOutcome } from '../domain/records.ts';
 import type { TraceAttempt, TraceRedelivery } from '../domain/business-trace.ts';
-import { keyCount, NO_KEYS, type EventKeys } from './event-keys.ts';
+import { keyCount, withKey, type EventKeys } from './event-keys.ts';
 
 /** An event a run took in, by the step it spoke for ("trigger" for a trigger): what its trace shows. */
 export interface RunHistoryEntry extends TraceAttempt {
@@ -23,6 +23,27 @@ export interface EmittedSpan {
   end: StepOutcome | string;
 }
 
+/** An event delivered again, by the step it spoke for. */
+export type RunRedelivery = TraceRedelivery & { step: string };
+
+/**
+ * What a run took in besides the trigger that opened it, made at its second event or first
+ * redelivery. Until then, most of an open backlog, all of it follows from the run's own fields
+ * (read it with keysOf, lastEventOf, historyOf, redeliveriesOf): kept per run, one trigger's
+ * keys, time and one-entry history cost an open run some 270 bytes.
+ */
+export interface RunProgress {
+  /** Idempotency keys of the events taken in, kept small (see event-keys.ts). */
+  eventKeys: EventKeys;
+  lastEventAt: number;
+  /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
+  history: RunHistoryEntry[];
+  /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
+  redeliveries: RunRedelivery[];
+  /** History entries and redeliveries past the bound. */
+  historyDropped: number;
+}
+
 /** One execution of a workflow definition for one correlation ID, as the stitcher holds it. */
 export interface WorkflowRun {
   runId: string;
@@ -30,14 +51,16 @@ export interface WorkflowRun {
   correlationId: string;
   partition: number;
   startedAt: number;
-  trigger: { source: string; id: string };
+  /**
+   * Event id of the trigger that starts the run (the earliest). Its source and type are the
+   * definition's trigger's, the only ones a trigger is matched by: not kept per run.
+   */
+  triggerId: string;
   /** Outcome per step name (steps and compensation steps). */
   outcomes: Map<string, StepOutcome>;
-  /** Idempotency keys of the events taken in, kept small (see event-keys.ts). */
-  eventKeys: EventKeys;
-  lastEventAt: number;
+  /** Undefined while the run took in nothing but its opening trigger (with no error) and no redelivery: see RunProgress. */
+  progress: RunProgress | undefined;
   state: RunState;
-  completedAt: number;
   deadlineMissed: boolean;
   version: number;
   /**
@@ -47,20 +70,27 @@ export interface WorkflowRun {
   emittedSpans: Map<string, EmittedSpan> | undefined;
   /** SLO verdicts already handed out, by SLO name (made at the first, as emittedSpans). */
   emittedSlo: Map<string, string> | undefined;
-  /** Earliest watermark at which a pending SLO verdict of this run is decided. */
-  sloDecideAt: number;
+  /**
+   * Earliest watermark at which a pending SLO verdict of this run is decided; undefined while
+   * none is pending (a workflow without SLOs: every run). A number field holding Infinity there
+   * cost every run a 16-byte box: V8 boxes each object's own double field values.
+   */
+  sloDecideAt: number | undefined;
   /** When the stitcher's due queue next hands the run back (see DueQueue); Infinity: not queued. */
   queuedDue: number;
-  /** Events taken in (failed attempts and retries too), bounded by MAX_RUN_HISTORY: for the run's trace. */
-  history: RunHistoryEntry[];
-  /** Events delivered again, by step, bounded likewise. Not rebuilt after a restart. */
-  redeliveries: (TraceRedelivery & { step: string })[];
-  /** History entries and redeliveries past the bound. */
-  historyDropped: number;
 }
 
+/**
+ * `${workflow}:` by workflow name, made once. V8 joins `${workflow}:${correlationId}` pair by
+ * pair, so each run id was two 32-byte cons strings; with the prefix shared it is one, over the
+ * correlation ID the run keeps anyway. Workflow names come from the config: the Map stays small.
+ */
+const runIdPrefixes = new Map<string, string>();
+
 export function runIdOf(workflow: string, correlationId: string): string {
-  return `${workflow}:${correlationId}`;
+  let prefix = runIdPrefixes.get(workflow);
+  if (prefix === undefined) runIdPrefixes.set(workflow, (prefix = `${workflow}:`));
+  return prefix + correlationId;
 }
 
 /**
@@ -71,7 +101,7 @@ export function runIdOf(workflow: string, correlationId: string): string {
 const NO_OUTCOMES: Map<string, StepOutcome> = new Map();
 
 /** The redeliveries of a run that has none, shared likewise: recordRedelivery gives a run its own array first. */
-const NO_REDELIVERIES: WorkflowRun['redeliveries'] = [];
+const NO_REDELIVERIES: RunRedelivery[] = [];
 
 export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): WorkflowRun {
   const run: WorkflowRun = {
@@ -80,23 +110,19 @@ export function newRun(definition: WorkflowDefinition, trigger: WorkflowEvent): 
     correlationId: trigger.correlationId,
     partition: trigger.origin.partition,
     startedAt: trigger.time,
-    trigger: { source: trigger.source, id: trigger.id },
+    triggerId: trigger.id,
     outcomes: NO_OUTCOMES,
-    eventKeys: NO_KEYS,
-    lastEventAt: trigger.time,
+    progress: undefined,
     state: 'open',
-    completedAt: 0,
     deadlineMissed: false,
     version: 0,
     emittedSpans: undefined,
     emittedSlo: undefined,
-    sloDecideAt: Number.POSITIVE_INFINITY,
+    sloDecideAt: undefined,
     queuedDue: Number.POSITIVE_INFINITY,
-    // Made with its one entry: an array grown by push from empty takes room for 17.
-    history: [historyEntry('trigger', 'done', trigger)],
-    redeliveries: NO_REDELIVERIES,
-    historyDropped: 0,
   };
+  // The trigger's error is for its trace: that entry cannot be made from the run's fields.
+  if (trigger.error) run.progress = openingProgress(run, [historyEntry('trigger', 'done', trigger)]);
   return run;
 }
 
@@ -104,25 +130,77 @@ function historyEntry(step: string, status: 'done' | 'failed', event: WorkflowEv
   return { step, source: event.source, eventId: event.id, type: event.type, time: event.time, status, ...(event.error ? { error: event.error } : {}) };
 }
 
-/** Keeps an event of the run for its trace, within the bound. */
-export function recordHistory(run: WorkflowRun, step: string, status: 'done' | 'failed', event: WorkflowEvent): void {
-  if (run.history.length >= MAX_RUN_HISTORY) {
-    run.historyDropped++;
-    return;
+/** The key of the trigger that opened the run: while the run has no progress, its trigger is that one (see recordEvent). */
+function openingKey(run: Readonly<WorkflowRun>): string {
+  return eventKey({ source: run.definition.trigger.source, id: run.triggerId });
+}
+
+/** The history entry of that trigger, likewise. */
+function openingEntry(run: Readonly<WorkflowRun>): RunHistoryEntry {
+  const { source, type } = run.definition.trigger;
+  return { step: 'trigger', source, eventId: run.triggerId, type, time: run.startedAt, status: 'done' };
+}
+
+/** A run's progress as its opening trigger alone makes it, with the history given. */
+function openingProgress(run: Readonly<WorkflowRun>, history: RunHistoryEntry[]): RunProgress {
+  return { eventKeys: openingKey(run), lastEventAt: run.startedAt, history, redeliveries: NO_REDELIVERIES, historyDropped: 0 };
+}
+
+/** The idempotency keys of the events a run took in. */
+export function keysOf(run: Readonly<WorkflowRun>): EventKeys {
+  return run.progress?.eventKeys ?? openingKey(run);
+}
+
+/** How many events a run took in (redeliveries not counted). */
+export function eventCount(run: Readonly<WorkflowRun>): number {
+  return run.progress ? keyCount(run.progress.eventKeys) : 1;
+}
+
+/** Event time of the latest event a run took in. */
+export function lastEventOf(run: Readonly<WorkflowRun>): number {
+  return run.progress?.lastEventAt ?? run.startedAt;
+}
+
+/** The events a run took in, as kept for its trace. */
+export function historyOf(run: Readonly<WorkflowRun>): readonly RunHistoryEntry[] {
+  return run.progress?.history ?? [openingEntry(run)];
+}
+
+/** The redeliveries a run noted, as kept for its trace. */
+export function redeliveriesOf(run: Readonly<WorkflowRun>): readonly RunRedelivery[] {
+  return run.progress?.redeliveries ?? NO_REDELIVERIES;
+}
+
+/**
+ * Notes an event the run took in (callers check keysOf first): its key, the latest event time,
+ * and its entry in the history within the bound. Called before the event changes anything else
+ * of the run: its progress, if it has none yet, is made from the opening trigger first.
+ */
+export function recordEvent(run: WorkflowRun, step: string, status: 'done' | 'failed', event: WorkflowEvent, key: string): void {
+  let progress = run.progress;
+  if (!progress) {
+    // The history is made with both entries: an array grown by push takes room for 17.
+    progress = run.progress = openingProgress(run, [openingEntry(run), historyEntry(step, status, event)]);
+  } else if (progress.history.length >= MAX_RUN_HISTORY) {
+    progress.historyDropped++;
+  } else {
+    progress.history.push(historyEntry(step, status, event));
   }
-  run.history.push(historyEntry(step, status, event));
+  progress.eventKeys = withKey(progress.eventKeys, key);
+  progress.lastEventAt = Math.max(progress.lastEventAt, event.time);
 }
 
 /** Notes a redelivery of an event the run already took in, within the bound. */
 export function recordRedelivery(run: WorkflowRun, event: WorkflowEvent, receivedAt: number): void {
-  const entry = run.history.find((h) => h.source === event.source && h.eventId === event.id);
+  const entry = historyOf(run).find((h) => h.source === event.source && h.eventId === event.id);
   if (!entry) return;
-  if (run.redeliveries.length >= MAX_RUN_HISTORY) {
-    run.historyDropped++;
+  const progress = (run.progress ??= openingProgress(run, [openingEntry(run)]));
+  if (progress.redeliveries.length >= MAX_RUN_HISTORY) {
+    progress.historyDropped++;
     return;
   }
-  if (run.redeliveries === NO_REDELIVERIES) run.redeliveries = [];
-  run.redeliveries.push({ step: entry.step, source: event.source, eventId: event.id, receivedAt });
+  if (progress.redeliveries === NO_REDELIVERIES) progress.redeliveries = [];
+  progress.redeliveries.push({ step: entry.step, source: event.source, eventId: event.id, receivedAt });
 }
 
 /**
@@ -146,7 +224,6 @@ export function recordOutcome(run: WorkflowRun, outcome: StepOutcome): void {
 
 export interface Verdict {
   state: RunState;
-  completedAt: number;
   deadlineMissed: boolean;
 }
 
@@ -167,20 +244,24 @@ export function judge(run: WorkflowRun, watermark: number, allowedLatenessMs: nu
     else allDone = false;
   }
   const compensated = run.definition.compensation.some((c) => run.outcomes.get(c.name)?.status === 'done');
-  if (compensated) return { state: 'compensated', completedAt: allDone ? completedAt : 0, deadlineMissed: false };
-  if (allDone) return { state: 'completed', completedAt, deadlineMissed: completedAt > deadlineAt };
-  if (failed) return { state: 'failed', completedAt: 0, deadlineMissed: watermark >= deadlineAt + allowedLatenessMs };
-  if (watermark >= deadlineAt + allowedLatenessMs) return { state: 'deadline_missed', completedAt: 0, deadlineMissed: true };
-  return { state: 'open', completedAt: 0, deadlineMissed: false };
+  if (compensated) return { state: 'compensated', deadlineMissed: false };
+  if (allDone) return { state: 'completed', deadlineMissed: completedAt > deadlineAt };
+  if (failed) return { state: 'failed', deadlineMissed: watermark >= deadlineAt + allowedLatenessMs };
+  if (watermark >= deadlineAt + allowedLatenessMs) return { state: 'deadline_missed', deadlineMissed: true };
+  return { state: 'open', deadlineMissed: false };
 }
 
 export function toRunRecord(run: WorkflowRun): RunRecord {
   const missing: string[] = [];
   const failed: string[] = [];
+  // When the last required step was done, once all are: it follows from the outcomes, so a run does not keep it.
+  let completedAt = 0;
   for (const step of run.definition.steps) {
     const outcome = run.outcomes.get(step.name);
     if (outcome?.status === 'failed') failed.push(step.name);
-    if (step.required && outcome?.status !== 'done') missing.push(step.name);
+    if (!step.required) continue;
+    if (outcome?.status === 'done') completedAt = Math.max(completedAt, outcome.time);
+    else missing.push(step.name);
   }
   return {
     runId: run.runId,
@@ -191,12 +272,12 @@ export function toRunRecord(run: WorkflowRun): RunRecord {
     state: run.state,
     startedAt: run.startedAt,
     deadlineAt: run.startedAt + run.definition.deadline,
-    completedAt: run.completedAt,
+    completedAt: missing.length === 0 ? completedAt : 0,
     deadlineMissed: run.deadlineMissed,
     missingSteps: missing,
     failedSteps: failed,
-    eventCount: keyCount(run.eventKeys),
-    lastEventAt: run.lastEventAt,
+    eventCount: eventCount(run),
+    lastEventAt: lastEventOf(run),
     version: run.version,
   };
 }

@@ -18,7 +18,7 @@ export function runSpans(run: WorkflowRun): SpanRecord[] {
  */
 export function changedSpans(run: WorkflowRun, out: SpanRecord[]): void {
   const emitted = (run.emittedSpans ??= new Map());
-  if (isNew(emitted, 'trigger', run.startedAt, run.trigger.id)) out.push(triggerSpan(run));
+  if (isNew(emitted, 'trigger', run.startedAt, run.triggerId)) out.push(triggerSpan(run));
   let previous = run.startedAt;
   for (const outcome of orderedOutcomes(run)) {
     const start = Math.min(previous, outcome.time);
@@ -51,8 +51,8 @@ function triggerSpan(run: WorkflowRun): SpanRecord {
     step: 'trigger',
     kind: 'trigger',
     status: 'done',
-    source: run.trigger.source,
-    eventId: run.trigger.id,
+    source: run.definition.trigger.source,
+    eventId: run.triggerId,
     startAt: run.startedAt,
     endAt: run.startedAt,
     sinceTriggerMs: 0,

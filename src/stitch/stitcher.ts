@@ -5,13 +5,13 @@ import { eventKey, type WorkflowEvent } from '../domain/event.ts';
 import type { EventRecord, RunRecord, RunState, SloOutcomeRecord, SpanRecord, StitchOutput } from '../domain/records.ts';
 import { NO_JUDGE, type RunJudge } from './judge.ts';
 import type { Recovery } from '../domain/store.ts';
-import { judge, newRun, recordHistory, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
+import { eventCount, judge, keysOf, lastEventOf, newRun, recordEvent, recordOutcome, recordRedelivery, runIdOf, toRunRecord, type WorkflowRun } from './run.ts';
 import { changedSpans } from './spans.ts';
 import { Watermark } from './watermark.ts';
 import { HeldSteps } from './held-steps.ts';
 import { WorkflowIndex, type Role } from './workflow-index.ts';
 import { DueQueue } from './due-queue.ts';
-import { hasKey, keyCount, withKey } from './event-keys.ts';
+import { hasKey } from './event-keys.ts';
 
 /** Bounds and event-time settings; the `pipeline:` section of the config carries them (all ms but the counts). */
 export interface StitcherOptions {
@@ -58,7 +58,7 @@ function dueAt(run: WorkflowRun, allowedLateness: number): number {
 /** The watermark past which a run is forgotten; an unfinished one is kept at least until its deadline has been judged. */
 function forgetAfter(run: WorkflowRun, options: Required<StitcherOptions>): number {
   const finished = run.state === 'completed' || run.state === 'compensated';
-  return finished ? run.lastEventAt + options.closedRunRetention : run.startedAt + Math.max(options.runHorizon, run.definition.deadline + options.allowedLateness);
+  return finished ? lastEventOf(run) + options.closedRunRetention : run.startedAt + Math.max(options.runHorizon, run.definition.deadline + options.allowedLateness);
 }
 
 /**
@@ -131,7 +131,7 @@ export class Stitcher {
   private noteRedelivery(event: WorkflowEvent, key: string, now: number): void {
     for (const role of this.index.rolesOf(event.source, event.type)) {
       const run = this.runs.get(runIdOf(role.workflow.name, event.correlationId));
-      if (run && hasKey(run.eventKeys, key)) {
+      if (run && hasKey(keysOf(run), key)) {
         recordRedelivery(run, event, now);
         // Bounded: with no trace export nobody takes them.
         if (this.redelivered.size < MAX_REDELIVERED_RUNS) this.redelivered.add(run.runId);
@@ -151,7 +151,7 @@ export class Stitcher {
       let run = this.runs.get(runId);
       if (role.kind === 'trigger') {
         if (run) {
-          if (!hasKey(run.eventKeys, key)) {
+          if (!hasKey(keysOf(run), key)) {
             this.counters.extraTriggers++;
             this.addTrigger(run, event, key, now);
           }
@@ -162,7 +162,6 @@ export class Stitcher {
           continue;
         }
         run = newRun(role.workflow, event);
-        run.eventKeys = withKey(run.eventKeys, key);
         // Keyed by the run's own id string: one string per run, hashed once, for the lookups by run.runId.
         this.runs.set(run.runId, run);
         this.counters.runsStarted++;
@@ -189,21 +188,18 @@ export class Stitcher {
    * run, so the run is the same whichever trigger arrived first.
    */
   private addTrigger(run: WorkflowRun, event: WorkflowEvent, key: string, now: number): void {
-    run.eventKeys = withKey(run.eventKeys, key);
-    recordHistory(run, 'trigger', 'done', event);
-    run.lastEventAt = Math.max(run.lastEventAt, event.time);
-    if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.trigger.id)) {
+    // Before the trigger may change: a run without progress makes it from its opening trigger.
+    recordEvent(run, 'trigger', 'done', event, key);
+    if (event.time < run.startedAt || (event.time === run.startedAt && event.id < run.triggerId)) {
       run.startedAt = event.time;
-      run.trigger = { source: event.source, id: event.id };
+      run.triggerId = event.id;
     }
     this.touch(run, now);
   }
 
   private applyToRun(run: WorkflowRun, role: Role, event: WorkflowEvent, key: string, now: number): void {
-    if (role.kind === 'trigger' || hasKey(run.eventKeys, key)) return;
-    run.eventKeys = withKey(run.eventKeys, key);
-    recordHistory(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event);
-    run.lastEventAt = Math.max(run.lastEventAt, event.time);
+    if (role.kind === 'trigger' || hasKey(keysOf(run), key)) return;
+    recordEvent(run, role.step, role.kind === 'step-failure' ? 'failed' : 'done', event, key);
     recordOutcome(run, {
       name: role.step,
       kind: role.kind === 'compensation' ? 'compensation' : 'step',
@@ -231,9 +227,8 @@ export class Stitcher {
   private touch(run: WorkflowRun, now: number, watermark = this.watermark.of(run.partition, now)): void {
     const verdict = judge(run, watermark, this.options.allowedLateness);
     run.state = verdict.state;
-    run.completedAt = verdict.completedAt;
     run.deadlineMissed = verdict.deadlineMissed;
-    run.version = Math.max(run.version + 1, progressVersion(keyCount(run.eventKeys), now));
+    run.version = Math.max(run.version + 1, progressVersion(eventCount(run), now));
     this.schedule(run);
     this.dirty.add(run);
   }
@@ -244,9 +239,9 @@ export class Stitcher {
    * (a pending decision keeps it, so that horizon counts only once none is pending).
    */
   private schedule(run: WorkflowRun): void {
-    let at = run.sloDecideAt;
+    let at = run.sloDecideAt ?? Number.POSITIVE_INFINITY;
     if ((run.state === 'open' || run.state === 'failed') && !run.deadlineMissed) at = Math.min(at, dueAt(run, this.options.allowedLateness));
-    if (run.sloDecideAt === Number.POSITIVE_INFINITY) at = Math.min(at, forgetAfter(run, this.options));
+    if (run.sloDecideAt === undefined) at = Math.min(at, forgetAfter(run, this.options));
     let queue = this.due.get(run.partition);
     if (!queue) this.due.set(run.partition, (queue = new DueQueue()));
     queue.schedule(run, at);
@@ -300,7 +295,7 @@ export class Stitcher {
       if (this.runs.get(run.runId) !== run || this.dirty.has(run)) continue;
       if (this.mayForget(run, watermarkOf(run.partition))) {
         this.runs.delete(run.runId);
-        this.closed.set(run.runId, run.lastEventAt);
+        this.closed.set(run.runId, lastEventOf(run));
         this.counters.runsEvicted++;
       } else {
         this.schedule(run);
@@ -321,7 +316,7 @@ export class Stitcher {
       const verdict = judge(run, watermark, this.options.allowedLateness);
       if (verdict.state !== run.state || verdict.deadlineMissed !== run.deadlineMissed) this.touch(run, now, watermark);
     }
-    if (run.sloDecideAt <= watermark) {
+    if (run.sloDecideAt !== undefined && run.sloDecideAt <= watermark) {
       judged = true;
       this.dirty.add(run);
     }
@@ -334,7 +329,7 @@ export class Stitcher {
 
   /** Past its horizon with no SLO decision pending (a dirty run is not forgotten either: see callers). */
   private mayForget(run: WorkflowRun, watermark: number): boolean {
-    return watermark > forgetAfter(run, this.options) && run.sloDecideAt === Number.POSITIVE_INFINITY;
+    return watermark > forgetAfter(run, this.options) && run.sloDecideAt === undefined;
   }
 
   /** Hands out what changed since the last drain: new events, changed runs and spans. */
@@ -358,7 +353,8 @@ export class Stitcher {
 
   /** Hands out the verdicts of a run that changed (its SLOs), and notes when pending ones are due. */
   private judgeSlos(run: WorkflowRun, watermark: number, out: SloOutcomeRecord[]): void {
-    run.sloDecideAt = this.judge.judge(run, watermark, out);
+    const decideAt = this.judge.judge(run, watermark, out);
+    run.sloDecideAt = decideAt === Number.POSITIVE_INFINITY ? undefined : decideAt;
     this.schedule(run);
   }
 

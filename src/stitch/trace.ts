@@ -1,5 +1,5 @@
 import type { BusinessTrace, TraceAttempt, TraceStep } from '../domain/business-trace.ts';
-import { toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
+import { historyOf, redeliveriesOf, toRunRecord, type RunHistoryEntry, type WorkflowRun } from './run.ts';
 import { runSpans } from './spans.ts';
 
 /**
@@ -8,13 +8,14 @@ import { runSpans } from './spans.ts';
  * (failed attempts before a success, retries) and its redeliveries. Pure: reads the run only.
  */
 export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
+  const history = historyOf(run);
   const attemptsOf = (step: string): TraceAttempt[] =>
-    run.history
+    history
       .filter((h) => h.step === step)
       .sort((a, b) => a.time - b.time || a.eventId.localeCompare(b.eventId))
       .map(attempt);
-  const redeliveriesOf = (step: string) => run.redeliveries.filter((r) => r.step === step).map(({ source, eventId, receivedAt }) => ({ source, eventId, receivedAt }));
-  const typeOf = (source: string, eventId: string) => run.history.find((h) => h.source === source && h.eventId === eventId)?.type ?? '';
+  const redeliveriesOfStep = (step: string) => redeliveriesOf(run).filter((r) => r.step === step).map(({ source, eventId, receivedAt }) => ({ source, eventId, receivedAt }));
+  const typeOf = (source: string, eventId: string) => history.find((h) => h.source === source && h.eventId === eventId)?.type ?? '';
   const steps: TraceStep[] = [];
   for (const span of runSpans(run as WorkflowRun)) {
     if (span.kind === 'trigger') continue;
@@ -30,21 +31,21 @@ export function businessTrace(run: Readonly<WorkflowRun>): BusinessTrace {
       endAt: span.endAt,
       ...(outcome?.error ? { error: outcome.error } : {}),
       attempts: attemptsOf(span.step),
-      redeliveries: redeliveriesOf(span.step),
+      redeliveries: redeliveriesOfStep(span.step),
     });
   }
   return {
     run: toRunRecord(run as WorkflowRun),
     trigger: {
-      source: run.trigger.source,
-      eventId: run.trigger.id,
-      type: typeOf(run.trigger.source, run.trigger.id),
+      source: run.definition.trigger.source,
+      eventId: run.triggerId,
+      type: typeOf(run.definition.trigger.source, run.triggerId),
       time: run.startedAt,
       attempts: attemptsOf('trigger'),
-      redeliveries: redeliveriesOf('trigger'),
+      redeliveries: redeliveriesOfStep('trigger'),
     },
     steps,
-    droppedAttempts: run.historyDropped,
+    droppedAttempts: run.progress?.historyDropped ?? 0,
   };
 }
 

@@ -94,6 +94,17 @@ describe('a run as a business trace (stitch/trace.ts)', () => {
     expect(shuffled.trigger).toEqual(inOrder.trigger);
   });
 
+  it('shows the trigger of a run that took in nothing else, its redelivery, and an earlier trigger that took its place', () => {
+    const first = ev('crm', 'subscription.upgraded', 'crm-2', 5 * SEC);
+    const s = stitch([first], [first]);
+    const attempt = { source: 'crm', eventId: 'crm-2', type: 'subscription.upgraded', time: T0 + 5 * SEC, status: 'done' };
+    expect(traceOf(s).trigger).toEqual({ source: 'crm', eventId: 'crm-2', type: 'subscription.upgraded', time: T0 + 5 * SEC, attempts: [attempt], redeliveries: [{ source: 'crm', eventId: 'crm-2', receivedAt: T0 + 35 * SEC }] });
+    const earlier = ev('crm', 'subscription.upgraded', 'crm-1', 0, { code: 'late' });
+    s.apply(earlier, T0 + MIN);
+    expect(traceOf(s).trigger).toMatchObject({ eventId: 'crm-1', time: T0, attempts: [{ eventId: 'crm-1', status: 'done', error: { code: 'late' } }, attempt] });
+    expect(traceOf(stitch([earlier])).trigger.attempts).toEqual([{ source: 'crm', eventId: 'crm-1', type: 'subscription.upgraded', time: T0, status: 'done', error: { code: 'late' } }]);
+  });
+
   it('keeps at most MAX_RUN_HISTORY events of a run and counts the rest', () => {
     const retries = Array.from({ length: MAX_RUN_HISTORY + 5 }, (_, i) => ev('entitlements', 'entitlement.failed', `f-${i}`, SEC + i, { code: '503' }));
     const trace = traceOf(stitch([HEALED[0]!, ...retries]));

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { BusinessTrace, BusinessTraceSink } from '../../domain/business-trace.ts';
 import type { RunRecord } from '../../domain/records.ts';
-import type { WorkflowRun } from '../../stitch/run.ts';
-import { keyCount } from '../../stitch/event-keys.ts';
+import { eventCount, redeliveriesOf, type WorkflowRun } from '../../stitch/run.ts';
 import { businessTrace } from '../../stitch/trace.ts';
 import type { Flush, RecoveredPartitions, Stage } from '../stage.ts';
 
@@ -11,7 +10,7 @@ const MAX_REMEMBERED = 100_000;
 
 /** What a run was exported as: a new verdict, a new event or a redelivery makes it worth sending again. */
 function signatureOf(run: Readonly<WorkflowRun>): string {
-  return `${run.state}|${keyCount(run.eventKeys)}|${run.redeliveries.length}`;
+  return `${run.state}|${eventCount(run)}|${redeliveriesOf(run).length}`;
 }
 
 /** Whether a run's record calls for an export: a verdict, or (if wanted) still open past its deadline. */

@@ -23,6 +23,35 @@ describe('event-time alignment of partitions read from a backlog', () => {
     expect(a.pausedCount).toBe(0);
   });
 
+  it('limits a batch to the skew past the furthest behind of the others; the furthest behind is not limited by itself', () => {
+    const a = new EventTimeAlignment(30 * S);
+    a.observe('crm', 0, 100 * S, true, NOW);
+    a.observe('billing', 0, 500 * S, true, NOW);
+    a.observe('billing', 1, 700 * S, true, NOW);
+    expect(a.limitFor('billing', 0, NOW)).toBe(130 * S);
+    expect(a.limitFor('billing', 1, NOW)).toBe(130 * S);
+    expect(a.limitFor('crm', 0, NOW)).toBe(530 * S);
+    expect(a.limitFor('ticketing', 0, NOW)).toBe(130 * S); // not seen yet: held like any other
+    // While one with a backlog has delivered nothing, the others may read nothing past it.
+    a.observe('ticketing', 0, UNKNOWN, true, NOW);
+    expect(a.limitFor('billing', 0, NOW)).toBe(UNKNOWN);
+    // Alone with a backlog, nothing holds a partition back.
+    const alone = new EventTimeAlignment(30 * S);
+    alone.observe('crm', 0, 100 * S, true, NOW);
+    alone.observe('billing', 0, 900 * S, false, NOW);
+    expect(alone.limitFor('crm', 0, NOW)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('a batch cut at its limit counts its partition as paused until the floor comes within half the skew', () => {
+    const a = new EventTimeAlignment(30 * S);
+    a.observe('crm', 0, 100 * S, true, NOW);
+    a.observe('billing', 0, 131 * S, true, NOW);
+    expect([a.hold('billing', 0), a.hold('billing', 0), a.pausedCount]).toEqual([true, false, 1]);
+    expect(a.decide(NOW)).toEqual(NONE);
+    a.observe('crm', 0, 120 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [], resume: [{ topic: 'billing', partition: 0 }] });
+  });
+
   it('holds the others while a partition with a backlog has delivered no event yet, and lets them go once it has', () => {
     const a = new EventTimeAlignment(30 * S);
     a.observe('crm', 0, UNKNOWN, true, NOW); // assigned with a backlog

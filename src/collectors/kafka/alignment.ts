@@ -29,16 +29,17 @@ export const STALLED_AFTER_MS = 30_000;
  * them and miss deadlines they met: a page for nothing. bench:ingest let 40k of 445k steps go
  * that way, and 12 % of its runs ended with the wrong verdict.
  *
- * So after each batch, a partition more than `maxSkewMs` ahead of the furthest behind of those
- * with a backlog (the floor) is paused, and resumed once the floor is within half of that. Until
- * every partition with a backlog has delivered an event the floor is unknown, and the others
- * wait for it after their first batch. Partitions caught up hold nobody back (at the live edge
+ * So a partition more than `maxSkewMs` ahead of the furthest behind of those with a backlog (the
+ * floor) is paused, and resumed once the floor is within half of that. Until every partition
+ * with a backlog has delivered an event the floor is unknown, and the others wait for it after
+ * their first few messages. Partitions caught up hold nobody back (at the live edge
  * there is nothing to align), nor does one that delivered nothing for STALLED_AFTER_MS. The
  * furthest behind is never paused, so reading always goes on.
  *
- * It works a batch at a time: a batch is processed whole (cutting one short would have kafkajs
- * fetch and decode it again), so a partition may run one fetch (kafka-collector.ts's
- * maxBytesPerPartition) past the skew before it is paused.
+ * A batch is read up to its partition's limit (limitFor) and cut there: the collector parks the
+ * rest and feeds it once the partition is resumed, rather than have kafkajs fetch and decode the
+ * batch again. So steps are never read more than the skew (plus ALIGN_EVERY messages) ahead of
+ * the triggers' partitions, whatever the fetch size.
  */
 export class EventTimeAlignment {
   private readonly maxSkewMs: number;
@@ -60,6 +61,24 @@ export class EventTimeAlignment {
     } else {
       this.positions.set(key, { topic, partition, time, backlog, paused: false, seenAt: now });
     }
+  }
+
+  /**
+   * How far in event time a partition may be read now: `maxSkewMs` past the furthest behind of the
+   * others with a backlog; -Infinity while one of them has delivered no event yet, Infinity when
+   * none holds it back. A batch is cut there (kafka-collector.ts parks the rest).
+   */
+  limitFor(topic: string, partition: number, now: number): number {
+    return this.floor(now, this.positions.get(`${topic}\u0000${partition}`)) + this.maxSkewMs;
+  }
+
+  /** Counts a partition as paused (its batch was cut at its limit). True when it was not already. */
+  hold(topic: string, partition: number): boolean {
+    const position = this.positions.get(`${topic}\u0000${partition}`);
+    if (!position || position.paused) return false;
+    position.paused = true;
+    this.paused++;
+    return true;
   }
 
   /** The partitions to pause and to resume now; they count as paused or resumed from here on. */
@@ -85,12 +104,12 @@ export class EventTimeAlignment {
     return { pause, resume };
   }
 
-  /** The furthest behind in event time of the partitions with a backlog, paused or delivering. */
-  private floor(now: number): number {
+  /** The furthest behind in event time of the partitions with a backlog, paused or delivering, `except` one. */
+  private floor(now: number, except?: Position): number {
     let floor = Number.POSITIVE_INFINITY;
     for (const p of this.positions.values()) {
       // A paused partition delivers nothing because it is paused: it is not stalled.
-      if (!p.backlog || (!p.paused && now - p.seenAt >= STALLED_AFTER_MS)) continue;
+      if (p === except || !p.backlog || (!p.paused && now - p.seenAt >= STALLED_AFTER_MS)) continue;
       if (p.time < floor) floor = p.time;
     }
     return floor;

@@ -10,16 +10,13 @@ export const kafkaSchema = z
     fromBeginning: z.boolean().default(true),
     sessionTimeout: durationSchema().default(30_000),
     /**
-     * While partitions are read from a backlog, how far ahead in event time one may run of the
-     * furthest-behind one before it is paused (see alignment.ts): steps read hours before their
-     * triggers would otherwise fill pipeline.maxHeldSteps and be let go. Keep the steps of this
-     * much event time under maxHeldSteps.
+     * While partitions are read from a backlog, how far ahead in event time one may be read of
+     * the furthest-behind one (see alignment.ts): steps read hours before their triggers would
+     * otherwise fill pipeline.maxHeldSteps and be let go. Keep the steps of this much event time
+     * under maxHeldSteps.
      */
     maxEventTimeSkew: durationSchema().default(30_000),
-    /**
-     * Bytes fetched per partition and request. Larger fetches cost less per message; a partition
-     * may also run one fetch ahead of maxEventTimeSkew before it is paused.
-     */
+    /** Bytes fetched per partition and request (at least one whole record batch comes): larger fetches cost less a message. */
     maxBytesPerPartition: z.number().int().min(1_024).default(4 * 1024 * 1024),
     /**
      * Without it, a missing source topic is waited for, never created (the broker's default

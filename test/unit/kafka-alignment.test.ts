@@ -27,13 +27,13 @@ describe('event-time alignment of partitions read from a backlog', () => {
     const a = new EventTimeAlignment(30 * S);
     a.observe('crm', 0, 100 * S, true, NOW);
     a.observe('billing', 0, 500 * S, true, NOW);
-    a.observe('billing', 1, 700 * S, true, NOW);
+    a.observe('ticketing', 0, 700 * S, true, NOW);
     expect(a.limitFor('billing', 0, NOW)).toBe(130 * S);
-    expect(a.limitFor('billing', 1, NOW)).toBe(130 * S);
+    expect(a.limitFor('ticketing', 0, NOW)).toBe(130 * S);
     expect(a.limitFor('crm', 0, NOW)).toBe(530 * S);
-    expect(a.limitFor('ticketing', 0, NOW)).toBe(130 * S); // not seen yet: held like any other
+    expect(a.limitFor('other', 0, NOW)).toBe(130 * S); // not seen yet: held like any other
     // While one with a backlog has delivered nothing, the others may read nothing past it.
-    a.observe('ticketing', 0, UNKNOWN, true, NOW);
+    a.observe('other', 0, UNKNOWN, true, NOW);
     expect(a.limitFor('billing', 0, NOW)).toBe(UNKNOWN);
     // Alone with a backlog, nothing holds a partition back.
     const alone = new EventTimeAlignment(30 * S);
@@ -67,16 +67,27 @@ describe('event-time alignment of partitions read from a backlog', () => {
 
   it('never pauses the furthest behind, so reading goes on', () => {
     const a = new EventTimeAlignment(10 * S);
-    a.observe('t', 0, 0, true, NOW);
-    a.observe('t', 1, 50 * S, true, NOW);
-    a.observe('t', 2, 90 * S, true, NOW);
+    a.observe('a', 0, 0, true, NOW);
+    a.observe('b', 0, 50 * S, true, NOW);
+    a.observe('c', 0, 90 * S, true, NOW);
     expect(a.decide(NOW).pause).toEqual([
-      { topic: 't', partition: 1 },
-      { topic: 't', partition: 2 },
+      { topic: 'b', partition: 0 },
+      { topic: 'c', partition: 0 },
     ]);
-    // Partition 0 overtakes 1: 1 is now the furthest behind and is resumed; 2 stays paused.
-    a.observe('t', 0, 65 * S, true, NOW);
-    expect(a.decide(NOW)).toEqual({ pause: [{ topic: 't', partition: 0 }], resume: [{ topic: 't', partition: 1 }] });
+    // a overtakes b: b is now the furthest behind and is resumed; c stays paused.
+    a.observe('a', 0, 65 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [{ topic: 'a', partition: 0 }], resume: [{ topic: 'b', partition: 0 }] });
+  });
+
+  it('aligns the partitions of one number across topics (the same runs), not partitions of other numbers', () => {
+    const a = new EventTimeAlignment(10 * S);
+    a.observe('crm', 0, 0, true, NOW);
+    a.observe('billing', 1, 500 * S, true, NOW); // other runs: not held back by crm 0
+    a.observe('crm', 1, 490 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual(NONE);
+    expect(a.limitFor('billing', 1, NOW)).toBe(500 * S);
+    a.observe('billing', 0, 100 * S, true, NOW);
+    expect(a.decide(NOW)).toEqual({ pause: [{ topic: 'billing', partition: 0 }], resume: [] });
   });
 
   it('lets partitions caught up hold nobody back, and resumes what waited once none with a backlog is left behind', () => {
@@ -104,7 +115,7 @@ describe('event-time alignment of partitions read from a backlog', () => {
 
   it('a new assignment starts over and hands back what was paused, to be resumed', () => {
     const a = new EventTimeAlignment(10 * S);
-    a.observe('crm', 0, 0, true, NOW);
+    a.observe('crm', 3, 0, true, NOW);
     a.observe('billing', 3, 100 * S, true, NOW);
     a.decide(NOW);
     expect(a.reset()).toEqual([{ topic: 'billing', partition: 3 }]);

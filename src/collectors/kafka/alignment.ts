@@ -20,7 +20,10 @@ interface Position {
 export const STALLED_AFTER_MS = 30_000;
 
 /**
- * Keeps the partitions read with a backlog within `maxSkewMs` of each other in event time.
+ * Keeps the partitions read with a backlog within `maxSkewMs` of each other in event time: the
+ * partitions of one number across the source topics, which hold the events of the same runs
+ * (producers key by correlation ID and the topics are co-partitioned); partitions of other
+ * numbers hold other runs and go at their own pace.
  *
  * Read from a backlog (after downtime, or from the beginning), Kafka hands each partition over as
  * fast as its bytes allow, whatever their event time: a topic of small step messages runs hours
@@ -69,7 +72,7 @@ export class EventTimeAlignment {
    * none holds it back. A batch is cut there (kafka-collector.ts parks the rest).
    */
   limitFor(topic: string, partition: number, now: number): number {
-    return this.floor(now, this.positions.get(`${topic}\u0000${partition}`)) + this.maxSkewMs;
+    return this.floor(now, partition, this.positions.get(`${topic}\u0000${partition}`)) + this.maxSkewMs;
   }
 
   /** Counts a partition as paused (its batch was cut at its limit). True when it was not already. */
@@ -83,10 +86,12 @@ export class EventTimeAlignment {
 
   /** The partitions to pause and to resume now; they count as paused or resumed from here on. */
   decide(now: number): { pause: TopicPartition[]; resume: TopicPartition[] } {
-    const floor = this.floor(now);
+    const floors = new Map<number, number>();
     const pause: TopicPartition[] = [];
     const resume: TopicPartition[] = [];
     for (const p of this.positions.values()) {
+      let floor = floors.get(p.partition);
+      if (floor === undefined) floors.set(p.partition, (floor = this.floor(now, p.partition)));
       if (p.paused) {
         // A paused partition reads nothing, so its backlog is as last seen: it is resumed when the
         // floor comes within half the skew, or when nothing holds it back any more.
@@ -104,12 +109,15 @@ export class EventTimeAlignment {
     return { pause, resume };
   }
 
-  /** The furthest behind in event time of the partitions with a backlog, paused or delivering, `except` one. */
-  private floor(now: number, except?: Position): number {
+  /**
+   * The furthest behind in event time of the partitions numbered `partition` (of every topic) with
+   * a backlog, paused or delivering, `except` one.
+   */
+  private floor(now: number, partition: number, except?: Position): number {
     let floor = Number.POSITIVE_INFINITY;
     for (const p of this.positions.values()) {
       // A paused partition delivers nothing because it is paused: it is not stalled.
-      if (p === except || !p.backlog || (!p.paused && now - p.seenAt >= STALLED_AFTER_MS)) continue;
+      if (p.partition !== partition || p === except || !p.backlog || (!p.paused && now - p.seenAt >= STALLED_AFTER_MS)) continue;
       if (p.time < floor) floor = p.time;
     }
     return floor;

@@ -41,44 +41,31 @@ function orderedOutcomes(run: WorkflowRun): Iterable<StepOutcome> {
   return [...run.outcomes.values()].sort((a, b) => a.time - b.time || a.name.localeCompare(b.name));
 }
 
-// Both spell every field out rather than spreading a shared base: one object shape, built in one
-// step, with no intermediate object per span.
+/** What ends a span: a step's outcome, or for the trigger's span the trigger itself. */
+type SpanEnd = Omit<StepOutcome, 'kind'> & { kind: SpanRecord['kind'] };
+
 function triggerSpan(run: WorkflowRun): SpanRecord {
-  return {
-    runId: run.runId,
-    workflow: run.definition.name,
-    correlationId: run.correlationId,
-    runStartedAt: run.startedAt,
-    version: run.version,
-    step: 'trigger',
-    kind: 'trigger',
-    status: 'done',
-    source: run.definition.trigger.source,
-    eventId: run.triggerId,
-    startAt: run.startedAt,
-    endAt: run.startedAt,
-    sinceTriggerMs: 0,
-    errorCode: '',
-    errorClass: '',
-  };
+  const trigger: SpanEnd = { name: 'trigger', kind: 'trigger', status: 'done', time: run.startedAt, source: run.definition.trigger.source, eventId: run.triggerId };
+  return stepSpan(run, trigger, run.startedAt);
 }
 
-function stepSpan(run: WorkflowRun, outcome: StepOutcome, startAt: number): SpanRecord {
+/** Every field spelled out rather than spread from a shared base: one object shape, built in one step. */
+function stepSpan(run: WorkflowRun, end: SpanEnd, startAt: number): SpanRecord {
   return {
     runId: run.runId,
     workflow: run.definition.name,
     correlationId: run.correlationId,
     runStartedAt: run.startedAt,
     version: run.version,
-    step: outcome.name,
-    kind: outcome.kind,
-    status: outcome.status,
-    source: outcome.source,
-    eventId: outcome.eventId,
+    step: end.name,
+    kind: end.kind,
+    status: end.status,
+    source: end.source,
+    eventId: end.eventId,
     startAt,
-    endAt: outcome.time,
-    sinceTriggerMs: outcome.time - run.startedAt,
-    errorCode: outcome.error?.code ?? '',
-    errorClass: outcome.error?.class ?? '',
+    endAt: end.time,
+    sinceTriggerMs: end.time - run.startedAt,
+    errorCode: end.error?.code ?? '',
+    errorClass: end.error?.class ?? '',
   };
 }

@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { ATTR_CORRELATION_IDS, correlationIds, NO_TRACER } from '../../telemetry/self/self-tracing.ts';
@@ -10,10 +10,9 @@ import type { Intake, OffsetCommitter, PartitionPosition } from '../intake.ts';
 import type { KafkaConfig } from './config.ts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner.ts';
 import { ensureTopics } from './topics.ts';
-import { toRaw } from './raw-message.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
-import { EventTimeAlignment, byTopic } from './alignment.ts';
+import { AlignedFeed } from './aligned-feed.ts';
 
 export type CollectorState = 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -38,10 +37,6 @@ export interface KafkaCollectorOptions {
 
 /** How often the collector moves event time on and checks whether a flush is due. */
 const TICK_MS = 200;
-/** Messages between looks at a partition's event time against its alignment limit (see alignment.ts). */
-const ALIGN_EVERY = 64;
-/** Rounds of feeding parked messages one batch or tick may take (see applyAlignment). */
-const ALIGN_ROUNDS = 64;
 /** Gauges that count over every run in memory are refreshed this often. */
 const GAUGES_EVERY_MS = 5_000;
 
@@ -77,17 +72,14 @@ export class KafkaCollector {
   private consuming = false;
   /** Set when rebuilding partitions failed past its deadline: nothing more is consumed. */
   private failure: Error | undefined;
-  /** Pauses partitions that run ahead in event time while reading a backlog (see alignment.ts). */
-  private readonly alignment: EventTimeAlignment;
-  /** Batches the alignment cut short, by partition, and the first message not fed yet: fed before the partition is fetched again. */
-  private readonly parked = new Map<string, { messages: readonly KafkaMessage[]; next: number; highWatermark: string }>();
+  /** Feeds messages to the intake with partitions kept together in event time (see aligned-feed.ts). */
+  private readonly feed: AlignedFeed;
 
   constructor(options: KafkaCollectorOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     const { kafka, sources, logger } = options;
     this.logger = logger.child({ component: 'kafka-collector' });
-    this.alignment = new EventTimeAlignment(kafka.maxEventTimeSkew);
     this.kafka = new Kafka({
       clientId: kafka.clientId,
       brokers: kafka.brokers,
@@ -113,6 +105,18 @@ export class KafkaCollector {
     this.intake = options.intake({
       deadLetterSink,
       commit: (offsets) => this.consumer.commitOffsets([...offsets]),
+    });
+    this.feed = new AlignedFeed({
+      intake: this.intake,
+      logger: this.logger,
+      maxEventTimeSkew: kafka.maxEventTimeSkew,
+      now: this.now,
+      pause: (partitions) => this.consumer.pause(partitions),
+      resume: (partitions) => this.consumer.resume(partitions),
+      stopRequested: () => this.stopRequested(),
+      flushIfDue: () => {
+        if (this.intake.flushDue()) this.flushInBackground();
+      },
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, (event) => {
@@ -189,11 +193,7 @@ export class KafkaCollector {
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
-    // Alignment starts over with the new partitions: none stays paused from before, and what was
-    // parked is fetched again from the committed offsets (kafkajs starts there after a rebalance).
-    this.parked.clear();
-    const paused = this.alignment.reset();
-    if (paused.length > 0) this.consumer.resume(byTopic(paused));
+    this.feed.assigned();
     const partitions = new Set(Object.values(assignment).flat());
     const movedAway = [...this.recovered].filter((p) => !partitions.has(p));
     for (const p of movedAway) this.recovered.delete(p);
@@ -242,36 +242,23 @@ export class KafkaCollector {
         'messaging.batch.message_count': batch.messages.length,
       },
     });
-    let processed = 0;
+    let fed = { fed: 0, parked: false };
     // Feeding never yields to the event loop, so kafkajs cannot stop or seek during it: asked
     // once (isStale builds a JSON key per call), not per message.
-    const current = isRunning() && !isStale();
     try {
-      if (current) processed = this.feed(batch.topic, batch.partition, batch.messages);
-      last = batch.messages[processed - 1]?.offset;
+      if (isRunning() && !isStale()) fed = this.feed.batch(batch.topic, batch.partition, batch.messages, batch.highWatermark);
+      // Past a parked rest too: the feed holds it, and commits are ours, after the store.
+      last = batch.messages[(fed.parked ? batch.messages.length : fed.fed) - 1]?.offset;
       // Producers key messages by correlation ID (the event contract).
-      if (span.isRecording()) span.setAttribute(ATTR_CORRELATION_IDS, correlationIds(batch.messages.slice(0, processed).map((m) => m.key?.toString() ?? '')));
+      if (span.isRecording()) span.setAttribute(ATTR_CORRELATION_IDS, correlationIds(batch.messages.slice(0, fed.fed).map((m) => m.key?.toString() ?? '')));
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
       span.end();
     }
-    if (current && processed < batch.messages.length && !this.stopRequested()) {
-      // Cut short by the alignment: the rest waits here, not in kafkajs, which would fetch and
-      // decode the whole batch again. The fetcher moves past it and the partition is paused; its
-      // offsets are committed only once it is processed, so a crash or a rebalance reads it again.
-      this.parked.set(`${batch.topic}\u0000${batch.partition}`, { messages: batch.messages, next: processed, highWatermark: batch.highWatermark });
-      resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-      intake.partitionBacklog(batch.topic, batch.partition, true);
-      this.align(batch.topic, batch.partition, true, true);
-    } else if (last !== undefined) {
-      // Resolving once per batch is enough for the next fetch; commits are ours, after the store.
-      resolveOffset(last);
-      const caughtUp = BigInt(last) + 1n >= BigInt(batch.highWatermark);
-      intake.partitionBacklog(batch.topic, batch.partition, !caughtUp);
-      this.align(batch.topic, batch.partition, !caughtUp);
-    }
+    // Resolving once per batch is enough for the next fetch.
+    if (last !== undefined) resolveOffset(last);
     if (intake.flushDue()) this.flushInBackground();
     if (intake.overloaded()) {
       // Back-pressure: stop taking messages until the store has caught up. Heartbeats go on so
@@ -282,74 +269,6 @@ export class KafkaCollector {
         await this.waitWithHeartbeat(this.flushQuietly(), heartbeat);
       }
     }
-  }
-
-  /**
-   * Hands messages of a partition to the intake, no further in event time than the alignment
-   * allows (looked at every ALIGN_EVERY messages); returns how many it took.
-   */
-  private feed(topic: string, partition: number, messages: readonly KafkaMessage[], from = 0): number {
-    const limit = this.alignment.limitFor(topic, partition, this.now());
-    let next = from;
-    while (next < messages.length && !this.stopRequested()) {
-      this.intake.process(toRaw(messages[next]!, topic, partition));
-      next++;
-      if ((next - from) % ALIGN_EVERY === 0 && limit !== Number.POSITIVE_INFINITY && this.intake.partitionEventTime(topic, partition) > limit) break;
-    }
-    return next - from;
-  }
-
-  /** Pauses the partitions this batch left too far ahead in event time (this one, `cut` short), and resumes those the others caught up with. */
-  private align(topic: string, partition: number, backlog: boolean, cut = false): void {
-    const wasPaused = this.alignment.pausedCount;
-    this.alignment.observe(topic, partition, this.intake.partitionEventTime(topic, partition), backlog, this.now());
-    if (cut && this.alignment.hold(topic, partition)) this.consumer.pause([{ topic, partitions: [partition] }]);
-    this.applyAlignment(wasPaused);
-  }
-
-  private applyAlignment(wasPaused = this.alignment.pausedCount): void {
-    // Feeding a resumed partition's parked messages moves the floor, which may let another go in
-    // turn (two partitions leapfrog by half the skew): a few rounds here rather than one a tick.
-    for (let round = 0; round < ALIGN_ROUNDS; round++) {
-      const { pause, resume } = this.alignment.decide(this.now());
-      if (pause.length > 0) this.consumer.pause(byTopic(pause));
-      let fed = false;
-      const resumed = resume.filter((p) => {
-        fed ||= this.parked.has(`${p.topic}\u0000${p.partition}`);
-        return this.unpark(p.topic, p.partition);
-      });
-      if (resumed.length > 0) this.consumer.resume(byTopic(resumed));
-      if (!fed || this.intake.overloaded() || this.stopRequested()) break;
-    }
-    const paused = this.alignment.pausedCount;
-    if (wasPaused === 0 && paused > 0) this.logger.info({ paused, maxEventTimeSkew: this.options.kafka.maxEventTimeSkew }, 'partitions ahead in event time paused until the others catch up');
-    else if (wasPaused > 0 && paused === 0) this.logger.info('partitions aligned in event time again: none paused');
-  }
-
-  /**
-   * A partition the alignment lets go on: what it left parked is fed first, as far as the
-   * alignment allows now. True when nothing is left parked and kafkajs may fetch it again;
-   * otherwise it is held paused (and also while the store holds intake back).
-   */
-  private unpark(topic: string, partition: number): boolean {
-    const key = `${topic}\u0000${partition}`;
-    const parked = this.parked.get(key);
-    if (!parked) return true;
-    if (this.intake.overloaded() || this.stopRequested()) {
-      this.alignment.hold(topic, partition);
-      return false;
-    }
-    const end = parked.messages[parked.messages.length - 1]!.offset;
-    parked.next += this.feed(topic, partition, parked.messages, parked.next);
-    const left = parked.next < parked.messages.length;
-    const backlog = left || BigInt(end) + 1n < BigInt(parked.highWatermark);
-    this.intake.partitionBacklog(topic, partition, backlog);
-    // Where it stands now: read to its end, it holds nobody back any more.
-    this.alignment.observe(topic, partition, this.intake.partitionEventTime(topic, partition), backlog, this.now());
-    if (left) this.alignment.hold(topic, partition);
-    else this.parked.delete(key);
-    if (this.intake.flushDue()) this.flushInBackground();
-    return !left;
   }
 
   /** Has the intake rebuild what newly assigned partitions own, once per assignment. */
@@ -368,11 +287,7 @@ export class KafkaCollector {
         attempts++;
         const positions = await this.positions(pending);
         await this.intake.recover(positions);
-        // Partitions with a backlog hold the others back from their first batch on (see alignment.ts).
-        for (const p of positions) {
-          const start = BigInt(p.committed) < 0n ? BigInt(p.low) : BigInt(p.committed);
-          this.alignment.observe(p.topic, p.partition, this.intake.partitionEventTime(p.topic, p.partition), start < BigInt(p.high), this.now());
-        }
+        this.feed.recovered(positions);
       },
       { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: () => !this.stopRequested(), onRetry: failures.onRetry },
     )
@@ -448,8 +363,7 @@ export class KafkaCollector {
       this.intake.updateGauges();
     }
     if (this.intake.flushDue()) this.flushInBackground();
-    // A partition holding the others back may have stalled, or been read to its end, since the last batch.
-    if (this.alignment.pausedCount > 0) this.applyAlignment();
+    this.feed.tick();
   }
 
   /**

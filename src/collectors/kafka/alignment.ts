@@ -39,7 +39,7 @@ export const STALLED_AFTER_MS = 30_000;
  * there is nothing to align), nor does one that delivered nothing for STALLED_AFTER_MS. The
  * furthest behind is never paused, so reading always goes on.
  *
- * A batch is read up to its partition's limit (limitFor) and cut there: the collector parks the
+ * A batch is read up to its partition's limit (limitFor) and cut there: AlignedFeed parks the
  * rest and feeds it once the partition is resumed, rather than have kafkajs fetch and decode the
  * batch again. So steps are never read more than the skew (plus ALIGN_EVERY messages) ahead of
  * the triggers' partitions, whatever the fetch size.
@@ -69,7 +69,7 @@ export class EventTimeAlignment {
   /**
    * How far in event time a partition may be read now: `maxSkewMs` past the furthest behind of the
    * others with a backlog; -Infinity while one of them has delivered no event yet, Infinity when
-   * none holds it back. A batch is cut there (kafka-collector.ts parks the rest).
+   * none holds it back. A batch is cut there (aligned-feed.ts parks the rest).
    */
   limitFor(topic: string, partition: number, now: number): number {
     return this.floor(now, partition, this.positions.get(`${topic}\u0000${partition}`)) + this.maxSkewMs;

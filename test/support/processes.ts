@@ -16,7 +16,7 @@ import { CLICKHOUSE_URL, KAFKA_BROKERS, childEmbeddedPath, createTopics, removeE
 export async function processHarness(
   admin: Admin,
   prefix: string,
-  options: { partitions?: number; slos?: string; pipeline?: string; upgradeDeadline?: string; kafka?: string; env?: Record<string, string>; engine?: Engine } = {},
+  options: { partitions?: number; slos?: string; pipeline?: string; upgradeDeadline?: string; kafka?: string; env?: Record<string, string>; engine?: Engine; billingFirst?: boolean } = {},
 ) {
   const id = unique(prefix);
   const engine = options.engine ?? 'clickhouse';
@@ -38,6 +38,7 @@ export async function processHarness(
       ...(options.pipeline ? { pipeline: options.pipeline } : {}),
       ...(options.upgradeDeadline ? { upgradeDeadline: options.upgradeDeadline } : {}),
       ...(options.kafka ? { kafka: options.kafka } : {}),
+      ...(options.billingFirst ? { billingFirst: true } : {}),
     }),
   );
   const processes: SeamwatchProcess[] = [];

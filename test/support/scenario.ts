@@ -31,11 +31,17 @@ export interface Scenario {
   malformed: { topic: string; reason: string }[];
 }
 
-export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; store?: string; httpPort?: number; pipeline?: string; slos?: string; upgradeDeadline?: string; kafka?: string }): string {
-  return `
-sources:
+/**
+ * The scenario's config. `billingFirst` lists the billing source (the steps) before the CRM one
+ * (the triggers): kafkajs fetches topics in the order they are subscribed, so the steps' batches
+ * then come before their triggers' in every fetch.
+ */
+export function scenarioConfig(topics: ScenarioTopics, extra: { database: string; groupId: string; brokers: string[]; clickhouseUrl: string; store?: string; httpPort?: number; pipeline?: string; slos?: string; upgradeDeadline?: string; kafka?: string; billingFirst?: boolean }): string {
+  const first = `
   - { name: crm, topic: ${topics.crm} }
-  - { name: ticketing, topic: ${topics.ticketing} }
+  - { name: ticketing, topic: ${topics.ticketing} }`;
+  return `
+sources:${extra.billingFirst ? '' : first}
   - name: billing
     topic: ${topics.billing}
     format: mapped
@@ -47,7 +53,7 @@ sources:
       subject: { path: data.object.customer }
       data: { path: data.object }
       error:
-        code: { path: data.object.last_error.code }
+        code: { path: data.object.last_error.code }${extra.billingFirst ? first : ''}
 workflows:
   - name: plan-upgrade
     owner: billing-platform

@@ -64,6 +64,12 @@ export class KafkaCollector {
   private partitionCounts = new Map<string, number>();
   private holdsEveryPartition = false;
   private readonly recovered = new Set<number>();
+  /**
+   * Partitions kept through the last assignment: nothing to rebuild, but the alignment forgot them
+   * with the assignment and must count them again (where they resume, how far they go) before a
+   * batch is fed, or the first batch of a retained partition would run ahead of the others.
+   */
+  private unobserved = new Set<number>();
   private recovering: Promise<void> | undefined;
   private joined = false;
   private stopPromise: Promise<void> | undefined;
@@ -197,6 +203,7 @@ export class KafkaCollector {
     const partitions = new Set(Object.values(assignment).flat());
     const movedAway = [...this.recovered].filter((p) => !partitions.has(p));
     for (const p of movedAway) this.recovered.delete(p);
+    this.unobserved = new Set([...this.recovered].filter((p) => partitions.has(p)));
     const dropped = this.intake.retainPartitions(assignment);
     if (movedAway.length > 0) this.logger.info({ partitions: movedAway, runsDropped: dropped }, 'partitions moved away');
     this.assigned = partitions;
@@ -271,11 +278,16 @@ export class KafkaCollector {
     }
   }
 
-  /** Has the intake rebuild what newly assigned partitions own, once per assignment. */
+  /**
+   * Has the intake rebuild what newly assigned partitions own, once per assignment, and the
+   * alignment count every assigned partition (the kept ones too) before a batch is fed.
+   */
   private ensureRecovered(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const pending = [...this.assigned].filter((p) => !this.recovered.has(p));
-    if (pending.length === 0) return this.recovering ?? Promise.resolve();
+    const unobserved = this.unobserved;
+    const kept = [...unobserved];
+    if (pending.length === 0 && kept.length === 0) return this.recovering ?? Promise.resolve();
     if (this.recovering) return this.recovering.then(() => this.ensureRecovered());
     const failures = new FailureLog((error, attempt, waitMs) =>
       this.logger.warn({ err: error, attempt, waitMs, partitions: pending }, 'cannot rebuild open runs from the store yet; retrying'),
@@ -285,14 +297,17 @@ export class KafkaCollector {
     this.recovering = retry(
       async () => {
         attempts++;
-        const positions = await this.positions(pending);
-        await this.intake.recover(positions);
+        const positions = await this.positions([...pending, ...kept]);
+        const rebuild = new Set(pending);
+        await this.intake.recover(positions.filter((p) => rebuild.has(p.partition)));
         this.feed.recovered(positions);
       },
       { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: () => !this.stopRequested(), onRetry: failures.onRetry },
     )
       .then(() => {
         for (const p of pending) this.recovered.add(p);
+        // The set of this assignment: a newer one has its own, with its kept partitions still to count.
+        for (const p of kept) unobserved.delete(p);
       })
       .catch((error: unknown) => {
         if (!this.stopRequested()) this.giveUp(error, pending, attempts, deadlineMs);

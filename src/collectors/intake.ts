@@ -39,6 +39,8 @@ export interface Intake {
   partitionBacklog(topic: string, partition: number, hasBacklog: boolean): void;
   /** The newest event time read from a partition; -Infinity before its first event. */
   partitionEventTime(topic: string, partition: number): number;
+  /** How many partitions the collector holds paused because they ran ahead of the others in event time (kafka.maxEventTimeSkew). */
+  partitionsPaused(count: number): void;
   /** Newly owned partitions: rebuilds what they own from the store before their first message. */
   recover(positions: readonly PartitionPosition[]): Promise<void>;
   /** The partitions owned now, by topic; what belonged to others is forgotten. Returns the runs dropped. */

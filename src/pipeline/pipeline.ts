@@ -162,6 +162,10 @@ export class IngestPipeline implements Intake {
     return this.stitcher.partitionEventTime(topic, partition);
   }
 
+  partitionsPaused(count: number): void {
+    this.options.metrics.partitionsPausedAhead.set(count);
+  }
+
   /**
    * Rebuilds what newly owned partitions hold: a partition that still has messages to read
    * holds event time back; then the store's runs and detector memory are read and handed to

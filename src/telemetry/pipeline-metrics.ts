@@ -35,6 +35,7 @@ export class PipelineMetrics {
   readonly runs: Counter<'change'>;
   readonly runsDue: Counter;
   readonly partitionsCatchingUp: Gauge;
+  readonly partitionsPausedAhead: Gauge;
   private readonly knownSources: Set<string>;
   private readonly stitchDeltas = new CounterDeltas();
   /** Events accepted by source label since the counter was last read (see received). */
@@ -102,6 +103,11 @@ export class PipelineMetrics {
     this.partitionsCatchingUp = new Gauge({
       name: 'seamwatch_partitions_catching_up',
       help: 'Partitions handed over with a backlog that are judged on their own event time until they catch up; SLO evaluation and detectors wait for them.',
+      registers,
+    });
+    this.partitionsPausedAhead = new Gauge({
+      name: 'seamwatch_partitions_paused_ahead',
+      help: 'Partitions read from a backlog and paused because they ran more than kafka.maxEventTimeSkew ahead in event time of the others of their number; they go on once those catch up.',
       registers,
     });
     this.committedOffset = new Gauge({ name: 'seamwatch_committed_offset', help: 'Last committed offset per topic partition.', labelNames: ['topic', 'partition'], registers });

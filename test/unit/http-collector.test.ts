@@ -24,6 +24,7 @@ class RecordingIntake implements Intake {
     this.refused.push({ message, reason });
   }
   partitionBacklog(): void {}
+  partitionsPaused(): void {}
   partitionEventTime(): number {
     return Number.NEGATIVE_INFINITY;
   }

@@ -52,6 +52,7 @@ export class AlignedFeed {
     this.parked.clear();
     const paused = this.alignment.reset();
     if (paused.length > 0) this.host.resume(byTopic(paused));
+    this.host.intake.partitionsPaused(0);
   }
 
   /** Partitions rebuilt after an assignment: those with a backlog hold the others back from their first batch on. */
@@ -120,6 +121,7 @@ export class AlignedFeed {
       if (!fed || this.host.intake.overloaded() || this.host.stopRequested()) break;
     }
     const paused = this.alignment.pausedCount;
+    if (paused !== wasPaused) this.host.intake.partitionsPaused(paused);
     if (wasPaused === 0 && paused > 0) this.host.logger.info({ paused, maxEventTimeSkew: this.host.maxEventTimeSkew }, 'partitions ahead in event time paused until the others catch up');
     else if (wasPaused > 0 && paused === 0) this.host.logger.info('partitions aligned in event time again: none paused');
   }

@@ -4,7 +4,7 @@ import type { DeadLetterSink } from '../../domain/dead-letter.ts';
 import type { Store } from '../../domain/store.ts';
 import type { OffsetCommitter } from '../../collectors/intake.ts';
 import type { PipelineMetrics } from '../../telemetry/pipeline-metrics.ts';
-import { isRetryableStoreError } from '../store-errors.ts';
+import { isRetryableStoreError } from '../../store/store-errors.ts';
 import { CommitFailedError, type Flush, type Stage } from '../stage.ts';
 
 interface WriteContext {

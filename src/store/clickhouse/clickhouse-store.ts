@@ -19,6 +19,8 @@ import type { AuditRecord, ControlStore, PagingPause, StoredDeadLetter } from '.
 import * as browse from './browse-queries.ts';
 import type { DeadLetterPage, DeadLetterQuery, RunPage, RunQuery, RunSloVerdict } from '../../domain/browse.ts';
 import { appendAll } from '../../base/append.ts';
+import { FailureLog, retry } from '../../base/retry.ts';
+import { isRetryableStoreError } from '../store-errors.ts';
 import { closeEngineClient, createEngineClient, describeEngine, rowsPerInsert, type ClickHouseEngine, type JsonFormat, type RawInsert } from './engine.ts';
 import { EVENT_COLUMNS, RUN_COLUMNS, SPAN_COLUMNS, eventRow, runRow, spanRow } from './binary-rows.ts';
 import { encodeRowBinary, type RowBinaryWriter } from './row-binary.ts';
@@ -58,6 +60,8 @@ function* encodeInChunks<T>(records: readonly T[], line: (record: T) => string):
 
 /** IN lists are sent in slices so that a large recovery never builds one giant query. */
 const IN_SLICE = 2_000;
+/** How long start() asks a server again that fails in passing. */
+const START_DEADLINE_MS = 120_000;
 
 export class ClickHouseStore implements Store, ControlStore {
   readonly kind: 'clickhouse' | 'embedded';
@@ -99,7 +103,22 @@ export class ClickHouseStore implements Store, ControlStore {
     return `${ident(this.db)}.${ident(name)}`;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Creates or migrates the schema. A server that fails in passing (not up yet, a timeout: on a
+   * cluster just started, the first ON CLUSTER statement can take longer than a request may) is
+   * asked again, every statement being idempotent, for up to `deadlineMs`; an error that says the
+   * schema or the credentials are wrong fails at once. The embedded engine is not retried.
+   */
+  async start(deadlineMs = START_DEADLINE_MS): Promise<void> {
+    if (this.kind === 'embedded') return this.applySchema();
+    const failures = new FailureLog((error, attempt, waitMs) =>
+      this.logger.warn({ err: error, attempt, waitMs, store: this.location }, 'the store does not take the schema yet; retrying'),
+    );
+    await retry(() => this.applySchema(), { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: isRetryableStoreError, onRetry: failures.onRetry });
+    if (failures.recovered()) this.logger.info({ store: this.location }, 'the store took the schema');
+  }
+
+  private async applySchema(): Promise<void> {
     const { cluster } = this;
     if (cluster === undefined) {
       await this.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${ident(this.db)}` });

@@ -39,6 +39,8 @@ export interface Intake {
   partitionBacklog(topic: string, partition: number, hasBacklog: boolean): void;
   /** The newest event time read from a partition; -Infinity before its first event. */
   partitionEventTime(topic: string, partition: number): number;
+  /** The steps held for their triggers, as a share of pipeline.maxHeldSteps (0 without a cap). */
+  heldStepsShare(): number;
   /** How many partitions the collector holds paused because they ran ahead of the others in event time (kafka.maxEventTimeSkew). */
   partitionsPaused(count: number): void;
   /** Newly owned partitions: rebuilds what they own from the store before their first message. */

@@ -162,6 +162,11 @@ export class IngestPipeline implements Intake {
     return this.stitcher.partitionEventTime(topic, partition);
   }
 
+  heldStepsShare(): number {
+    const max = this.options.pipeline.maxHeldSteps;
+    return Number.isFinite(max) && max > 0 ? this.stitcher.heldCount() / max : 0;
+  }
+
   partitionsPaused(count: number): void {
     this.options.metrics.partitionsPausedAhead.set(count);
   }

@@ -36,13 +36,13 @@ describe('partitions read from a backlog are kept together in event time, on rea
   });
 
   /** A backlog of UPGRADES plan upgrades: large triggers on the CRM topic, their two small steps on billing. */
-  async function backlog(prefix: string, { buffer = '', partitions = 1, billingFirst = false, upgrades = UPGRADES } = {}) {
+  async function backlog(prefix: string, { buffer = '', partitions = 1, billingFirst = false, upgrades = UPGRADES, skew = '30s' } = {}) {
     // The default 4 MB fetches: the first holds every one of the 6 000 steps (cap: 500 held) and
     // a quarter of the triggers, so batches must be cut, not just the partitions paused after them.
     const harness = await processHarness(admin, prefix, {
       partitions,
       pipeline: `{ flushInterval: 200ms, idleAdvanceAfter: 2s, maxHeldSteps: 500${buffer} }`,
-      kafka: '  maxEventTimeSkew: 30s',
+      kafka: `  maxEventTimeSkew: ${skew}`,
       billingFirst,
     });
     cleanups.push(harness.cleanup);
@@ -83,6 +83,15 @@ describe('partitions read from a backlog are kept together in event time, on rea
     expect(await outcome(p)).toEqual(ALL_RIGHT);
     // It was the alignment that did it: the steps' partition was paused to wait for the triggers'.
     expect(p.output).toContain('partitions ahead in event time paused until the others catch up');
+  });
+
+  it('a skew wider than the held steps allow (a high event rate): kept level while the held steps fill half the cap, none let go', async () => {
+    // Ten minutes of steps is 1 200 of them, past the 500-step cap; one run a second stands for
+    // a stream where 30 s of event time holds more steps than pipeline.maxHeldSteps.
+    const { start, outcome } = await backlog('alignheld', { skew: '10m' });
+    const p = await start();
+    expect(await outcome(p)).toEqual(ALL_RIGHT);
+    expect(p.output).toContain('steps held for their triggers fill half of pipeline.maxHeldSteps');
   });
 
   it('killed with SIGKILL in the middle of an aligned backlog, loses and doubles nothing: the restart reads the parked rest again', async () => {

@@ -15,7 +15,8 @@ function messages(from: number, times: number[]): KafkaMessage[] {
 const seconds = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => (from + i) * S);
 
 /** An intake that reads a message's value as its event time, and records what the feed tells it. */
-function recordingHost() {
+function recordingHost(skewSeconds = 30) {
+  const held = { share: 0 };
   const time = new Map<string, number>();
   const processed: string[] = [];
   const gauge: number[] = [];
@@ -32,19 +33,20 @@ function recordingHost() {
     partitionBacklog() {},
     partitionsPaused: (count: number) => gauge.push(count),
     overloaded: () => false,
+    heldStepsShare: () => held.share,
   } as unknown as Intake;
   const list = (ps: { topic: string; partitions: number[] }[]) => ps.flatMap((p) => p.partitions.map((n) => `${p.topic}/${n}`));
   const host: FeedHost = {
     intake,
     logger: pino({ level: 'silent' }),
-    maxEventTimeSkew: 30 * S,
+    maxEventTimeSkew: skewSeconds * S,
     now: () => 0,
     pause: (ps) => pauses.push(...list(ps)),
     resume: (ps) => resumes.push(...list(ps)),
     stopRequested: () => false,
     flushIfDue() {},
   };
-  return { host, processed, gauge, pauses, resumes };
+  return { host, held, processed, gauge, pauses, resumes };
 }
 
 describe('AlignedFeed: batches cut at the alignment limit, parked, and fed once the partition may go on', () => {
@@ -91,5 +93,32 @@ describe('AlignedFeed: batches cut at the alignment limit, parked, and fed once 
     // Nothing parked is fed after the assignment, however far the others go.
     feed.batch('crm', 0, messages(10, seconds(10, 300)), '1000');
     expect(processed.filter((p) => p.startsWith('billing'))).toHaveLength(64);
+  });
+
+  it('allows no skew while the steps held for their triggers fill half of maxHeldSteps, and the configured skew again below a quarter', () => {
+    const run = (share: number) => {
+      const h = recordingHost(100);
+      h.held.share = share;
+      const feed = new AlignedFeed(h.host);
+      feed.recovered([
+        { topic: 'crm', partition: 0, committed: '-1', low: '0', high: '1000' },
+        { topic: 'billing', partition: 0, committed: '-1', low: '0', high: '1000' },
+      ]);
+      feed.batch('crm', 0, messages(0, seconds(0, 9)), '1000');
+      return { ...h, feed, fed: feed.batch('billing', 0, messages(0, seconds(0, 199)), '1000').fed };
+    };
+    // With a 100 s skew the steps may run to 109 s: cut at the second look (127 s).
+    expect(run(0.4).fed).toBe(128);
+    // Pressed, no further than the triggers (9 s): cut at the first look (63 s).
+    const pressed = run(0.5);
+    expect(pressed.fed).toBe(64);
+    // Still pressed at a third: the skew comes back only below a quarter.
+    pressed.held.share = 0.3;
+    pressed.feed.batch('crm', 0, messages(10, seconds(10, 20)), '1000');
+    expect(pressed.processed.filter((p) => p.startsWith('billing'))).toHaveLength(64);
+    pressed.held.share = 0.2;
+    pressed.feed.tick();
+    // Loosened, the parked rest is fed up to the skew past the triggers (20 s + 100 s).
+    expect(pressed.processed.filter((p) => p.startsWith('billing')).length).toBeGreaterThan(64 + 32);
   });
 });

@@ -25,6 +25,9 @@ class RecordingIntake implements Intake {
   }
   partitionBacklog(): void {}
   partitionsPaused(): void {}
+  heldStepsShare(): number {
+    return 0;
+  }
   partitionEventTime(): number {
     return Number.NEGATIVE_INFINITY;
   }

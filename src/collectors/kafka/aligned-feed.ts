@@ -8,6 +8,9 @@ import { toRaw } from './raw-message.ts';
 const ALIGN_EVERY = 64;
 /** Rounds of feeding parked messages one batch or tick may take (see apply). */
 const ALIGN_ROUNDS = 64;
+/** Held steps (share of pipeline.maxHeldSteps) from which the alignment allows no skew, and below which it allows it again. */
+const TIGHTEN_AT = 0.5;
+const LOOSEN_BELOW = 0.25;
 
 /** What the feed needs from the collector around it. */
 export interface FeedHost {
@@ -84,22 +87,39 @@ export class AlignedFeed {
     return { fed, parked: false };
   }
 
-  /** At the collector's tick: a partition holding the others back may have stalled, or been read to its end. */
+  /** At the collector's tick: a partition holding the others back may have stalled, or been read to its end, or the held steps drained. */
   tick(): void {
-    if (this.alignment.pausedCount > 0) this.apply();
+    if (this.pressure() || this.alignment.pausedCount > 0) this.apply();
   }
 
   /** Hands messages to the intake, no further in event time than the alignment allows; returns how many. */
   private feed(topic: string, partition: number, messages: readonly KafkaMessage[], from = 0): number {
     const { intake } = this.host;
-    const limit = this.alignment.limitFor(topic, partition, this.host.now());
+    this.pressure();
+    let limit = this.alignment.limitFor(topic, partition, this.host.now());
     let next = from;
     while (next < messages.length && !this.host.stopRequested()) {
       intake.process(toRaw(messages[next]!, topic, partition));
       next++;
-      if ((next - from) % ALIGN_EVERY === 0 && limit !== Number.POSITIVE_INFINITY && intake.partitionEventTime(topic, partition) > limit) break;
+      if ((next - from) % ALIGN_EVERY !== 0) continue;
+      if (this.pressure()) limit = this.alignment.limitFor(topic, partition, this.host.now());
+      if (limit !== Number.POSITIVE_INFINITY && intake.partitionEventTime(topic, partition) > limit) break;
     }
     return next - from;
+  }
+
+  /**
+   * Tightens the alignment to no skew while the steps held for their triggers fill half of
+   * pipeline.maxHeldSteps, and loosens it again below a quarter; true when that changed.
+   */
+  private pressure(): boolean {
+    const share = this.host.intake.heldStepsShare();
+    const tight = this.alignment.tightened;
+    if (tight ? share >= LOOSEN_BELOW : share < TIGHTEN_AT) return false;
+    this.alignment.tighten(!tight);
+    if (tight) this.host.logger.info({ heldShare: Number(share.toFixed(2)) }, 'held steps drained: partitions read from a backlog may run kafka.maxEventTimeSkew apart again');
+    else this.host.logger.warn({ heldShare: Number(share.toFixed(2)), maxEventTimeSkew: this.host.maxEventTimeSkew }, 'steps held for their triggers fill half of pipeline.maxHeldSteps: partitions read from a backlog are kept level in event time (no skew) until they drain');
+    return true;
   }
 
   private observe(topic: string, partition: number, backlog: boolean): void {

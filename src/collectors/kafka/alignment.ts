@@ -45,12 +45,28 @@ export const STALLED_AFTER_MS = 30_000;
  * the triggers' partitions, whatever the fetch size.
  */
 export class EventTimeAlignment {
-  private readonly maxSkewMs: number;
+  private readonly configuredSkewMs: number;
+  /** The skew allowed now: the configured one, or none while the held steps press (tighten). */
+  private maxSkewMs: number;
   private readonly positions = new Map<string, Position>();
   private paused = 0;
 
   constructor(maxSkewMs: number) {
+    this.configuredSkewMs = maxSkewMs;
     this.maxSkewMs = maxSkewMs;
+  }
+
+  /**
+   * Allows no skew at all (on) or the configured one again (off). The steps read ahead of their
+   * triggers wait in memory up to pipeline.maxHeldSteps; at a high event rate even the configured
+   * skew holds more than that, so the feed tightens the alignment while they press.
+   */
+  tighten(on: boolean): void {
+    this.maxSkewMs = on ? 0 : this.configuredSkewMs;
+  }
+
+  get tightened(): boolean {
+    return this.maxSkewMs !== this.configuredSkewMs;
   }
 
   /** A partition assigned or read: the newest event time read from it, and whether it has more to read. */

@@ -15,8 +15,6 @@
  * This is a benchmark, not a test: it asserts nothing. Scale with BENCH_UPGRADES (default
  * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one;
  * BENCH_SEAMWATCH_NODE_OPTIONS adds Node flags to the seamwatch child only.
- * BENCH_CONSUMER_THREAD: `both` (the default) measures the server engine a second time with
- * kafka.consumerThread (the Kafka consumer in a worker thread), `on` or `off` only one way.
  */
 import { cpuSeconds, printColumns, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
@@ -32,16 +30,6 @@ const latencySeconds = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
 const latencyRate = Number(process.env['BENCH_LATENCY_RATE'] ?? 10_000);
 const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
 const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
-const consumerThread = process.env['BENCH_CONSUMER_THREAD'] ?? 'both';
-/** What is measured, each on a stream of its own: an engine, with the Kafka consumer on the main thread or in a worker. */
-interface Variant {
-  engine: Engine;
-  thread: boolean;
-}
-const variants: Variant[] = engines.flatMap((engine): Variant[] =>
-  consumerThread === 'on' ? [{ engine, thread: true }] : consumerThread === 'both' && engine === 'clickhouse' ? [{ engine, thread: false }, { engine, thread: true }] : [{ engine, thread: false }],
-);
-const variantName = (v: Variant) => `${v.engine === 'embedded' ? 'embedded (chdb 26.7)' : 'ClickHouse server'}${v.thread ? ', consumer thread' : ''}`;
 /** Where services.sh keeps the servers' pid files (for their CPU seconds). */
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
 /** Node flags for the seamwatch child alone (e.g. a GC setting to weigh), added to any NODE_OPTIONS. */
@@ -190,27 +178,25 @@ interface Figures {
   latencies: number[];
 }
 
-async function benchEngine(variant: Variant, admin: Admin, producer: Producer): Promise<Figures> {
-  const { engine, thread } = variant;
-  const label = variantName(variant);
-  const id = unique(`bench_${engine}${thread ? '_thread' : ''}`);
+async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Promise<Figures> {
+  const id = unique(`bench_${engine}`);
   const topics: ScenarioTopics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
   const all = Object.values(topics);
   await createTopics(admin, all, 4);
   const scenario = buildScenario(topics, upgrades, Math.floor(upgrades / 10), 'b');
   const total = [...scenario.messages.values()].reduce((n, l) => n + l.length, 0);
-  log(`[${label}] producing ${total} messages (${upgrades} plan upgrades, ${Math.floor(upgrades / 10)} tickets)…`);
+  log(`[${engine}] producing ${total} messages (${upgrades} plan upgrades, ${Math.floor(upgrades / 10)} tickets)…`);
   let t = performance.now();
   await produceAll(producer, scenario.messages, 5_000);
   log(`  produced in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-  log(`[${label}] baseline: raw consume of the same topics with each Node client…`);
+  log(`[${engine}] baseline: raw consume of the same topics with each Node client…`);
   const raw = { kafkajs: await rawKafkajs(all, total), platformatic: await rawPlatformatic(all, total) };
   const [rawClient, fastest] = Object.entries(raw).sort((a, b) => a[1].seconds - b[1].seconds)[0]!;
   const rawRate = total / fastest.seconds;
   for (const [client, f] of Object.entries(raw)) log(`  ${client}: ${(total / f.seconds).toFixed(0)} msg/s, ${((f.cpu * 1e6) / total).toFixed(2)} µs CPU/msg`);
 
-  log(`[${label}] seamwatch: decode → dedupe → stitch → store → commit…`);
+  log(`[${engine}] seamwatch: decode → dedupe → stitch → store → commit…`);
   const groupId = `${id}-group`;
   const path = engine === 'embedded' ? childEmbeddedPath() : undefined;
   const configFile = writeConfig(
@@ -221,7 +207,6 @@ async function benchEngine(variant: Variant, admin: Admin, producer: Producer): 
       clickhouseUrl: CLICKHOUSE_URL,
       store: storeYaml(id, engine, path),
       pipeline: '{ flushInterval: 1s, flushRows: 50000, maxBufferedRows: 300000, idleAdvanceAfter: 5s }',
-      kafka: `  consumerThread: ${thread}`,
     }),
   );
   const childEnv: Record<string, string> = seamwatchNodeOptions ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${seamwatchNodeOptions}`.trim() } : {};
@@ -250,7 +235,7 @@ async function benchEngine(variant: Variant, admin: Admin, producer: Producer): 
   const flushes = { count: metric('seamwatch_store_flush_seconds_count'), seconds: metric('seamwatch_store_flush_seconds_sum'), waits: metric('seamwatch_backpressure_waits_total') };
   log(`  ${(total / swSeconds).toFixed(0)} msg/s`);
 
-  log(`[${label}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
+  log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
   const latencies = await latency(producer, topics.crm, sw.port);
   const rss = peakRssMb(sw.child.pid);
 
@@ -299,30 +284,30 @@ async function main(): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   const results: Figures[] = [];
-  const measured: Variant[] = [];
-  // One variant's failure (a busy broker slow to elect leaders for new topics, say) leaves the
-  // others' figures standing: each is tried once more, then reported as failed.
-  for (const variant of variants) {
+  const measured: Engine[] = [];
+  // One engine's failure (a busy broker slow to elect leaders for new topics, say) leaves the
+  // other's figures standing: each is tried once more, then reported as failed.
+  for (const engine of engines) {
     for (let attempt = 1; attempt <= 2; attempt++) {
       try {
-        results.push(await benchEngine(variant, admin, producer));
-        measured.push(variant);
+        results.push(await benchEngine(engine, admin, producer));
+        measured.push(engine);
         break;
       } catch (error) {
-        log(`[${variantName(variant)}] failed${attempt === 1 ? ', once more' : ''}: ${error instanceof Error ? error.message : String(error)}`);
+        log(`[${engine}] failed${attempt === 1 ? ', once more' : ''}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   }
   await producer.disconnect();
   await admin.disconnect();
-  if (results.length === 0) throw new Error('nothing could be measured');
+  if (results.length === 0) throw new Error('no engine could be measured');
 
   const rawCell = (f: Figures, client: keyof Figures['raw']) =>
     `${(f.total / f.raw[client].seconds).toFixed(0)} msg/s, ${((f.raw[client].cpu * 1e6) / f.total).toFixed(2)} µs CPU/msg`;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const q = (f: Figures, p: number) => f.latencies[Math.min(f.latencies.length - 1, Math.floor(p * f.latencies.length))] ?? NaN;
-  const each = (cell: (f: Figures, engine: Engine) => string) => results.map((f, i) => cell(f, measured[i]!.engine));
-  printColumns('seamwatch ingest benchmark', ['', ...measured.map(variantName)], [
+  const each = (cell: (f: Figures, engine: Engine) => string) => results.map((f, i) => cell(f, measured[i]!));
+  printColumns('seamwatch ingest benchmark', ['', ...measured.map((e) => (e === 'embedded' ? 'embedded (chdb 26.7)' : 'ClickHouse server'))], [
     ['messages in the stream', ...each((f) => String(f.total))],
     ['raw consume: kafkajs', ...each((f) => rawCell(f, 'kafkajs'))],
     ['raw consume: @platformatic/kafka', ...each((f) => rawCell(f, 'platformatic'))],

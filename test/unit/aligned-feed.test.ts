@@ -85,14 +85,6 @@ describe('AlignedFeed: batches cut at the alignment limit, parked, and fed once 
     expect(gauge.at(-1)).toBe(0);
   });
 
-  it('a batch fetched ahead for a partition with a parked rest (the consumer thread fetches ahead) goes behind it, in offset order', () => {
-    const { feed, processed } = twoPartitionsWithBacklog();
-    expect(feed.batch('billing', 0, messages(200, seconds(200, 209)), '1000')).toEqual({ fed: 0, parked: true });
-    expect(processed.filter((p) => p.startsWith('billing'))).toHaveLength(64);
-    feed.batch('crm', 0, messages(10, seconds(10, 215)), '1000');
-    expect(processed.filter((p) => p.startsWith('billing'))).toEqual(seconds(0, 209).map((_, i) => `billing/0@${i}`));
-  });
-
   it('a new assignment drops what was parked (Kafka reads it again from the commits), resumes and counts none paused', () => {
     const { feed, resumes, gauge, processed } = twoPartitionsWithBacklog();
     feed.assigned();

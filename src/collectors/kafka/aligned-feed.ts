@@ -68,13 +68,6 @@ export class AlignedFeed {
 
   /** Feeds a batch as far as the alignment allows, parks the rest, and pauses or resumes partitions accordingly. */
   batch(topic: string, partition: number, messages: readonly KafkaMessage[], highWatermark: string): Fed {
-    const waiting = this.parked.get(`${topic}\u0000${partition}`);
-    if (waiting) {
-      // Fetched ahead of a pause (kafka.consumerThread fetches a few batches ahead): it goes
-      // behind the rest already parked, in offset order, and is fed with it.
-      this.parked.set(`${topic}\u0000${partition}`, { messages: [...waiting.messages.slice(waiting.next), ...messages], next: 0, highWatermark });
-      return { fed: 0, parked: true };
-    }
     const fed = this.feed(topic, partition, messages);
     const wasPaused = this.alignment.pausedCount;
     if (fed < messages.length && !this.host.stopRequested()) {

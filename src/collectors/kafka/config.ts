@@ -16,12 +16,6 @@ export const kafkaSchema = z
      * cap (a high event rate), no skew is allowed until they are under a quarter (aligned-feed.ts).
      */
     maxEventTimeSkew: durationSchema().default(30_000),
-    /**
-     * Runs the Kafka consumer (fetching and decoding) in a worker thread, so that the main thread
-     * only decodes events, stitches and writes: more events a second on a second core (see the
-     * README's Ingest benchmarks). Batches are fetched up to four ahead.
-     */
-    consumerThread: z.boolean().default(false),
     /** Bytes fetched per partition and request (at least one whole record batch comes): larger fetches cost less a message. */
     maxBytesPerPartition: z.number().int().min(1_024).default(4 * 1024 * 1024),
     /**

@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, type Admin, type EachBatchPayload, type Producer, type TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { ATTR_CORRELATION_IDS, correlationIds, NO_TRACER } from '../../telemetry/self/self-tracing.ts';
@@ -13,7 +13,6 @@ import { ensureTopics } from './topics.ts';
 import { KafkaDeadLetterSink } from './dead-letter-producer.ts';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.ts';
 import { AlignedFeed } from './aligned-feed.ts';
-import { ThreadedConsumer } from './consumer-thread.ts';
 
 export type CollectorState = 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -36,22 +35,6 @@ export interface KafkaCollectorOptions {
   onFailure?: (error: Error) => void;
 }
 
-/**
- * The part of kafkajs's Consumer the collector uses: kafkajs's own, or the same in a worker
- * thread (consumer-thread.ts, `kafka.consumerThread`).
- */
-interface GroupConsumer {
-  readonly events: { readonly GROUP_JOIN: string; readonly CRASH: string };
-  on(event: string, listener: (event: { payload: { memberAssignment: Record<string, number[]>; error: Error; restart: boolean } }) => void): unknown;
-  connect(): Promise<void>;
-  subscribe(args: { topics: string[]; fromBeginning: boolean }): Promise<void>;
-  run(options: { autoCommit: false; eachBatchAutoResolve: false; partitionsConsumedConcurrently: 1; eachBatch: (payload: EachBatchPayload) => Promise<void> }): Promise<void>;
-  pause(partitions: { topic: string; partitions?: number[] }[]): void;
-  resume(partitions: { topic: string; partitions?: number[] }[]): void;
-  commitOffsets(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void>;
-  disconnect(): Promise<void>;
-}
-
 /** How often the collector moves event time on and checks whether a flush is due. */
 const TICK_MS = 200;
 /** Gauges that count over every run in memory are refreshed this often. */
@@ -67,7 +50,7 @@ export class KafkaCollector {
   private state: CollectorState = 'initialized';
   private readonly options: KafkaCollectorOptions;
   private readonly kafka: Kafka;
-  private readonly consumer: GroupConsumer;
+  private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
   readonly intake: Intake;
@@ -103,26 +86,24 @@ export class KafkaCollector {
     this.now = options.now ?? Date.now;
     const { kafka, sources, logger } = options;
     this.logger = logger.child({ component: 'kafka-collector' });
-    const client = {
+    this.kafka = new Kafka({
       clientId: kafka.clientId,
       brokers: kafka.brokers,
       logLevel: kafkajsLevel(options.logLevel),
+      logCreator: kafkajsLogCreator(logger),
       retry: { retries: 8, initialRetryTime: 300 },
-    };
-    this.kafka = new Kafka({ ...client, logCreator: kafkajsLogCreator(logger) });
-    const consumerConfig = {
+    });
+    this.consumer = this.kafka.consumer({
       groupId: kafka.groupId,
       sessionTimeout: kafka.sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeout / 3)),
+      partitionAssigners: [CoPartitionedAssigner],
       maxBytesPerPartition: kafka.maxBytesPerPartition,
       maxBytes: Math.max(16 * 1024 * 1024, kafka.maxBytesPerPartition),
       maxWaitTimeInMs: 250,
       // Never let a metadata request create a source topic with the broker's default partition count (topics.ts).
       allowAutoTopicCreation: false,
-    };
-    this.consumer = kafka.consumerThread
-      ? new ThreadedConsumer(client, consumerConfig, logger)
-      : (this.kafka.consumer({ ...consumerConfig, partitionAssigners: [CoPartitionedAssigner] }) as unknown as GroupConsumer);
+    });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
     const dlqTopics = new Map(sources.map((s) => [s.topic, s.deadLetterTopic]));
@@ -195,7 +176,6 @@ export class KafkaCollector {
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: kafka.fromBeginning });
-    if (kafka.consumerThread) this.logger.info('the Kafka consumer runs in a worker thread (kafka.consumerThread)');
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -116,7 +116,8 @@ export async function main(argv: string[]): Promise<number> {
       const logger = createLogger('silent');
       const store = storeFromConfig(config.store, logger);
       try {
-        await store.start();
+        // A command answers at once: no waiting for a server that is not there (seamwatch run does).
+        await store.start(0);
         const statuses = await sloStatuses(config, store, at);
         if (options.json) process.stdout.write(`${JSON.stringify(statuses.map(statusView), null, 2)}\n`);
         else process.stdout.write(`SLOs at ${new Date(Math.floor(at / 60_000) * 60_000).toISOString()}\n\n${formatStatusTable(statuses)}\n`);
@@ -140,7 +141,8 @@ export async function main(argv: string[]): Promise<number> {
       const config = await loadConfig(options.config);
       const store = storeFromConfig(config.store, createLogger('silent'));
       try {
-        await store.start();
+        // A command answers at once: no waiting for a server that is not there (seamwatch run does).
+        await store.start(0);
         exitCode = await runScorecard(config, store, options, createLogger(config.log.level), (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
       } catch (error) {
         if (!(error instanceof WeekError)) throw error;

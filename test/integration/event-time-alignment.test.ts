@@ -85,7 +85,7 @@ describe('partitions read from a backlog are kept together in event time, on rea
     expect(p.output).toContain('partitions ahead in event time paused until the others catch up');
   });
 
-  it('a skew wider than the held steps allow (a high event rate): kept level while the held steps fill half the cap, none let go', async () => {
+  it('a skew wider than the held steps allow (a high event rate): kept within a second while the held steps fill half the cap, none let go', async () => {
     // Ten minutes of steps is 1 200 of them, past the 500-step cap; one run a second stands for
     // a stream where 30 s of event time holds more steps than pipeline.maxHeldSteps.
     const { start, outcome } = await backlog('alignheld', { skew: '10m' });

@@ -95,7 +95,7 @@ describe('AlignedFeed: batches cut at the alignment limit, parked, and fed once 
     expect(processed.filter((p) => p.startsWith('billing'))).toHaveLength(64);
   });
 
-  it('allows no skew while the steps held for their triggers fill half of maxHeldSteps, and the configured skew again below a quarter', () => {
+  it('allows a second of skew at most while the steps held for their triggers fill half of maxHeldSteps, and the configured skew again below a quarter', () => {
     const run = (share: number) => {
       const h = recordingHost(100);
       h.held.share = share;
@@ -109,7 +109,7 @@ describe('AlignedFeed: batches cut at the alignment limit, parked, and fed once 
     };
     // With a 100 s skew the steps may run to 109 s: cut at the second look (127 s).
     expect(run(0.4).fed).toBe(128);
-    // Pressed, no further than the triggers (9 s): cut at the first look (63 s).
+    // Pressed, no further than a second past the triggers (10 s): cut at the first look (63 s).
     const pressed = run(0.5);
     expect(pressed.fed).toBe(64);
     // Still pressed at a third: the skew comes back only below a quarter.

@@ -135,4 +135,18 @@ describe('event-time alignment of partitions read from a backlog', () => {
       { topic: 'b', partitions: [0] },
     ]);
   });
+
+  it('tightened, allows a second of skew at most, and says it is tightened even when the configured skew is already that small', () => {
+    const a = new EventTimeAlignment(30_000);
+    a.observe('crm', 0, 100_000, true, 0);
+    a.tighten(true);
+    expect(a.tightened).toBe(true);
+    expect(a.limitFor('billing', 0, 0)).toBe(101_000);
+    a.tighten(false);
+    expect(a.limitFor('billing', 0, 0)).toBe(130_000);
+    // A configured skew of 0 is tighter already: tightening changes no limit, but is remembered (no flip-flop).
+    const none = new EventTimeAlignment(0);
+    none.tighten(true);
+    expect(none.tightened).toBe(true);
+  });
 });

@@ -17,8 +17,17 @@ describe('which store errors are worth retrying', () => {
     expect(isRetryableStoreError(new ClickHouseError({ message: 'Too many simultaneous queries', code: '202', type: 'TOO_MANY_SIMULTANEOUS_QUERIES' }))).toBe(true);
   });
 
-  it('retries what never reached a server: refused, reset, timed out', () => {
+  it('retries what never reached a server: refused, reset, timed out, a name not resolving yet', () => {
     for (const message of ['connect ECONNREFUSED 127.0.0.1:18123', 'socket hang up', 'Timeout error.']) expect(isRetryableStoreError(new Error(message))).toBe(true);
+    expect(isRetryableStoreError(Object.assign(new Error('getaddrinfo ENOTFOUND clickhouse'), { code: 'ENOTFOUND' }))).toBe(true);
+    expect(isRetryableStoreError(new Error('request failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }))).toBe(true);
+  });
+
+  it("does not retry what asking again cannot fix: a proxy's error page, a TLS error, a bug, a read-only user", () => {
+    expect(isRetryableStoreError(new Error('<html><body>403 Forbidden</body></html>'))).toBe(false);
+    expect(isRetryableStoreError(Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }))).toBe(false);
+    expect(isRetryableStoreError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
+    expect(isRetryableStoreError(new Error('Code: 164, e.displayText() = DB::Exception: default: Cannot execute query in readonly mode, e.what() = DB::Exception'))).toBe(false);
     // A message that merely mentions a code is not a server's answer.
     expect(storeErrorCode(new Error('upstream said Code: 193'))).toBeUndefined();
   });

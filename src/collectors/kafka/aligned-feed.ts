@@ -8,7 +8,7 @@ import { toRaw } from './raw-message.ts';
 const ALIGN_EVERY = 64;
 /** Rounds of feeding parked messages one batch or tick may take (see apply). */
 const ALIGN_ROUNDS = 64;
-/** Held steps (share of pipeline.maxHeldSteps) from which the alignment allows no skew, and below which it allows it again. */
+/** Held steps (share of pipeline.maxHeldSteps) from which the alignment allows a second of skew at most, and below which the configured skew again. */
 const TIGHTEN_AT = 0.5;
 const LOOSEN_BELOW = 0.25;
 
@@ -109,7 +109,7 @@ export class AlignedFeed {
   }
 
   /**
-   * Tightens the alignment to no skew while the steps held for their triggers fill half of
+   * Tightens the alignment to a second of skew while the steps held for their triggers fill half of
    * pipeline.maxHeldSteps, and loosens it again below a quarter; true when that changed.
    */
   private pressure(): boolean {
@@ -118,7 +118,7 @@ export class AlignedFeed {
     if (tight ? share >= LOOSEN_BELOW : share < TIGHTEN_AT) return false;
     this.alignment.tighten(!tight);
     if (tight) this.host.logger.info({ heldShare: Number(share.toFixed(2)) }, 'held steps drained: partitions read from a backlog may run kafka.maxEventTimeSkew apart again');
-    else this.host.logger.warn({ heldShare: Number(share.toFixed(2)), maxEventTimeSkew: this.host.maxEventTimeSkew }, 'steps held for their triggers fill half of pipeline.maxHeldSteps: partitions read from a backlog are kept level in event time (no skew) until they drain');
+    else this.host.logger.warn({ heldShare: Number(share.toFixed(2)), maxEventTimeSkew: this.host.maxEventTimeSkew }, 'steps held for their triggers fill half of pipeline.maxHeldSteps: partitions read from a backlog are kept within a second of each other in event time until they drain');
     return true;
   }
 

@@ -16,6 +16,12 @@ interface Position {
   seenAt: number;
 }
 
+/**
+ * The skew allowed while the held steps press: a second holds few steps at any rate, and is
+ * wide enough that two partitions do not take turns every few messages.
+ */
+export const TIGHT_SKEW_MS = 1_000;
+
 /** A partition with a backlog that delivered nothing for this long (its leader down?) holds nobody back. */
 export const STALLED_AFTER_MS = 30_000;
 
@@ -46,8 +52,9 @@ export const STALLED_AFTER_MS = 30_000;
  */
 export class EventTimeAlignment {
   private readonly configuredSkewMs: number;
-  /** The skew allowed now: the configured one, or none while the held steps press (tighten). */
+  /** The skew allowed now: the configured one, or TIGHT_SKEW_MS while the held steps press (tighten). */
   private maxSkewMs: number;
+  private tight = false;
   private readonly positions = new Map<string, Position>();
   private paused = 0;
 
@@ -57,16 +64,17 @@ export class EventTimeAlignment {
   }
 
   /**
-   * Allows no skew at all (on) or the configured one again (off). The steps read ahead of their
+   * Allows a skew of at most TIGHT_SKEW_MS (on) or the configured one again (off). The steps read ahead of their
    * triggers wait in memory up to pipeline.maxHeldSteps; at a high event rate even the configured
    * skew holds more than that, so the feed tightens the alignment while they press.
    */
   tighten(on: boolean): void {
-    this.maxSkewMs = on ? 0 : this.configuredSkewMs;
+    this.tight = on;
+    this.maxSkewMs = on ? Math.min(TIGHT_SKEW_MS, this.configuredSkewMs) : this.configuredSkewMs;
   }
 
   get tightened(): boolean {
-    return this.maxSkewMs !== this.configuredSkewMs;
+    return this.tight;
   }
 
   /** A partition assigned or read: the newest event time read from it, and whether it has more to read. */

@@ -13,7 +13,8 @@ export const kafkaSchema = z
      * While partitions are read from a backlog, how far ahead in event time one may be read of
      * the furthest-behind one (see alignment.ts): steps read hours before their triggers would
      * otherwise fill pipeline.maxHeldSteps and be let go. While the held steps fill half of that
-     * cap (a high event rate), no skew is allowed until they are under a quarter (aligned-feed.ts).
+     * cap (a high event rate), a second of skew at most is allowed until they are under a quarter
+     * (aligned-feed.ts).
      */
     maxEventTimeSkew: durationSchema().default(30_000),
     /** Bytes fetched per partition and request (at least one whole record batch comes): larger fetches cost less a message. */

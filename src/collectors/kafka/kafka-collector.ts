@@ -60,6 +60,8 @@ export class KafkaCollector {
   private readonly activeBatches = new Set<Promise<void>>();
   /** Partition numbers owned now (by the co-partitioned assignment), and those rebuilt. */
   private assigned = new Set<number>();
+  /** The assignment those numbers come from, by topic (a new object at every assignment). */
+  private assignment: Record<string, number[]> = {};
   /** The source topics' partition counts (from start), and whether the assignment covers them all. */
   private partitionCounts = new Map<string, number>();
   private holdsEveryPartition = false;
@@ -207,6 +209,7 @@ export class KafkaCollector {
     const dropped = this.intake.retainPartitions(assignment);
     if (movedAway.length > 0) this.logger.info({ partitions: movedAway, runsDropped: dropped }, 'partitions moved away');
     this.assigned = partitions;
+    this.assignment = assignment;
     this.holdsEveryPartition =
       this.partitionCounts.size > 0 &&
       [...this.partitionCounts].every(([topic, count]) => {
@@ -293,6 +296,7 @@ export class KafkaCollector {
       this.logger.warn({ err: error, attempt, waitMs, partitions: pending }, 'cannot rebuild open runs from the store yet; retrying'),
     );
     const deadlineMs = this.options.recoveryDeadline ?? Number.POSITIVE_INFINITY;
+    const assignment = this.assignment;
     let attempts = 0;
     this.recovering = retry(
       async () => {
@@ -300,12 +304,15 @@ export class KafkaCollector {
         const positions = await this.positions([...pending, ...kept]);
         const rebuild = new Set(pending);
         await this.intake.recover(positions.filter((p) => rebuild.has(p.partition)));
-        this.feed.recovered(positions);
+        // A newer assignment came while this one was rebuilt: what it moved away was rebuilt
+        // after the intake let it go, so it goes again, and only what is still held is counted.
+        if (this.assignment !== assignment) this.intake.retainPartitions(this.assignment);
+        this.feed.recovered(positions.filter((p) => this.assigned.has(p.partition)));
       },
       { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: () => !this.stopRequested(), onRetry: failures.onRetry },
     )
       .then(() => {
-        for (const p of pending) this.recovered.add(p);
+        for (const p of pending) if (this.assigned.has(p)) this.recovered.add(p);
         // The set of this assignment: a newer one has its own, with its kept partitions still to count.
         for (const p of kept) unobserved.delete(p);
       })

@@ -10,6 +10,12 @@ export interface RetryOptions {
   /** Told about each failed try that will be retried. */
   onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
   signal?: AbortSignal;
+  /**
+   * The waits hold the process open. Off by default (a background retry must not keep a stopping
+   * process alive); on for a start that nothing else keeps alive yet, which would otherwise end
+   * the process, quietly and with success, in the middle of its first wait.
+   */
+  keepAlive?: boolean;
   random?: () => number;
   now?: () => number;
 }
@@ -31,18 +37,18 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
       const wait = backoffDelay(attempt, options.baseMs, options.maxMs, random);
       if (now() - started + wait > options.deadlineMs) throw error;
       options.onRetry?.(error, attempt + 1, wait);
-      await sleep(wait, options.signal);
+      await sleep(wait, options.signal, options.keepAlive);
       // Aborted while waiting (a shutdown deadline): no further attempt, which could take long.
       if (options.signal?.aborted) throw error;
     }
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, keepAlive = false): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
     function done() {
       signal?.removeEventListener('abort', done);
       clearTimeout(timer);

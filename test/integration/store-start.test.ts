@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { CLICKHOUSE_URL, requireServices, store, unique } from '../support/services.ts';
+import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, kafka, requireServices, store, unique } from '../support/services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
+import { scenarioConfig } from '../support/scenario.ts';
 
 /**
  * Starting against a ClickHouse server that is not there yet (a pod that starts before it, a
@@ -62,5 +64,32 @@ describe('the store starting against a ClickHouse server that fails in passing, 
     await expect(s.start(60_000)).rejects.toThrow(/password|Authentication|authenticate/i);
     expect(Date.now() - t).toBeLessThan(5_000);
     await s.shutdown();
+  });
+
+  it('seamwatch run, started before its ClickHouse answers, waits for it and then runs: it does not exit quietly', async () => {
+    // The store's first wait was the only thing holding the process open: it ended with exit code 0.
+    const id = unique('startrun');
+    databases.push(id);
+    const topics = { crm: `${id}.crm`, billing: `${id}.billing`, ticketing: `${id}.ticketing` };
+    const admin = kafka().admin();
+    await admin.connect();
+    await createTopics(admin, Object.values(topics));
+    proxy.cut();
+    const url = `http://127.0.0.1:${proxy.port}`;
+    const config = writeConfig(scenarioConfig(topics, { database: id, groupId: `${id}-group`, brokers: KAFKA_BROKERS, clickhouseUrl: url, store: `{ clickhouse: { url: "${url}", database: ${id} } }` }));
+    const p = new SeamwatchProcess(config, await freePort());
+    try {
+      await new Promise((r) => setTimeout(r, 4_000));
+      expect(p.child.exitCode).toBeNull();
+      expect(p.output).toContain('the store does not take the schema yet; retrying');
+      proxy.restore();
+      await p.ready(60_000);
+      expect(p.output).toContain('the store took the schema');
+    } finally {
+      proxy.restore();
+      await p.kill();
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 });

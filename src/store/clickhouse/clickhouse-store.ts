@@ -114,7 +114,8 @@ export class ClickHouseStore implements Store, ControlStore {
     const failures = new FailureLog((error, attempt, waitMs) =>
       this.logger.warn({ err: error, attempt, waitMs, store: this.location }, 'the store does not take the schema yet; retrying'),
     );
-    await retry(() => this.applySchema(), { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: isRetryableStoreError, onRetry: failures.onRetry });
+    // keepAlive: at start nothing else may hold the process open yet (the HTTP server comes later).
+    await retry(() => this.applySchema(), { baseMs: 500, maxMs: 10_000, deadlineMs, isRetryable: isRetryableStoreError, onRetry: failures.onRetry, keepAlive: true });
     if (failures.recovered()) this.logger.info({ store: this.location }, 'the store took the schema');
   }
 

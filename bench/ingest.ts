@@ -16,7 +16,9 @@
  *
  * This is a benchmark, not a test: it asserts nothing. Scale with BENCH_UPGRADES (default
  * 60000 plan upgrades ≈ 235k messages); BENCH_ENGINES=clickhouse or =embedded runs one;
- * BENCH_SEAMWATCH_NODE_OPTIONS adds Node flags to the seamwatch child only.
+ * BENCH_SEAMWATCH_NODE_OPTIONS adds Node flags to the seamwatch child only; BENCH_INSTANCES=2
+ * runs that many seamwatch instances in one consumer group on the server engine (the design's
+ * scale-out), timed from when all are ready over what was left to commit then.
  */
 import { cpuSeconds, printColumns, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
@@ -32,6 +34,8 @@ const latencySeconds = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 20);
 const latencyRate = Number(process.env['BENCH_LATENCY_RATE'] ?? 10_000);
 const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
 const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
+/** seamwatch instances in one consumer group on the server engine (the embedded store has one process). */
+const instances = Math.max(1, Number(process.env['BENCH_INSTANCES'] ?? 1));
 /** Where services.sh keeps the servers' pid files (for their CPU seconds). */
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
 /** Node flags for the seamwatch child alone (e.g. a GC setting to weigh), added to any NODE_OPTIONS. */
@@ -168,6 +172,9 @@ interface Figures {
   /** The fastest raw client's rate: the floor seamwatch is measured against. */
   rawRate: number;
   rawClient: string;
+  /** seamwatch instances, and the messages left to commit once all were ready (what the rate counts). */
+  instances: number;
+  timed: number;
   swRate: number;
   swSeconds: number;
   /** The backlog from where half of it was committed to the end: a process past its start-up. */
@@ -214,47 +221,55 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     }),
   );
   const childEnv: Record<string, string> = seamwatchNodeOptions ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} ${seamwatchNodeOptions}`.trim() } : {};
-  const sw = new SeamwatchProcess(configFile, await freePort(), childEnv);
-  await sw.ready();
+  // Started together; the rate is timed from when all are ready, over what was left to commit then.
+  const count = engine === 'embedded' ? 1 : instances;
+  const sws: SeamwatchProcess[] = [];
+  for (let i = 0; i < count; i++) sws.push(new SeamwatchProcess(configFile, await freePort(), childEnv));
+  await Promise.all(sws.map((one) => one.ready()));
+  const sw = sws[0]!;
+  const swCpu = () => sws.reduce((n, one) => n + cpuSeconds(one.child.pid), 0);
   const servers = { clickhouse: pidOf('clickhouse/clickhouse-server.pid'), kafka: pidOf('kafka/kafka.pid') };
-  const cpuBefore = { seamwatch: cpuSeconds(sw.child.pid), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };
+  const cpuBefore = { seamwatch: swCpu(), clickhouse: cpuSeconds(servers.clickhouse), kafka: cpuSeconds(servers.kafka) };
   t = performance.now();
+  const committedAtStart = count > 1 ? await committedCount(admin, groupId, all) : 0;
+  const timed = total - committedAtStart;
   // Where the second half of the backlog starts: a process that has run a while (its code
   // optimized, its heap grown to size, its pages touched) is what production runs.
   let half: { at: number; committed: number; cpu: number } | undefined;
   const committedAll = async () => {
     const committed = await committedCount(admin, groupId, all);
-    if (!half && committed >= total / 2) half = { at: performance.now(), committed, cpu: cpuSeconds(sw.child.pid) };
+    if (!half && committed >= committedAtStart + timed / 2) half = { at: performance.now(), committed, cpu: swCpu() };
     return committed >= total;
   };
   await waitFor('seamwatch to commit the whole stream', committedAll, benchTimeoutMs, 100).catch((error: unknown) => {
-    log(`seamwatch said:\n${sw.output.split('\n').slice(-20).join('\n')}`);
+    for (const one of sws) log(`seamwatch said:\n${one.output.split('\n').slice(-20).join('\n')}`);
     throw error;
   });
   const end = performance.now();
   const swSeconds = (end - t) / 1000;
-  const warm = half && half.committed < total ? { messages: total - half.committed, seconds: (end - half.at) / 1000, cpu: cpuSeconds(sw.child.pid) - half.cpu } : undefined;
+  const warm = half && half.committed < total ? { messages: total - half.committed, seconds: (end - half.at) / 1000, cpu: swCpu() - half.cpu } : undefined;
   const cpu = {
-    seamwatch: cpuSeconds(sw.child.pid) - cpuBefore.seamwatch,
+    seamwatch: swCpu() - cpuBefore.seamwatch,
     clickhouse: cpuSeconds(servers.clickhouse) - cpuBefore.clickhouse,
     kafka: cpuSeconds(servers.kafka) - cpuBefore.kafka,
   };
-  const metricsText = await (await fetch(`http://127.0.0.1:${sw.port}/metrics`)).text();
-  const written = Object.fromEntries(
-    [...metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
-  );
-  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metricsText)?.[1] ?? NaN);
+  const metricsText = (await Promise.all(sws.map(async (one) => (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text()))).join('\n');
+  // Summed over the instances: each counts what it did.
+  const written: Record<string, number> = {};
+  for (const m of metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)) written[m[1]!] = (written[m[1]!] ?? 0) + Number(m[2]);
+  const sum = (pattern: string) => [...metricsText.matchAll(new RegExp(`^${pattern} (\\S+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+  const metric = (name: string) => sum(name);
   // Time the main thread may have stood still waiting for the store: flushes overlap consuming
   // until the buffer is full (pipeline.maxBufferedRows), then consuming waits for them.
   const flushes = { count: metric('seamwatch_store_flush_seconds_count'), seconds: metric('seamwatch_store_flush_seconds_sum'), waits: metric('seamwatch_backpressure_waits_total') };
-  log(`  ${(total / swSeconds).toFixed(0)} msg/s`);
+  log(`  ${(timed / swSeconds).toFixed(0)} msg/s${count > 1 ? ` (${count} instances, ${committedAtStart} committed before all were ready)` : ''}`);
 
   log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
   const latencies = await latency(producer, topics.crm, sw.port);
-  const rss = peakRssMb(sw.child.pid);
+  const rss = Math.max(...sws.map((one) => peakRssMb(one.child.pid)));
 
   // The embedded store is read once seamwatch has let go of it; the server's could be read live.
-  await sw.stop();
+  await Promise.all(sws.map((one) => one.stop()));
   const ch = store(id, engine, path);
   const [stored] = await ch.rows<{ events: string; runs: string }>(
     `SELECT (SELECT uniqExact(source, event_id) FROM ${id}.events WHERE correlation_id NOT LIKE 'lat-%') AS events,
@@ -269,7 +284,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     const expected = scenario.expectedRuns.get(r.run_id);
     return expected !== undefined && expected.state === r.state && expected.deadlineMissed === Boolean(Number(r.missed));
   }).length;
-  const heldEvicted = Number(/^seamwatch_stitch_events_total\{outcome="held_evicted"\} (\S+)/m.exec(metricsText)?.[1] ?? 0);
+  const heldEvicted = sum('seamwatch_stitch_events_total\\{outcome="held_evicted"\\}');
   await ch.command(`DROP DATABASE IF EXISTS ${id}`);
   await ch.shutdown();
   removeEmbeddedPath(path);
@@ -280,7 +295,9 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     raw,
     rawRate,
     rawClient,
-    swRate: total / swSeconds,
+    instances: count,
+    timed,
+    swRate: timed / swSeconds,
     swSeconds,
     warm,
     stored: `${stored?.events} / ${stored?.runs} (of ${scenario.distinctEvents} / ${scenario.expectedRuns.size})`,
@@ -326,7 +343,10 @@ async function main(): Promise<void> {
     ['messages in the stream', ...each((f) => String(f.total))],
     ['raw consume: kafkajs', ...each((f) => rawCell(f, 'kafkajs'))],
     ['raw consume: @platformatic/kafka', ...each((f) => rawCell(f, 'platformatic'))],
-    ['seamwatch end to end (kafkajs)', ...each((f) => `${f.swRate.toFixed(0)} msg/s (${f.swSeconds.toFixed(1)} s), ${((f.cpu.seamwatch * 1e6) / f.total).toFixed(1)} µs CPU/msg`)],
+    [
+      'seamwatch end to end (kafkajs)',
+      ...each((f) => `${f.swRate.toFixed(0)} msg/s (${f.swSeconds.toFixed(1)} s), ${((f.cpu.seamwatch * 1e6) / f.timed).toFixed(1)} µs CPU/msg${f.instances > 1 ? `, ${f.instances} instances (${f.timed} msgs timed)` : ''}`),
+    ],
     [
       '  its second half (a warm process)',
       ...each((f) => (f.warm ? `${(f.warm.messages / f.warm.seconds).toFixed(0)} msg/s (${f.warm.messages} in ${f.warm.seconds.toFixed(1)} s), ${((f.warm.cpu * 1e6) / f.warm.messages).toFixed(1)} µs CPU/msg` : '— (one commit took it all)')),

@@ -20,7 +20,7 @@
  * runs that many seamwatch instances in one consumer group on the server engine (the design's
  * scale-out), timed from when all are ready over what was left to commit then.
  */
-import { cpuSeconds, printColumns, runBench } from './report.ts';
+import { cpuSeconds, minorFaults, printColumns, runBench } from './report.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
@@ -186,6 +186,8 @@ interface Figures {
   flushes: { count: number; seconds: number; waits: number };
   cpu: { seamwatch: number; clickhouse: number; kafka: number };
   rss: number;
+  /** Minor page faults of the seamwatch processes from start to the end of the latency phase. */
+  faults: number;
   latencies: number[];
 }
 
@@ -267,6 +269,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);
   const latencies = await latency(producer, topics.crm, sw.port);
   const rss = Math.max(...sws.map((one) => peakRssMb(one.child.pid)));
+  const faults = sws.reduce((n, one) => n + minorFaults(one.child.pid), 0);
 
   // The embedded store is read once seamwatch has let go of it; the server's could be read live.
   await Promise.all(sws.map((one) => one.stop()));
@@ -306,6 +309,7 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     flushes,
     cpu,
     rss,
+    faults,
     latencies,
   };
 }
@@ -360,6 +364,7 @@ async function main(): Promise<void> {
     ['CPU s: ClickHouse server', ...each((f, e) => (e === 'embedded' ? '— (none)' : f.cpu.clickhouse.toFixed(1)))],
     ['CPU s: Kafka', ...each((f) => f.cpu.kafka.toFixed(1))],
     ['seamwatch peak RSS', ...each((f) => `${f.rss.toFixed(0)} MiB`)],
+    ['seamwatch minor page faults', ...each((f) => `${(f.faults / 1000).toFixed(0)}k (${(f.faults / f.total).toFixed(2)} a message)`)],
     [`produce → queryable at ${latencyRate}/s`, ...each((f) => `p50 ${q(f, 0.5).toFixed(0)} ms, p99 ${q(f, 0.99).toFixed(0)} ms`)],
     ['  (samples found / max)', ...each((f) => `${f.latencies.length}, max ${(f.latencies.at(-1) ?? NaN).toFixed(0)} ms`)],
     ['load average at the end (1/5/15 min)', ...each(() => load)],

@@ -26,6 +26,16 @@ export function runBench(main: () => Promise<void>): void {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
+/** Minor page faults of a process so far (each a first touch of a page), from /proc/<pid>/stat. */
+export function minorFaults(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
+  } catch {
+    return NaN;
+  }
+}
+
 export function cpuSeconds(pid: number | undefined): number {
   if (!pid) return NaN;
   try {

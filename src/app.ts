@@ -129,8 +129,10 @@ export class Seamwatch {
           timeIntervals: config.time_intervals,
           storms: stormOptions(config.receivers),
           alertsUrl: `${externalUrl(config.alerting.traceUrlBase)}/api/v1/alerts`,
-          // Each instance sees only its partitions' alerts: a storm is resolved only by one that holds them all.
+          // Each instance sees only its partitions' alerts: a storm it finds clear is resolved by one
+          // that holds them all, or once the others' saved alert state has none of it firing.
           stormsMayResolve: () => this.collector?.ownsEveryPartition() ?? true,
+          stormsClearElsewhere: (receiver, buckets) => this.alertState.clearElsewhere(receiver, buckets, this.collector?.partitionNumbers() ?? []),
           registry: this.registry,
           logger: logger.child({ component: 'dispatcher' }),
         })

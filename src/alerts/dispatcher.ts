@@ -7,6 +7,7 @@ import { notifyFlush } from './notify/chain.ts';
 import { InMemoryNotificationLog, type NotificationLog } from './notify/notification-log.ts';
 import type { NotifyStage } from './notify/stage.ts';
 import { isStormAlert, type StormOptions } from './notify/storm.ts';
+import type { ClearElsewhere } from './notify/storm-stage.ts';
 import type { ManagedReceiver } from './receivers/managed-receiver.ts';
 import { dispatch, EMPTY_DISPATCH, requeueUndelivered, withoutAlerts, type DispatchState, type GroupFlush } from './routing/grouping.ts';
 import type { RoutingTree } from './routing/tree.ts';
@@ -39,6 +40,12 @@ export interface AlertDispatcherOptions {
    * that a storm it finds clear may be resolved; always by default (see notify/storm.ts).
    */
   stormsMayResolve?: () => boolean;
+  /**
+   * For an instance that does not see every alert: which storm buckets no other instance has
+   * alerts of firing (read from the store), so that a storm over there too is resolved. Without
+   * it, such a storm stays open until one instance holds every partition again.
+   */
+  stormsClearElsewhere?: ClearElsewhere;
   /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -92,15 +99,24 @@ export class AlertDispatcher {
       ...(options.storms ? { storms: options.storms } : {}),
       ...(options.alertsUrl ? { alertsUrl: options.alertsUrl } : {}),
       ...(options.pauses ? { pauses: options.pauses } : {}),
-      ...(options.stormsMayResolve ? { stormsMayResolve: options.stormsMayResolve } : {}),
-      onStormHeld: (storms, ctx) => {
-        const fresh = storms.filter((key) => !this.heldStorms.has(key));
-        if (fresh.length === 0) return;
-        for (const key of fresh) this.heldStorms.add(key);
-        this.logger.warn(
-          { receiver: ctx.receiver, groupKey: ctx.groupKey, storms: fresh },
-          'storm clear here, but other instances share the consumer group and may still have alerts it covers: its resolve is held; resolve the incident by hand once no instance lists them firing',
-        );
+      stormHooks: {
+        ...(options.stormsMayResolve ? { seesEveryAlert: options.stormsMayResolve } : {}),
+        ...(options.stormsClearElsewhere ? { clearElsewhere: options.stormsClearElsewhere } : {}),
+        onHeld: (storms, ctx) => {
+          const fresh = storms.map((h) => h.key).filter((key) => !this.heldStorms.has(key));
+          if (fresh.length === 0) return;
+          for (const key of fresh) this.heldStorms.add(key);
+          this.logger.warn(
+            { receiver: ctx.receiver, groupKey: ctx.groupKey, storms: fresh },
+            options.stormsClearElsewhere
+              ? 'storm clear here, but other instances of the consumer group still have alerts it covers firing: its resolve is held and asked again at each flush of the group'
+              : 'storm clear here, but other instances share the consumer group and may still have alerts it covers: its resolve is held until one instance holds every partition; or resolve the incident by hand once no instance lists them firing',
+          );
+        },
+        onClearElsewhere: (storms, ctx) => {
+          for (const key of storms) this.heldStorms.delete(key);
+          this.logger.info({ receiver: ctx.receiver, groupKey: ctx.groupKey, storms }, 'storm clear here and, as the store has their alert state, at the other instances of the consumer group: resolved');
+        },
       },
     });
     this.notifications = new Counter({
@@ -241,8 +257,10 @@ export class AlertDispatcher {
   private async notify(flush: GroupFlush, now: number): Promise<void> {
     const context = { receiver: flush.receiver, groupKey: flush.groupKey, reason: flush.reason };
     let failed: Alert[] = [];
+    let held: readonly Alert[] = [];
     try {
       const result = await notifyFlush(this.stages, flush, now);
+      held = result.ctx.heldStorms ?? [];
       const delivery = result.ctx.delivery;
       failed = delivery?.failed.map((f) => f.alert) ?? [];
       // A storm alert stands for the alerts it covers: they are what is counted.
@@ -272,6 +290,8 @@ export class AlertDispatcher {
       this.logger.error({ ...context, err: error }, 'notify chain failed: sent again at the next flush');
     }
     if (failed.length > 0 && this.current === 'running') this.state = requeueUndelivered(this.state, flush, failed, this.now());
+    // A storm resolve held back goes back to its group: the group's next flush asks again.
+    if (held.length > 0 && this.current === 'running') this.state = requeueUndelivered(this.state, flush, held, this.now());
   }
 
   /** One unref'd timer, at the earliest flush any group is due. */

@@ -5,10 +5,10 @@ import type { AlertEngine } from './engine.ts';
 import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
 import { resolvesOwed } from './notify/storm.ts';
-import { AlertStatePersistence, type AlertState } from './persistence.ts';
+import { AlertStatePersistence, decodeState, type AlertState } from './persistence.ts';
 import { silenceFromData, silenceToData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
-import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, withoutAlerts } from './state-documents.ts';
+import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
 
 /** How long what a group was last told is remembered (Alertmanager keeps 5 days): longer than any repeat_interval. */
 const LOG_RETENTION_MS = 5 * 86_400_000;
@@ -85,6 +85,28 @@ export class PartitionedAlertState {
     log.replace(mergeNotificationLogs(log.state, state.notificationLog));
     const restored = state.alerts.map((entry) => entry.alert);
     dispatcher?.reconcile(restored, resolvesOwed(log.state, restored));
+  }
+
+  /**
+   * Of these storm buckets, the ones that no partition owned elsewhere has an alert of firing
+   * for `receiver` (stormsClearIn), as the store has those partitions' documents: their owners
+   * save them before every commit and at once after a page. `partitions` are every partition
+   * number of the consumer group's topics (none known, or a store that cannot be read, keeps
+   * every storm held).
+   */
+  async clearElsewhere(receiver: string, buckets: readonly string[], partitions: readonly number[]): Promise<ReadonlySet<string>> {
+    // Not knowing the partitions (topics not read yet) is not knowing the others: every storm stays held.
+    if (partitions.length === 0) return new Set();
+    const others = partitions.filter((p) => !this.owned.has(p));
+    // Read past the persistence, which would take them for its own saves and log a restore each time.
+    let docs: Map<string, string>;
+    try {
+      docs = await this.options.store.loadDocuments(others.map((p) => partitionKey(this.options.base, p)));
+    } catch (error) {
+      this.options.logger.warn({ err: error, receiver }, 'could not read the other instances\' alert state: storm resolves stay held');
+      return new Set();
+    }
+    return stormsClearIn([...docs.values()].map((text) => decodeState<AlertState>(text)), receiver, buckets);
   }
 
   /** Partitions moved to another instance: their alerts are no longer this one's to page or resolve. */

@@ -1,6 +1,6 @@
 import { GLOBAL_PARTITION, type AlertEntry } from './lifecycle/alert-book.ts';
 import { EMPTY_NOTIFICATION_LOG, type NotificationLogState } from './notify/notification-log.ts';
-import { openStormsOver } from './notify/storm.ts';
+import { openStormsOver, stormBucket } from './notify/storm.ts';
 import type { AlertState } from './persistence.ts';
 import type { SilenceData } from './silences/silence.ts';
 
@@ -78,4 +78,18 @@ export function mergeNotificationLogs(a: NotificationLogState, b: NotificationLo
 export function withoutAlerts(log: NotificationLogState, fingerprints: ReadonlySet<string>): NotificationLogState {
   const open = Object.fromEntries(Object.entries(log.open).map(([receiver, alerts]) => [receiver, Object.fromEntries(Object.entries(alerts).filter(([fingerprint]) => !fingerprints.has(fingerprint)))]));
   return { entries: log.entries, open };
+}
+
+/**
+ * Of these storm buckets, the ones no document here has an alert of firing for `receiver`: an
+ * alert the receiver has open on its own is not under a storm and does not count, as storm.ts
+ * counts at home; a silenced one does (the answer errs towards keeping an incident open).
+ */
+export function stormsClearIn(documents: readonly AlertState[], receiver: string, buckets: readonly string[]): Set<string> {
+  const firing = new Set<string>();
+  for (const state of documents) {
+    const open = state.notificationLog?.open[receiver] ?? {};
+    for (const { alert } of state.alerts) if (alert.state === 'firing' && !Object.hasOwn(open, alert.fingerprint)) firing.add(stormBucket(alert));
+  }
+  return new Set(buckets.filter((bucket) => !firing.has(bucket)));
 }

@@ -97,24 +97,33 @@ describe('two instances in one consumer group', () => {
     for (const alert of paged) expect(actions(alert.fingerprint)).toEqual(['trigger', 'resolve']);
   });
 
-  it('a storm both instances share is not resolved while either still has alerts under it, and is once one instance holds them all', async () => {
-    const harness = await processHarness(suite.admin, 'rbs', { slos: pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: { threshold: 2 } }), env: { SEAMWATCH_PD_KEY: KEY } });
+  /**
+   * Two instances from the start, each with half of the partitions; sixteen tickets stuck at once
+   * are one storm incident. Then A's share is over while B's tickets are still stuck: the shared
+   * incident must stay open. Returns what the two endings go on from.
+   */
+  async function stormOverHalf(prefix: string) {
+    const harness = await processHarness(suite.admin, prefix, { slos: pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: { threshold: 2 } }), env: { SEAMWATCH_PD_KEY: KEY } });
     cleanups.push(harness.cleanup);
     const { topics, all, groupId, start } = harness;
     const send = async (byTopic: Map<string, Message[]>) => {
       for (const [topic, messages] of byTopic) await suite.producer.send({ topic, messages });
     };
     const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
-    const tickets = Array.from({ length: 16 }, (_, i) => `tks-${i}`);
+    const tickets = Array.from({ length: 16 }, (_, i) => `${prefix}-${i}`);
+    // The storm's key is the same in every test of the file (receiver, group, bucket): only this one's events count.
+    const since = pagerDuty.accepted().length;
     const storm = () =>
       pagerDuty
         .accepted()
+        .slice(since)
         .map((r) => r.body as { dedup_key: string; event_action: string; routing_key: string })
         .filter((b) => b.routing_key === KEY && b.dedup_key.startsWith('storm-'));
+    const resolves = () => storm().filter((e) => e.event_action === 'resolve');
     const firingOn = async (p: SeamwatchProcess) => (await stuckAlerts(p)).filter((x) => x.state === 'firing' && tickets.includes(x.annotations['correlation_id']!));
-    const moved = (ids: readonly string[]) => new Map([[topics.ticketing, ids.map((t) => cloudEvent('ticketing', 'ticket.resolved', `${t}-res`, t, T0 + 5 * H + M, false))]]);
+    const moveOn = (alerts: readonly { annotations: Record<string, string> }[]) =>
+      send(new Map([[topics.ticketing, alerts.map((x) => x.annotations['correlation_id']!).map((t) => cloudEvent('ticketing', 'ticket.resolved', `${t}-res`, t, T0 + 5 * H + M, false))]]));
 
-    // Two instances from the start, each with half of the partitions; sixteen tickets stuck at once.
     const a = await start();
     const b = await start();
     await send(new Map([[topics.ticketing, tickets.map((t) => cloudEvent('ticketing', 'ticket.opened', `${t}-open`, t, T0, false))]]));
@@ -129,22 +138,42 @@ describe('two instances in one consumer group', () => {
     expect(keys.size).toBe(1);
     const key = [...keys][0]!;
 
-    // A's share is over; B's tickets are still stuck: the shared incident must stay open.
-    await send(moved(onA.map((x) => x.annotations['correlation_id']!)));
+    await moveOn(onA);
     await committed();
     await waitFor("A's share to resolve", async () => (await firingOn(a)).length === 0, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(storm().filter((e) => e.event_action === 'resolve')).toEqual([]);
+    expect(resolves()).toEqual([]);
     expect(pagerDuty.incident(key)).toMatchObject({ state: 'triggered' });
     expect((await firingOn(b)).length).toBe(onB.length);
+    return { a, b, onB, key, storm, resolves, firingOn, moveOn };
+  }
 
+  it('a storm both instances share is not resolved while either still has alerts under it, and is once one instance holds them all', async () => {
+    const { a, b, onB, key, resolves, firingOn, moveOn } = await stormOverHalf('rbs');
     // B leaves; A holds every partition and B's alerts now: when they are over, A resolves the storm, once.
     await b.stop();
     await waitFor("B's alerts to be A's", async () => (await firingOn(a)).length === onB.length, 60_000);
-    await send(moved(onB.map((x) => x.annotations['correlation_id']!)));
-    await waitFor('the storm to resolve', async () => storm().some((e) => e.event_action === 'resolve'), 30_000);
+    await moveOn(onB);
+    await waitFor('the storm to resolve', async () => resolves().length > 0, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(storm().filter((e) => e.event_action === 'resolve')).toHaveLength(1);
+    expect(resolves()).toHaveLength(1);
     expect(pagerDuty.incident(key)).toMatchObject({ state: 'resolved' });
+  });
+
+  it('a storm both instances share is resolved once both shares are over, while both still run (each reads the other\'s saved alert state)', async () => {
+    const { a, b, onB, key, storm, resolves, firingOn, moveOn } = await stormOverHalf('rbc');
+    // B's share is over too, and neither instance holds every partition.
+    await moveOn(onB);
+    await waitFor("B's share to resolve", async () => (await firingOn(b)).length === 0, 30_000);
+    await waitFor('the storm to resolve', async () => resolves().length > 0, 30_000);
+    expect(pagerDuty.incident(key)).toMatchObject({ state: 'resolved' });
+    const triggers = () => storm().filter((e) => e.event_action === 'trigger').length;
+    const triggered = triggers();
+    // Both instances had it open: each may send its resolve (PagerDuty takes the second as a no-op); no trigger comes after.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(resolves().length).toBeLessThanOrEqual(2);
+    expect(triggers()).toBe(triggered);
+    expect(pagerDuty.incident(key)).toMatchObject({ state: 'resolved' });
+    expect((await firingOn(a)).length + (await firingOn(b)).length).toBe(0);
   });
 });

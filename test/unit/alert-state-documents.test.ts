@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_PARTITION, type AlertEntry } from '../../src/alerts/lifecycle/alert-book.ts';
-import { mergeNotificationLogs, splitAlertState, withoutAlerts } from '../../src/alerts/state-documents.ts';
-import { stormKey } from '../../src/alerts/notify/storm.ts';
+import { mergeNotificationLogs, splitAlertState, stormsClearIn, withoutAlerts } from '../../src/alerts/state-documents.ts';
+import { stormBucket, stormKey } from '../../src/alerts/notify/storm.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 
 const entry = (fingerprint: string, partition?: number): AlertEntry => ({
@@ -63,5 +63,29 @@ describe('alert state cut into one document per owned partition', () => {
       open: { pager: { a: 1, b: 2, slo: 3, gone: 4, c: 7 }, hook: { a: 8 } },
     });
     expect(withoutAlerts(log, new Set(['a', 'b'])).open).toEqual({ pager: { slo: 3, gone: 4 } });
+  });
+});
+
+describe('which storms another instance has none of firing (stormsClearIn)', () => {
+  const labelled = (fingerprint: string, detector: string, state: 'firing' | 'resolved' = 'firing'): AlertEntry => ({
+    ...entry(fingerprint, 1),
+    alert: { ...entry(fingerprint).alert, labels: { alertname: detector, detector, workflow: 'plan-upgrade' }, state },
+  });
+  const late = stormBucket(labelled('x', 'upgrade-late').alert);
+  const stuck = stormBucket(labelled('x', 'stuck-ticket').alert);
+
+  it('a bucket with a firing alert in any document is not clear; resolved alerts and other buckets do not count', () => {
+    const docs = [
+      { alerts: [labelled('a', 'upgrade-late', 'resolved')], notificationLog: undefined },
+      { alerts: [labelled('b', 'stuck-ticket')], notificationLog: { entries: {}, open: {} } },
+    ];
+    expect([...stormsClearIn(docs, 'pager', [late, stuck])]).toEqual([late]);
+    expect([...stormsClearIn([], 'pager', [late, stuck])]).toEqual([late, stuck]);
+  });
+
+  it('an alert the receiver has open on its own is not under the storm, there as here; open at another receiver it still counts', () => {
+    const docs = [{ alerts: [labelled('b', 'stuck-ticket')], notificationLog: { entries: {}, open: { pager: { b: 1 } } } }];
+    expect([...stormsClearIn(docs, 'pager', [stuck])]).toEqual([stuck]);
+    expect([...stormsClearIn(docs, 'other-pager', [stuck])]).toEqual([]);
   });
 });

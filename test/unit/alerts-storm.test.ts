@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
 import { InMemoryNotificationLog } from '../../src/alerts/notify/notification-log.ts';
 import { resolvesOwed, stormKey } from '../../src/alerts/notify/storm.ts';
+import type { ClearElsewhere } from '../../src/alerts/notify/storm-stage.ts';
 import type { PagerDutyNotifier } from '../../src/alerts/pagerduty/notifier.ts';
 import { toPagerDutyEvent } from '../../src/alerts/pagerduty/event.ts';
 import { receiversSchema, stormOptions } from '../../src/alerts/receivers/config.ts';
@@ -53,12 +54,12 @@ const settle = () => new Promise((r) => setTimeout(r, 120));
 
 const ROUTE = { receiver: 'pager', group_wait: '0s', group_interval: '20ms' };
 
-function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemoryNotificationLog(), stormsMayResolve?: () => boolean) {
+function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemoryNotificationLog(), stormsMayResolve?: () => boolean, stormsClearElsewhere?: ClearElsewhere) {
   const receivers = receiversSchema.parse([{ name: 'pager', pagerduty: { routingKeyEnv: 'PD_KEY', storm } }]);
   const sent: Sent[] = [];
   const receiver = new PagerDutyReceiver('pager', recordingNotifier(sent), 'k'.repeat(32), (r, fp) => log.isOpen(r, fp));
   const tree = buildRoutingTree(routingTreeSchema.parse(ROUTE));
-  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts', ...(stormsMayResolve ? { stormsMayResolve } : {}) });
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts', ...(stormsMayResolve ? { stormsMayResolve } : {}), ...(stormsClearElsewhere ? { stormsClearElsewhere } : {}) });
   const key = stormKey('pager', groupKeyFor(tree.root, { alertname: 'upgrade-late', team: 'billing-platform', workflow: 'plan-upgrade' }), 'upgrade-late', 'plan-upgrade');
   const fire = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'firing', alert: late(run) }));
   const resolve = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'resolved', alert: late(run, 'resolved') }));
@@ -204,6 +205,53 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     resolve(4);
     await until('the storm resolve', () => summary().length === 3);
     expect(summary()).toEqual(['trigger STORM(3)', 'trigger STORM(1)', 'resolve STORM(-)']);
+    await dispatcher.shutdown();
+  });
+
+  it('is resolved by an instance that does not see every alert once the others have none of it firing, asked again at each flush of the group', async () => {
+    const bucket = 'upgrade-late\u0000plan-upgrade';
+    let othersFiring = true;
+    const asked: [string, readonly string[]][] = [];
+    const clearElsewhere: ClearElsewhere = async (receiver, buckets) => {
+      asked.push([receiver, buckets]);
+      return new Set(othersFiring ? [] : buckets);
+    };
+    const { dispatcher, fire, resolve, summary, log, key } = setUp(undefined, undefined, () => false, clearElsewhere);
+    await dispatcher.start();
+    fire(1, 2, 3);
+    await until('the storm', () => summary().length === 1);
+    expect(asked).toEqual([]);
+    // This instance's share cleared; the others' covered alerts still fire: held, and asked again.
+    resolve(1, 2, 3);
+    await until('the others asked twice', () => asked.length >= 2);
+    expect(summary()).toEqual(['trigger STORM(3)']);
+    expect(log.isOpen('pager', key)).toBe(true);
+    expect(asked[0]).toEqual(['pager', [bucket]]);
+    // The others' alerts are over too: the next flush of the group resolves it, with no new alert.
+    othersFiring = false;
+    await until('the storm resolve', () => summary().length === 2);
+    expect(summary()).toEqual(['trigger STORM(3)', 'resolve STORM(-)']);
+    expect(log.isOpen('pager', key)).toBe(false);
+    // Resolved: not asked about, nor sent, again.
+    const askedThen = asked.length;
+    await settle();
+    expect(asked.length).toBe(askedThen);
+    expect(summary()).toHaveLength(2);
+    await dispatcher.shutdown();
+  });
+
+  it('an instance that sees every alert never asks the others', async () => {
+    const asked: string[] = [];
+    const { dispatcher, fire, resolve, summary } = setUp(undefined, undefined, () => true, async (_receiver, buckets) => {
+      asked.push(...buckets);
+      return new Set();
+    });
+    await dispatcher.start();
+    fire(1, 2, 3);
+    await until('the storm', () => summary().length === 1);
+    resolve(1, 2, 3);
+    await until('the storm resolve', () => summary().length === 2);
+    expect(asked).toEqual([]);
     await dispatcher.shutdown();
   });
 

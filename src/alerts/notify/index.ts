@@ -13,8 +13,8 @@ import { RecordStage } from './record-stage.ts';
 import { SilenceStage } from './silence-stage.ts';
 import { PauseStage } from './pause-stage.ts';
 import type { PagingPause } from '../../domain/controls.ts';
-import type { NotifyContext, NotifyStage } from './stage.ts';
-import { StormStage } from './storm-stage.ts';
+import type { NotifyStage } from './stage.ts';
+import { StormStage, type StormStageHooks } from './storm-stage.ts';
 import type { StormOptions } from './storm.ts';
 
 export { runChain, notifyFlush, contextForFlush, type ChainResult } from './chain.ts';
@@ -37,10 +37,8 @@ export interface NotifyChainParts {
   storms?: ReadonlyMap<string, StormOptions>;
   /** The alerts list a storm incident links to, e.g. http://seamwatch:9470/api/v1/alerts */
   alertsUrl?: string;
-  /** Whether this instance sees every alert, so that it may resolve a storm it finds clear (see storm.ts). */
-  stormsMayResolve?: () => boolean;
-  /** Told of storm resolves held back because other instances may still have covered alerts firing. */
-  onStormHeld?: (storms: readonly string[], ctx: NotifyContext) => void;
+  /** When a storm found clear here may be resolved (see storm.ts and storm-stage.ts). */
+  stormHooks?: StormStageHooks;
   /** The paging pauses now (the operator's kill switch); none by default. */
   pauses?: () => readonly PagingPause[];
 }
@@ -58,7 +56,7 @@ export function buildNotifyChain(parts: NotifyChainParts): NotifyStage[] {
     new InhibitStage(parts.inhibitRules, parts.currentAlerts),
     new SilenceStage(parts.silences),
     new MaintenanceStage(parts.timeIntervals),
-    new StormStage(parts.storms ?? new Map(), parts.log, parts.alertsUrl ?? 'http://127.0.0.1:9470/api/v1/alerts', parts.stormsMayResolve, parts.onStormHeld),
+    new StormStage(parts.storms ?? new Map(), parts.log, parts.alertsUrl ?? 'http://127.0.0.1:9470/api/v1/alerts', parts.stormHooks),
     new DedupStage(parts.log),
     new ReceiverStage(parts.receivers),
     new RecordStage(parts.log),

@@ -19,6 +19,12 @@ export interface NotifyContext {
   readonly muted?: number;
   /** Set by the storm stage: by storm alert fingerprint, the alerts it covers in this flush. */
   readonly storm?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Set by the storm stage: resolves of storms found clear here but held, since other instances
+   * may still have alerts under them. The dispatcher gives them back to the group, so that the
+   * storm is looked at again at the group's next flush.
+   */
+  readonly heldStorms?: readonly Alert[];
   /** Set by the dedup stage. */
   readonly dedup?: DedupDecision;
   /** Set by the receiver stage. */

@@ -1,7 +1,25 @@
 import type { Alert } from '../types.ts';
 import type { NotificationLogView } from './notification-log.ts';
 import type { NotifyContext, NotifyStage, StageResult } from './stage.ts';
-import { applyStorm, type StormOptions } from './storm.ts';
+import { applyStorm, type HeldStorm, type StormInput, type StormOptions } from './storm.ts';
+
+/**
+ * Of these storm buckets, the ones no other instance of the consumer group has alerts of firing
+ * for this receiver (as the store has their alert state). Asked only by an instance that does
+ * not see every alert, for storms it found clear.
+ */
+export type ClearElsewhere = (receiver: string, buckets: readonly string[]) => Promise<ReadonlySet<string>>;
+
+export interface StormStageHooks {
+  /** Whether this instance sees every alert (see storm.ts); always, without a consumer group. */
+  seesEveryAlert?: () => boolean;
+  /** Where an instance that does not see every alert asks about the others' (see storm.ts). */
+  clearElsewhere?: ClearElsewhere;
+  /** Told of storm resolves held back because other instances still have covered alerts firing. */
+  onHeld?: (storms: readonly HeldStorm[], ctx: NotifyContext) => void;
+  /** Told of storm resolves sent because the others' alerts of their bucket are over too. */
+  onClearElsewhere?: (storms: readonly string[], ctx: NotifyContext) => void;
+}
 
 /**
  * Puts one storm alert in place of the many alerts of one detector and workflow (see storm.ts),
@@ -14,28 +32,19 @@ export class StormStage implements NotifyStage {
   private readonly options: ReadonlyMap<string, StormOptions>;
   private readonly log: NotificationLogView;
   private readonly alertsUrl: string;
-  private readonly mayResolve: () => boolean;
-  private readonly onHeld: (storms: readonly string[], ctx: NotifyContext) => void;
+  private readonly hooks: StormStageHooks;
 
-  constructor(
-    options: ReadonlyMap<string, StormOptions>,
-    log: NotificationLogView,
-    alertsUrl: string,
-    /** Whether this instance sees every alert (see storm.ts); always, without a consumer group. */
-    mayResolve: () => boolean = () => true,
-    onHeld: (storms: readonly string[], ctx: NotifyContext) => void = () => {},
-  ) {
+  constructor(options: ReadonlyMap<string, StormOptions>, log: NotificationLogView, alertsUrl: string, hooks: StormStageHooks = {}) {
     this.options = options;
     this.log = log;
     this.alertsUrl = alertsUrl;
-    this.mayResolve = mayResolve;
-    this.onHeld = onHeld;
+    this.hooks = hooks;
   }
 
-  exec(ctx: NotifyContext, alerts: readonly Alert[]): StageResult {
+  async exec(ctx: NotifyContext, alerts: readonly Alert[]): Promise<StageResult> {
     const options = this.options.get(ctx.receiver);
     if (!options) return { ctx, alerts };
-    const result = applyStorm({
+    const input: Omit<StormInput, 'mayResolve'> = {
       receiver: ctx.receiver,
       groupKey: ctx.groupKey,
       alerts,
@@ -44,11 +53,27 @@ export class StormStage implements NotifyStage {
       told: new Set(this.log.entry(ctx.receiver, ctx.groupKey)?.firing ?? []),
       alertsUrl: this.alertsUrl,
       now: ctx.now,
-      mayResolve: this.mayResolve(),
-    });
-    if (result.held.length > 0) this.onHeld(result.held, ctx);
+    };
+    const seesAll = this.hooks.seesEveryAlert?.() ?? true;
+    let result = applyStorm({ ...input, mayResolve: () => seesAll });
+    const { clearElsewhere } = this.hooks;
+    if (result.held.length > 0 && clearElsewhere) {
+      // Pure, so asked again with what the store says of the others' alerts.
+      const clear = await clearElsewhere(ctx.receiver, [...new Set(result.held.map((h) => h.bucket))]);
+      if (clear.size > 0) {
+        const before = result.held;
+        result = applyStorm({ ...input, mayResolve: (bucket) => clear.has(bucket) });
+        const sent = before.filter((h) => !result.held.some((still) => still.key === h.key)).map((h) => h.key);
+        if (sent.length > 0) this.hooks.onClearElsewhere?.(sent, ctx);
+      }
+    }
+    if (result.held.length > 0) this.hooks.onHeld?.(result.held, ctx);
     const storms = Object.keys(result.covered).length;
     const covered = Object.values(result.covered).reduce((n, c) => n + c.length, 0);
-    return { ctx: { ...ctx, storm: result.covered }, alerts: result.alerts, ...(storms > 0 ? { note: `${covered} in ${storms} storm incident(s)` } : {}) };
+    return {
+      ctx: { ...ctx, storm: result.covered, ...(result.held.length > 0 ? { heldStorms: result.held.map((h) => h.resolve) } : {}) },
+      alerts: result.alerts,
+      ...(storms > 0 ? { note: `${covered} in ${storms} storm incident(s)` } : {}),
+    };
   }
 }

@@ -22,8 +22,10 @@ import { isOpenAnywhere, type NotificationLogState } from './notification-log.ts
  *   can tell: with several instances in a consumer group each sees only the alerts of its own
  *   partitions, and they share the incident (the same key), so one whose share cleared would
  *   resolve it while another's covered alerts still fire, and those are never paged again. So
- *   the resolve is sent only while `mayResolve` says this instance sees every alert (it holds
- *   every partition); otherwise it is held, and the incident stays open for a person to resolve.
+ *   the resolve is sent only where `mayResolve` says so for the bucket: this instance sees every
+ *   alert (it holds every partition), or the others' saved alert state has none of the bucket
+ *   firing (the storm stage asks the store). Otherwise it is held, and handed back to its group
+ *   to be asked again at the group's next flush (`held`).
  */
 
 export interface StormOptions {
@@ -59,7 +61,7 @@ export function openStormsOver(log: NotificationLogState, alerts: readonly Alert
     for (const fingerprint of entry.firing) {
       const alert = wanted.get(fingerprint);
       if (!alert) continue;
-      const [detector, workflow] = bucketOf(alert).split('\u0000') as [string, string];
+      const [detector, workflow] = stormBucket(alert).split('\u0000') as [string, string];
       const key = stormKey(receiver, groupKey, detector, workflow);
       if (!Object.hasOwn(open, key)) continue;
       const found = out.get(fingerprint) ?? [];
@@ -95,8 +97,19 @@ export interface StormInput {
   /** Where the list of the bucket's alerts is read, e.g. http://seamwatch:9470/api/v1/alerts */
   alertsUrl: string;
   now: number;
-  /** Whether this instance sees every alert (the only one in its group), so a storm it finds clear is over. */
-  mayResolve: boolean;
+  /**
+   * Whether a storm of this bucket (`stormBucket`) that this instance finds clear is over: it sees
+   * every alert (the only one in its group), or no other instance has alerts of the bucket firing.
+   */
+  mayResolve: (bucket: string) => boolean;
+}
+
+/** A storm found clear here whose resolve was held: `mayResolve` said no for its bucket. */
+export interface HeldStorm {
+  key: string;
+  bucket: string;
+  /** The resolve that was not sent: given back to the group, it brings the storm up again at its next flush. */
+  resolve: Alert;
 }
 
 export interface StormOutput {
@@ -104,11 +117,12 @@ export interface StormOutput {
   alerts: Alert[];
   /** By storm fingerprint: the alerts it covers now (recorded as told, never opened on their own). */
   covered: Record<string, string[]>;
-  /** Storms found clear here whose resolve was held (`mayResolve` false). */
-  held: string[];
+  /** Storms found clear here whose resolve was held (`mayResolve` false for their bucket). */
+  held: HeldStorm[];
 }
 
-const bucketOf = (alert: Alert) => `${alert.labels['detector'] ?? alert.labels['alertname'] ?? ''}\u0000${alert.labels['workflow'] ?? ''}`;
+/** The (detector, workflow) a storm gathers alerts by, as one string. */
+export const stormBucket = (alert: Alert) => `${alert.labels['detector'] ?? alert.labels['alertname'] ?? ''}\u0000${alert.labels['workflow'] ?? ''}`;
 const SEVERITY_ORDER = ['critical', 'error', 'warning', 'info'];
 
 export function applyStorm(input: StormInput): StormOutput {
@@ -116,16 +130,16 @@ export function applyStorm(input: StormInput): StormOutput {
   const buckets = new Map<string, Alert[]>();
   for (const alert of input.alerts) {
     if (isStormAlert(alert)) continue; // a storm resolve given back after a failed delivery: recomputed here
-    const bucket = buckets.get(bucketOf(alert)) ?? [];
+    const bucket = buckets.get(stormBucket(alert)) ?? [];
     bucket.push(alert);
-    buckets.set(bucketOf(alert), bucket);
+    buckets.set(stormBucket(alert), bucket);
   }
   // Storm resolves handed back to the group (their delivery failed) still name their bucket.
-  for (const alert of input.alerts) if (isStormAlert(alert) && !buckets.has(bucketOf(alert))) buckets.set(bucketOf(alert), []);
+  for (const alert of input.alerts) if (isStormAlert(alert) && !buckets.has(stormBucket(alert))) buckets.set(stormBucket(alert), []);
 
   const out: Alert[] = [];
   const covered: Record<string, string[]> = {};
-  const held: string[] = [];
+  const held: HeldStorm[] = [];
   for (const [bucket, alerts] of buckets) {
     const [detector = '', workflow = ''] = bucket.split('\u0000');
     const key = stormKey(input.receiver, input.groupKey, detector, workflow);
@@ -137,8 +151,9 @@ export function applyStorm(input: StormInput): StormOutput {
     if (!storming) {
       out.push(...alerts);
       if (open && rest.length === 0) {
-        if (input.mayResolve) out.push(stormAlert(key, detector, workflow, alerts, [], ownIncidents.length, input, 'resolved'));
-        else held.push(key);
+        const resolve = stormAlert(key, detector, workflow, alerts, [], ownIncidents.length, input, 'resolved');
+        if (input.mayResolve(bucket)) out.push(resolve);
+        else held.push({ key, bucket, resolve });
       }
       continue;
     }

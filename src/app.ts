@@ -132,7 +132,7 @@ export class Seamwatch {
           // Each instance sees only its partitions' alerts: a storm it finds clear is resolved by one
           // that holds them all, or once the others' saved alert state has none of it firing.
           stormsMayResolve: () => this.collector?.ownsEveryPartition() ?? true,
-          stormsClearElsewhere: (receiver, buckets) => this.alertState.clearElsewhere(receiver, buckets, this.collector?.partitionNumbers() ?? []),
+          stormsClearElsewhere: (receiver, buckets) => this.alertState.clearElsewhere(receiver, buckets),
           registry: this.registry,
           logger: logger.child({ component: 'dispatcher' }),
         })

@@ -46,6 +46,8 @@ export interface AlertDispatcherOptions {
    * it, such a storm stays open until one instance holds every partition again.
    */
   stormsClearElsewhere?: ClearElsewhere;
+  /** How long apart the others are asked twice before a storm is resolved on their word (3 s). */
+  stormsConfirmClearAfterMs?: number;
   /** How long shutdown() waits for notifications in flight before stopping the receivers. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -102,6 +104,7 @@ export class AlertDispatcher {
       stormHooks: {
         ...(options.stormsMayResolve ? { seesEveryAlert: options.stormsMayResolve } : {}),
         ...(options.stormsClearElsewhere ? { clearElsewhere: options.stormsClearElsewhere } : {}),
+        ...(options.stormsConfirmClearAfterMs !== undefined ? { confirmClearAfterMs: options.stormsConfirmClearAfterMs } : {}),
         onHeld: (storms, ctx) => {
           const fresh = storms.map((h) => h.key).filter((key) => !this.heldStorms.has(key));
           if (fresh.length === 0) return;
@@ -109,7 +112,7 @@ export class AlertDispatcher {
           this.logger.warn(
             { receiver: ctx.receiver, groupKey: ctx.groupKey, storms: fresh },
             options.stormsClearElsewhere
-              ? 'storm clear here, but other instances of the consumer group still have alerts it covers firing: its resolve is held and asked again at each flush of the group'
+              ? 'storm clear here, but other instances of the consumer group still have alerts it covers firing (or their state could not be read): its resolve is held and asked again at each flush of the group'
               : 'storm clear here, but other instances share the consumer group and may still have alerts it covers: its resolve is held until one instance holds every partition; or resolve the incident by hand once no instance lists them firing',
           );
         },
@@ -263,6 +266,8 @@ export class AlertDispatcher {
       held = result.ctx.heldStorms ?? [];
       const delivery = result.ctx.delivery;
       failed = delivery?.failed.map((f) => f.alert) ?? [];
+      // A storm told anything (joined, or resolved) is no longer held: a later hold is logged again.
+      for (const alert of delivery?.delivered ?? []) if (isStormAlert(alert)) this.heldStorms.delete(alert.fingerprint);
       // A storm alert stands for the alerts it covers: they are what is counted.
       const covered = (alerts: readonly Alert[]) => alerts.reduce((n, a) => n + (isStormAlert(a) ? (result.ctx.storm?.[a.fingerprint]?.length ?? 0) : 1), 0);
       const delivered = covered(delivery?.delivered ?? []);

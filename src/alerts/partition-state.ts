@@ -10,6 +10,9 @@ import { silenceFromData, silenceToData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
 import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
 
+/** The longest a store that cannot be read for storm checks goes without a log line. */
+const READ_WARN_EVERY_MS = 60_000;
+
 /** How long what a group was last told is remembered (Alertmanager keeps 5 days): longer than any repeat_interval. */
 const LOG_RETENTION_MS = 5 * 86_400_000;
 
@@ -36,6 +39,7 @@ export class PartitionedAlertState {
   readonly persistence: AlertStatePersistence;
   private readonly options: PartitionedAlertStateOptions;
   private readonly owned = new Set<number>();
+  private lastReadWarning = Number.NEGATIVE_INFINITY;
 
   constructor(options: PartitionedAlertStateOptions) {
     this.options = options;
@@ -88,25 +92,33 @@ export class PartitionedAlertState {
   }
 
   /**
-   * Of these storm buckets, the ones that no partition owned elsewhere has an alert of firing
-   * for `receiver` (stormsClearIn), as the store has those partitions' documents: their owners
-   * save them before every commit and at once after a page. `partitions` are every partition
-   * number of the consumer group's topics (none known, or a store that cannot be read, keeps
-   * every storm held).
+   * Of these storm buckets, the ones that no partition document but this instance's own has an
+   * alert of firing for `receiver` (stormsClearIn), as the store has them: their owners save them
+   * before every commit and at once after a page. Every partition document of the group is read
+   * (found by key, not by the topics' partition numbers), so the HTTP intake's partitions of other
+   * instances and partitions added to the topics count too. A store that cannot be read keeps
+   * every storm held.
    */
-  async clearElsewhere(receiver: string, buckets: readonly string[], partitions: readonly number[]): Promise<ReadonlySet<string>> {
-    // Not knowing the partitions (topics not read yet) is not knowing the others: every storm stays held.
-    if (partitions.length === 0) return new Set();
-    const others = partitions.filter((p) => !this.owned.has(p));
+  async clearElsewhere(receiver: string, buckets: readonly string[]): Promise<ReadonlySet<string>> {
+    const { base, store, logger } = this.options;
+    const prefix = `${base}:p`;
     // Read past the persistence, which would take them for its own saves and log a restore each time.
     let docs: Map<string, string>;
     try {
-      docs = await this.options.store.loadDocuments(others.map((p) => partitionKey(this.options.base, p)));
+      docs = await store.documentsWithPrefix(prefix);
     } catch (error) {
-      this.options.logger.warn({ err: error, receiver }, 'could not read the other instances\' alert state: storm resolves stay held');
+      if (Date.now() - this.lastReadWarning >= READ_WARN_EVERY_MS) {
+        this.lastReadWarning = Date.now();
+        logger.warn({ err: error, receiver }, "could not read the other instances' alert state: storm resolves stay held");
+      }
       return new Set();
     }
-    return stormsClearIn([...docs.values()].map((text) => decodeState<AlertState>(text)), receiver, buckets);
+    const others: AlertState[] = [];
+    for (const [key, text] of docs) {
+      const partition = key.slice(prefix.length);
+      if (/^\d+$/.test(partition) && !this.owned.has(Number(partition))) others.push(decodeState<AlertState>(text));
+    }
+    return stormsClearIn(others, receiver, buckets);
   }
 
   /** Partitions moved to another instance: their alerts are no longer this one's to page or resolve. */

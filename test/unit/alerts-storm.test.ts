@@ -59,7 +59,7 @@ function setUp(storm: unknown = { threshold: 3, examples: 2 }, log = new InMemor
   const sent: Sent[] = [];
   const receiver = new PagerDutyReceiver('pager', recordingNotifier(sent), 'k'.repeat(32), (r, fp) => log.isOpen(r, fp));
   const tree = buildRoutingTree(routingTreeSchema.parse(ROUTE));
-  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts', ...(stormsMayResolve ? { stormsMayResolve } : {}), ...(stormsClearElsewhere ? { stormsClearElsewhere } : {}) });
+  const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: [], timeIntervals: [], registry: new Registry(), logger: silentLogger(), log, storms: stormOptions(receivers), alertsUrl: 'http://seamwatch:9470/api/v1/alerts', ...(stormsMayResolve ? { stormsMayResolve } : {}), ...(stormsClearElsewhere ? { stormsClearElsewhere, stormsConfirmClearAfterMs: 30 } : {}) });
   const key = stormKey('pager', groupKeyFor(tree.root, { alertname: 'upgrade-late', team: 'billing-platform', workflow: 'plan-upgrade' }), 'upgrade-late', 'plan-upgrade');
   const fire = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'firing', alert: late(run) }));
   const resolve = (...runs: number[]) => runs.forEach((run) => dispatcher.take({ kind: 'resolved', alert: late(run, 'resolved') }));
@@ -237,6 +237,32 @@ describe('a storm of one detector and workflow is one PagerDuty incident', () =>
     await settle();
     expect(asked.length).toBe(askedThen);
     expect(summary()).toHaveLength(2);
+    await dispatcher.shutdown();
+  });
+
+  it('resolves on the others\' word only when they say so twice, apart: an alert that joined there in between keeps it open', async () => {
+    const answers: boolean[] = [];
+    let next: boolean[] = [];
+    const clearElsewhere: ClearElsewhere = async (_receiver, buckets) => {
+      const clear = next.shift() ?? false;
+      answers.push(clear);
+      return new Set(clear ? buckets : []);
+    };
+    const { dispatcher, fire, resolve, summary } = setUp(undefined, undefined, () => false, clearElsewhere);
+    await dispatcher.start();
+    fire(1, 2, 3);
+    await until('the storm', () => summary().length === 1);
+    // Clear at the first read, not at the second (another instance's alert joined meanwhile).
+    next = [true, false];
+    resolve(1, 2, 3);
+    await until('both reads', () => answers.length >= 2);
+    await settle();
+    expect(answers.slice(0, 2)).toEqual([true, false]);
+    expect(summary()).toEqual(['trigger STORM(3)']);
+    // Clear at both reads of a later flush: resolved.
+    next = [true, true];
+    await until('the storm resolve', () => summary().length === 2);
+    expect(summary()).toEqual(['trigger STORM(3)', 'resolve STORM(-)']);
     await dispatcher.shutdown();
   });
 

@@ -15,11 +15,19 @@ export interface StormStageHooks {
   seesEveryAlert?: () => boolean;
   /** Where an instance that does not see every alert asks about the others' (see storm.ts). */
   clearElsewhere?: ClearElsewhere;
+  /**
+   * How long after a first "clear" it is asked again, the resolve sent only if both say so: an
+   * alert that joined the storm at another instance a moment ago is in its saved state by then
+   * (saved at once after its page). Default 3 s.
+   */
+  confirmClearAfterMs?: number;
   /** Told of storm resolves held back because other instances still have covered alerts firing. */
   onHeld?: (storms: readonly HeldStorm[], ctx: NotifyContext) => void;
   /** Told of storm resolves sent because the others' alerts of their bucket are over too. */
   onClearElsewhere?: (storms: readonly string[], ctx: NotifyContext) => void;
 }
+
+const CONFIRM_CLEAR_AFTER_MS = 3_000;
 
 /**
  * Puts one storm alert in place of the many alerts of one detector and workflow (see storm.ts),
@@ -58,8 +66,13 @@ export class StormStage implements NotifyStage {
     let result = applyStorm({ ...input, mayResolve: () => seesAll });
     const { clearElsewhere } = this.hooks;
     if (result.held.length > 0 && clearElsewhere) {
-      // Pure, so asked again with what the store says of the others' alerts.
-      const clear = await clearElsewhere(ctx.receiver, [...new Set(result.held.map((h) => h.bucket))]);
+      // Pure, so asked again with what the store says of the others' alerts, read twice, apart.
+      let clear = await clearElsewhere(ctx.receiver, [...new Set(result.held.map((h) => h.bucket))]);
+      const confirmAfter = this.hooks.confirmClearAfterMs ?? CONFIRM_CLEAR_AFTER_MS;
+      if (clear.size > 0 && confirmAfter > 0) {
+        await new Promise((resolve) => setTimeout(resolve, confirmAfter));
+        clear = await clearElsewhere(ctx.receiver, [...clear]);
+      }
       if (clear.size > 0) {
         const before = result.held;
         result = applyStorm({ ...input, mayResolve: (bucket) => clear.has(bucket) });

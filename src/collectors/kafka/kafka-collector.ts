@@ -200,12 +200,6 @@ export class KafkaCollector {
     return this.joined && this.holdsEveryPartition;
   }
 
-  /** Every partition number of the source topics (co-partitioned: partition p of each goes together). */
-  partitionNumbers(): number[] {
-    const most = Math.max(0, ...this.partitionCounts.values());
-    return Array.from({ length: most }, (_, p) => p);
-  }
-
   private onAssignment(assignment: Record<string, number[]>): void {
     this.feed.assigned();
     const partitions = new Set(Object.values(assignment).flat());

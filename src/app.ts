@@ -308,7 +308,7 @@ export class Seamwatch {
     await this.httpCollector?.start();
     await this.collector?.start();
     this.slo.start();
-    this.alertState.persistence.start();
+    this.alertState.start();
     this.scorecards?.start();
   }
 
@@ -325,7 +325,7 @@ export class Seamwatch {
           { name: 'http collector', run: async () => this.httpCollector?.shutdown() },
           { name: 'kafka collector', run: async () => this.collector?.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
-          { name: 'alert state', run: () => this.alertState.persistence.shutdown() },
+          { name: 'alert state', run: () => this.alertState.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },
           { name: 'business traces', run: async () => this.traceExporter?.shutdown() },
           { name: 'http', run: () => this.http.shutdown() },

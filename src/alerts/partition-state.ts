@@ -6,7 +6,7 @@ import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
 import { resolvesOwed } from './notify/storm.ts';
 import { AlertStatePersistence, decodeState, type AlertState } from './persistence.ts';
-import { silenceFromData, silenceToData } from './silences/silence.ts';
+import { silenceFromData, silenceToData, type Silence } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
 import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
 
@@ -40,6 +40,8 @@ export class PartitionedAlertState {
   private readonly options: PartitionedAlertStateOptions;
   private readonly owned = new Set<number>();
   private lastReadWarning = Number.NEGATIVE_INFINITY;
+  private lastSyncWarning = Number.NEGATIVE_INFINITY;
+  private syncTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PartitionedAlertStateOptions) {
     this.options = options;
@@ -72,6 +74,61 @@ export class PartitionedAlertState {
     if (!state) return;
     if (state.silences) this.options.silences.load(state.silences.map(silenceFromData));
     this.take(state);
+  }
+
+  /**
+   * Starts the periodic saves, and the reading of the silences other instances of the group made
+   * (every `everyMs`, 2 s by default): a silence made through any instance's API mutes the
+   * alerts of every instance within a few seconds, and one expired anywhere ends everywhere.
+   */
+  start(): void {
+    this.persistence.start();
+    if (this.syncTimer) return;
+    this.syncTimer = setInterval(() => {
+      this.syncSilences().catch((error: unknown) => {
+        if (Date.now() - this.lastSyncWarning < READ_WARN_EVERY_MS) return;
+        this.lastSyncWarning = Date.now();
+        this.options.logger.warn({ err: error }, "could not read the group's shared silences; will try again");
+      });
+    }, this.options.everyMs ?? 2_000);
+    this.syncTimer.unref();
+  }
+
+  /** Stops reading the shared silences and saves once more (see AlertStatePersistence.shutdown). */
+  async shutdown(): Promise<void> {
+    clearInterval(this.syncTimer);
+    this.syncTimer = undefined;
+    await this.persistence.shutdown();
+  }
+
+  /**
+   * Merges the silences of the group's shared document into this instance's (SilenceRegistry.merge).
+   * The shared document is written by every instance, the last save winning; since each takes the
+   * others' silences in before its own next save, a silence any of them holds is back in it
+   * within a save or two. True when this instance's silences changed.
+   */
+  async syncSilences(now = Date.now()): Promise<boolean> {
+    const key = globalKey(this.options.base);
+    const text = (await this.options.store.loadDocuments([key])).get(key);
+    if (text === undefined) return false;
+    const stored = decodeState<AlertState>(text).silences ?? [];
+    const silences: Silence[] = [];
+    for (const data of stored) {
+      try {
+        silences.push(silenceFromData(data));
+      } catch {
+        // A matcher this version no longer compiles: loadShared() says so at start; skip it here.
+      }
+    }
+    const changed = this.options.silences.merge(silences, now);
+    if (changed) this.options.logger.info({ silences: this.options.silences.list().length }, "silences of the group's other instances taken in");
+    // Another instance's save dropped or outdated one of ours: ours goes back in at once.
+    const storedAt = new Map(silences.map((s) => [s.id, s.updatedAt]));
+    if (this.options.silences.list().some((s) => (storedAt.get(s.id) ?? Number.NEGATIVE_INFINITY) < s.updatedAt)) {
+      this.persistence.invalidate(key);
+      this.persistence.saveSoon();
+    }
+    return changed;
   }
 
   /** Partitions this instance now owns: their saved alerts come back, and what is owed of them is sent. */

@@ -71,6 +71,11 @@ export class AlertStatePersistence {
     this.timer.unref();
   }
 
+  /** The store's copy of this document is no longer ours (another instance wrote it): the next save writes it whatever. */
+  invalidate(key: string): void {
+    this.lastSaved.delete(key);
+  }
+
   /**
    * Saves as soon as possible, without waiting for the timer: called when a receiver accepted a
    * notification, so that a crash right after a page does not forget it was sent.

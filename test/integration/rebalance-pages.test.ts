@@ -176,4 +176,58 @@ describe('two instances in one consumer group', () => {
     expect(pagerDuty.incident(key)).toMatchObject({ state: 'resolved' });
     expect((await firingOn(a)).length + (await firingOn(b)).length).toBe(0);
   });
+
+  it('a silence made through one instance mutes the alerts of both, and an expiry made through the other ends it at both', async () => {
+    const token = 'silence-test-token';
+    const harness = await processHarness(suite.admin, 'rbq', {
+      slos: `${pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: false })}api: { tokenEnv: SEAMWATCH_API_TOKEN }\n`,
+      env: { SEAMWATCH_PD_KEY: KEY, SEAMWATCH_API_TOKEN: token },
+    });
+    cleanups.push(harness.cleanup);
+    const { topics, all, groupId, start } = harness;
+    const since = pagerDuty.accepted().length;
+    const tickets = Array.from({ length: 12 }, (_, i) => `rbq-${i}`);
+    const triggered = () =>
+      new Set(
+        pagerDuty
+          .accepted()
+          .slice(since)
+          .map((r) => r.body as { dedup_key: string; event_action: string; routing_key: string })
+          .filter((b) => b.routing_key === KEY && b.event_action === 'trigger')
+          .map((b) => b.dedup_key),
+      );
+    const silences = async (p: SeamwatchProcess) => ((await (await fetch(`http://127.0.0.1:${p.port}/api/v1/silences`)).json()) as { silences: { id: string; state: string }[] }).silences;
+    const firing = async (p: SeamwatchProcess) => (await stuckAlerts(p)).filter((x) => x.state === 'firing' && tickets.includes(x.annotations['correlation_id']!));
+
+    const a = await start();
+    const b = await start();
+    // Made through A before anything fires; B hears of it through the store.
+    const made = await fetch(`http://127.0.0.1:${a.port}/api/v1/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ matchers: ['detector="stuck-ticket"'], duration: '2h', createdBy: 'ops@example.com', comment: 'ticketing migration' }),
+    });
+    expect(made.status).toBe(201);
+    const id = ((await made.json()) as { id: string }).id;
+    await waitFor('B to hold the silence made through A', async () => (await silences(b)).some((x) => x.id === id && x.state === 'active'), 20_000);
+
+    // A dozen tickets stuck, on the partitions of both instances: all firing, none paged.
+    for (const [topic, messages] of new Map([[topics.ticketing, tickets.map((t) => cloudEvent('ticketing', 'ticket.opened', `${t}-open`, t, T0, false))]])) await suite.producer.send({ topic, messages });
+    for (const [topic, messages] of heartbeats(topics, T0 + 5 * H)) await suite.producer.send({ topic, messages });
+    await waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
+    const [onA, onB] = await waitFor('each instance to have its share of stuck tickets firing', async () => {
+      const shares = await Promise.all([firing(a), firing(b)]);
+      return shares[0].length > 0 && shares[1].length > 0 && shares[0].length + shares[1].length === tickets.length ? shares : undefined;
+    }, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect([...triggered()]).toEqual([]);
+
+    // Expired through B: A hears of it too, and every ticket still stuck is paged, once each.
+    const ended = await fetch(`http://127.0.0.1:${b.port}/api/v1/silences/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect(ended.ok).toBe(true);
+    await waitFor('A to see the silence expired', async () => (await silences(a)).some((x) => x.id === id && x.state === 'expired'), 20_000);
+    const everyAlert = new Set([...onA, ...onB].map((x) => x.fingerprint));
+    await waitFor('every stuck ticket paged', async () => [...everyAlert].every((fp) => triggered().has(fp)), 30_000);
+    expect(triggered().size).toBe(tickets.length);
+  });
 });

@@ -61,6 +61,29 @@ export class SilenceRegistry {
     return this.apply(expireSilence(this.silences, id, now), now);
   }
 
+  /**
+   * Takes in silences another instance of the group made or changed (read from the shared store
+   * document): a silence is the newer of the two by `updatedAt` (an expiry updates it too, so it
+   * wins over the silence it ends), ours on a tie; one expired past the retention is not taken
+   * back. Does not call `changed`. True when the list changed.
+   */
+  merge(others: readonly Silence[], now: number): boolean {
+    const byId = new Map(this.silences.map((s) => [s.id, s]));
+    let changed = false;
+    for (const other of others) {
+      const ours = byId.get(other.id);
+      if (ours && ours.updatedAt >= other.updatedAt) continue;
+      byId.set(other.id, other);
+      changed = true;
+    }
+    if (!changed) return false;
+    const merged = pruneSilences([...byId.values()], now, this.retentionMs);
+    // Pruning may have dropped just what came in: changed only if the list is not what it was.
+    if (merged.length === this.silences.length && merged.every((s, i) => s === this.silences[i])) return false;
+    this.silences = merged;
+    return true;
+  }
+
   /** Forgets silences expired longer than the retention; returns how many. */
   prune(now: number): number {
     const kept = pruneSilences(this.silences, now, this.retentionMs);

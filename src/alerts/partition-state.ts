@@ -42,6 +42,9 @@ export class PartitionedAlertState {
   private lastReadWarning = Number.NEGATIVE_INFINITY;
   private lastSyncWarning = Number.NEGATIVE_INFINITY;
   private syncTimer: NodeJS.Timeout | undefined;
+  /** The read of the shared silences in progress: one at a time, and waited for at shutdown. */
+  private syncing: Promise<boolean> | undefined;
+  private stopped = false;
 
   constructor(options: PartitionedAlertStateOptions) {
     this.options = options;
@@ -85,6 +88,8 @@ export class PartitionedAlertState {
     this.persistence.start();
     if (this.syncTimer) return;
     this.syncTimer = setInterval(() => {
+      // One read at a time: a store slower than the interval does not pile them up.
+      if (this.syncing) return;
       this.syncSilences().catch((error: unknown) => {
         if (Date.now() - this.lastSyncWarning < READ_WARN_EVERY_MS) return;
         this.lastSyncWarning = Date.now();
@@ -98,6 +103,9 @@ export class PartitionedAlertState {
   async shutdown(): Promise<void> {
     clearInterval(this.syncTimer);
     this.syncTimer = undefined;
+    // A read in progress finishes first, so that the last save holds what it took in.
+    await this.syncing?.catch(() => undefined);
+    this.stopped = true;
     await this.persistence.shutdown();
   }
 
@@ -107,7 +115,15 @@ export class PartitionedAlertState {
    * others' silences in before its own next save, a silence any of them holds is back in it
    * within a save or two. True when this instance's silences changed.
    */
-  async syncSilences(now = Date.now()): Promise<boolean> {
+  syncSilences(now = Date.now()): Promise<boolean> {
+    const sync = this.readSilences(now).finally(() => {
+      if (this.syncing === sync) this.syncing = undefined;
+    });
+    this.syncing = sync;
+    return sync;
+  }
+
+  private async readSilences(now: number): Promise<boolean> {
     const key = globalKey(this.options.base);
     const text = (await this.options.store.loadDocuments([key])).get(key);
     if (text === undefined) return false;
@@ -116,15 +132,19 @@ export class PartitionedAlertState {
     for (const data of stored) {
       try {
         silences.push(silenceFromData(data));
-      } catch {
-        // A matcher this version no longer compiles: loadShared() says so at start; skip it here.
+      } catch (error) {
+        // A matcher this version no longer compiles: skipped, said once a minute at most.
+        if (Date.now() - this.lastSyncWarning >= READ_WARN_EVERY_MS) {
+          this.lastSyncWarning = Date.now();
+          this.options.logger.warn({ err: error, silence: data.id }, 'a silence of the shared document cannot be read by this version: left out here');
+        }
       }
     }
     const changed = this.options.silences.merge(silences, now);
     if (changed) this.options.logger.info({ silences: this.options.silences.list().length }, "silences of the group's other instances taken in");
     // Another instance's save dropped or outdated one of ours: ours goes back in at once.
     const storedAt = new Map(silences.map((s) => [s.id, s.updatedAt]));
-    if (this.options.silences.list().some((s) => (storedAt.get(s.id) ?? Number.NEGATIVE_INFINITY) < s.updatedAt)) {
+    if (!this.stopped && this.options.silences.list().some((s) => (storedAt.get(s.id) ?? Number.NEGATIVE_INFINITY) < s.updatedAt)) {
       this.persistence.invalidate(key);
       this.persistence.saveSoon();
     }

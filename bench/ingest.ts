@@ -260,10 +260,9 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   const written: Record<string, number> = {};
   for (const m of metricsText.matchAll(/^seamwatch_store_rows_written_total\{table="(\w+)"\} (\d+)/gm)) written[m[1]!] = (written[m[1]!] ?? 0) + Number(m[2]);
   const sum = (pattern: string) => [...metricsText.matchAll(new RegExp(`^${pattern} (\\S+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-  const metric = (name: string) => sum(name);
   // Time the main thread may have stood still waiting for the store: flushes overlap consuming
   // until the buffer is full (pipeline.maxBufferedRows), then consuming waits for them.
-  const flushes = { count: metric('seamwatch_store_flush_seconds_count'), seconds: metric('seamwatch_store_flush_seconds_sum'), waits: metric('seamwatch_backpressure_waits_total') };
+  const flushes = { count: sum('seamwatch_store_flush_seconds_count'), seconds: sum('seamwatch_store_flush_seconds_sum'), waits: sum('seamwatch_backpressure_waits_total') };
   log(`  ${(timed / swSeconds).toFixed(0)} msg/s${count > 1 ? ` (${count} instances, ${committedAtStart} committed before all were ready)` : ''}`);
 
   log(`[${engine}] latency: ${latencyRate} events/s for ${latencySeconds} s…`);

@@ -117,7 +117,6 @@ export class AlertDispatcher {
           );
         },
         onClearElsewhere: (storms, ctx) => {
-          for (const key of storms) this.heldStorms.delete(key);
           this.logger.info({ receiver: ctx.receiver, groupKey: ctx.groupKey, storms }, 'storm clear here and, as the store has their alert state, at the other instances of the consumer group: resolved');
         },
       },

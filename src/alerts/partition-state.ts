@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../domain/store.ts';
 import type { AlertDispatcher } from './dispatcher.ts';
+import { atMostEvery } from '../base/every.ts';
 import type { AlertEngine } from './engine.ts';
 import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
@@ -39,8 +40,9 @@ export class PartitionedAlertState {
   readonly persistence: AlertStatePersistence;
   private readonly options: PartitionedAlertStateOptions;
   private readonly owned = new Set<number>();
-  private lastReadWarning = Number.NEGATIVE_INFINITY;
-  private lastSyncWarning = Number.NEGATIVE_INFINITY;
+  /** Unreadable store documents are said once a minute at most, for storm checks and for silences. */
+  private readonly warnRead = atMostEvery(READ_WARN_EVERY_MS);
+  private readonly warnSync = atMostEvery(READ_WARN_EVERY_MS);
   private syncTimer: NodeJS.Timeout | undefined;
   /** The read of the shared silences in progress: one at a time, and waited for at shutdown. */
   private syncing: Promise<boolean> | undefined;
@@ -91,9 +93,7 @@ export class PartitionedAlertState {
       // One read at a time: a store slower than the interval does not pile them up.
       if (this.syncing) return;
       this.syncSilences().catch((error: unknown) => {
-        if (Date.now() - this.lastSyncWarning < READ_WARN_EVERY_MS) return;
-        this.lastSyncWarning = Date.now();
-        this.options.logger.warn({ err: error }, "could not read the group's shared silences; will try again");
+        if (this.warnSync()) this.options.logger.warn({ err: error }, "could not read the group's shared silences; will try again");
       });
     }, this.options.everyMs ?? 2_000);
     this.syncTimer.unref();
@@ -134,10 +134,7 @@ export class PartitionedAlertState {
         silences.push(silenceFromData(data));
       } catch (error) {
         // A matcher this version no longer compiles: skipped, said once a minute at most.
-        if (Date.now() - this.lastSyncWarning >= READ_WARN_EVERY_MS) {
-          this.lastSyncWarning = Date.now();
-          this.options.logger.warn({ err: error, silence: data.id }, 'a silence of the shared document cannot be read by this version: left out here');
-        }
+        if (this.warnSync()) this.options.logger.warn({ err: error, silence: data.id }, 'a silence of the shared document cannot be read by this version: left out here');
       }
     }
     const changed = this.options.silences.merge(silences, now);
@@ -184,10 +181,7 @@ export class PartitionedAlertState {
     try {
       docs = await store.documentsWithPrefix(prefix);
     } catch (error) {
-      if (Date.now() - this.lastReadWarning >= READ_WARN_EVERY_MS) {
-        this.lastReadWarning = Date.now();
-        logger.warn({ err: error, receiver }, "could not read the other instances' alert state: storm resolves stay held");
-      }
+      if (this.warnRead()) logger.warn({ err: error, receiver }, "could not read the other instances' alert state: storm resolves stay held");
       return new Set();
     }
     const others: AlertState[] = [];

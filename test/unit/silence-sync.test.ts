@@ -25,14 +25,18 @@ function instance(store: MemorySloStore, name: string) {
   return { silences, state };
 }
 
+/** Instances a and b of one consumer group over one document store. */
+function twoInstances() {
+  const store = new MemorySloStore();
+  return { store, a: instance(store, 'a'), b: instance(store, 'b') };
+}
+
 const input = (comment: string) => ({ matchers: 'team="billing"', endsAt: T + 7_200_000, createdBy: 'ana@example.com', comment });
 const stored = (store: MemorySloStore) => (JSON.parse(store.documents.get('alerts:g:global') ?? '{"silences":[]}') as { silences: { id: string }[] }).silences.map((s) => s.id).sort();
 
 describe('silences across the instances of one consumer group (PartitionedAlertState.syncSilences)', () => {
   it('takes in what another instance saved, and puts its own back when another save left them out', async () => {
-    const store = new MemorySloStore();
-    const a = instance(store, 'a');
-    const b = instance(store, 'b');
+    const { store, a, b } = twoInstances();
     a.silences.create(input('billing deploy'), T);
     await a.state.persistence.save();
     expect(stored(store)).toEqual(['a1']);
@@ -56,9 +60,7 @@ describe('silences across the instances of one consumer group (PartitionedAlertS
   });
 
   it('puts its silences back when a save of another instance left them out, though it took nothing in', async () => {
-    const store = new MemorySloStore();
-    const a = instance(store, 'a');
-    const b = instance(store, 'b');
+    const { store, a, b } = twoInstances();
     b.silences.create(input('ticketing deploy'), T);
     await b.state.persistence.save();
     a.silences.create(input('billing deploy'), T);

@@ -35,7 +35,8 @@ const latencyRate = Number(process.env['BENCH_LATENCY_RATE'] ?? 10_000);
 const benchTimeoutMs = Number(process.env['BENCH_TIMEOUT_MS'] ?? 600_000);
 const engines = (process.env['BENCH_ENGINES']?.split(',') ?? [...ENGINES]) as Engine[];
 /** seamwatch instances in one consumer group on the server engine (the embedded store has one process). */
-const instances = Math.max(1, Number(process.env['BENCH_INSTANCES'] ?? 1));
+const instances = Number(process.env['BENCH_INSTANCES'] ?? 1);
+if (!Number.isInteger(instances) || instances < 1) throw new Error(`BENCH_INSTANCES must be a whole number from 1, not ${JSON.stringify(process.env['BENCH_INSTANCES'])}`);
 /** Where services.sh keeps the servers' pid files (for their CPU seconds). */
 const servicesDir = process.env['BENCH_SERVICES_DIR'] ?? '.services';
 /** Node flags for the seamwatch child alone (e.g. a GC setting to weigh), added to any NODE_OPTIONS. */

@@ -16,6 +16,8 @@ import type { BusinessTraceExporter } from './telemetry/traces/exporter.ts';
 import { SelfTracing } from './telemetry/self/self-tracing.ts';
 import { tracedReceiver } from './alerts/receivers/traced-receiver.ts';
 import { SloEngine } from './slo/engine.ts';
+import { SloLead, leadsGroup } from './slo/lead.ts';
+import { SLO_PARTITION } from './alerts/lifecycle/alert-book.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
 import { buildReceivers } from './alerts/receivers/build.ts';
@@ -75,6 +77,8 @@ export class Seamwatch {
   readonly pipeline: IngestPipeline;
   readonly http: HttpServer;
   readonly slo: SloEngine;
+  /** Whether this instance pages the group's SLO burn (the holder of Kafka partition 0). */
+  readonly sloLead: SloLead;
   readonly alerts: AlertEngine;
   /** Routes alerts to receivers; undefined when no `routes:` are configured (alerts are only logged). */
   readonly dispatcher: AlertDispatcher | undefined;
@@ -208,6 +212,7 @@ export class Seamwatch {
             tracer,
             recoveryDeadline: config.pipeline.recoveryDeadline,
             onFailure: (error) => this.fail(error),
+            onAssigned: (assignment) => void this.sloLead.set(leadsGroup(assignment)),
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -238,6 +243,17 @@ export class Seamwatch {
       evaluateEvery: config.pipeline.sloEvaluateEvery,
       // Where each SLO's evaluation got is saved beside the alert state, so a restart continues.
       stateKey: `slo:${stateGroupOf(config)}`,
+      // Pages only once it is the group's SLO lead (start(), or the assignment of partition 0).
+      leading: false,
+    });
+    this.sloLead = new SloLead({
+      engine: this.slo,
+      alerts: {
+        adopt: () => this.alertState.adopt([SLO_PARTITION]),
+        save: () => this.alertState.persistence.save(),
+        release: () => this.alertState.release([SLO_PARTITION]),
+      },
+      logger: logger.child({ component: 'slo' }),
     });
     const scorecardSources = scorecardSourcesOf(config, this.store);
     this.scorecards =
@@ -306,6 +322,8 @@ export class Seamwatch {
     await this.http.start();
     await this.dispatcher?.start();
     await this.httpCollector?.start();
+    // Without Kafka there is no group to share the SLOs with: this instance pages them.
+    if (!this.collector) await this.sloLead.set(true);
     await this.collector?.start();
     this.slo.start();
     this.alertState.start();
@@ -321,6 +339,7 @@ export class Seamwatch {
       const errors = await runAll(
         [
           { name: 'scorecards', run: async () => this.scorecards?.shutdown() },
+          { name: 'slo lead', run: () => this.sloLead.shutdown() },
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'http collector', run: async () => this.httpCollector?.shutdown() },
           { name: 'kafka collector', run: async () => this.collector?.shutdown() },

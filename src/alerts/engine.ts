@@ -11,7 +11,7 @@ import { detectorInputs } from './detectors/inputs.ts';
 import type { EventMatcher } from './detectors/detector.ts';
 import type { DetectorsConfig } from './detectors/config.ts';
 import type { DetectorStep } from './detectors/detector.ts';
-import { AlertBook, GLOBAL_PARTITION, type AlertChange, type AlertEntry, type LifecycleOptions } from './lifecycle/alert-book.ts';
+import { AlertBook, GLOBAL_PARTITION, SLO_PARTITION, type AlertChange, type AlertEntry, type LifecycleOptions } from './lifecycle/alert-book.ts';
 import type { Alert, DetectorSignal } from './types.ts';
 
 export interface AlertEngineOptions {
@@ -249,7 +249,7 @@ export class AlertEngine implements SloAlertSink {
         at: signal.at,
         details: { slo: signal.slo, tier: signal.tier, burnRate: Number(signal.burnRate.toFixed(3)), budgetRemaining: Number(signal.budgetRemaining.toFixed(4)) },
         },
-        GLOBAL_PARTITION,
+        SLO_PARTITION,
       ),
     );
   }

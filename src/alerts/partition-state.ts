@@ -3,13 +3,13 @@ import type { Store } from '../domain/store.ts';
 import type { AlertDispatcher } from './dispatcher.ts';
 import { atMostEvery } from '../base/every.ts';
 import type { AlertEngine } from './engine.ts';
-import { GLOBAL_PARTITION } from './lifecycle/alert-book.ts';
+import { GLOBAL_PARTITION, SLO_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
 import { resolvesOwed } from './notify/storm.ts';
 import { AlertStatePersistence, decodeState, type AlertState } from './persistence.ts';
 import { silenceFromData, silenceToData, type Silence } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
-import { globalKey, mergeNotificationLogs, partitionKey, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
+import { documentKey, globalKey, mergeNotificationLogs, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
 
 /** The longest a store that cannot be read for storm checks goes without a log line. */
 const READ_WARN_EVERY_MS = 60_000;
@@ -33,8 +33,9 @@ export interface PartitionedAlertStateOptions {
  * Alert state owned per Kafka partition, so several instances in one consumer group are as
  * correct as one: an instance saves the alerts (and what receivers were told of them) of the
  * partitions it owns, each in its own document; when a partition moves, the old owner forgets
- * its alerts and the new owner loads them and hands them to its dispatcher. Alerts of no one
- * partition (SLO burn) and the silences live in one shared document.
+ * its alerts and the new owner loads them and hands them to its dispatcher. SLO burn alerts are
+ * owned the same way by the group's SLO lead (SLO_PARTITION, see slo/lead.ts). Alerts of no one
+ * partition (source silence) and the silences live in one shared document.
  */
 export class PartitionedAlertState {
   readonly persistence: AlertStatePersistence;
@@ -47,6 +48,8 @@ export class PartitionedAlertState {
   /** The read of the shared silences in progress: one at a time, and waited for at shutdown. */
   private syncing: Promise<boolean> | undefined;
   private stopped = false;
+  /** SLO burn alerts found in a shared document of an older version: the lead takes them over. */
+  private legacySlo: AlertState | undefined;
 
   constructor(options: PartitionedAlertStateOptions) {
     this.options = options;
@@ -78,7 +81,10 @@ export class PartitionedAlertState {
     const state = docs.get(globalKey(base)) ?? docs.get(base);
     if (!state) return;
     if (state.silences) this.options.silences.load(state.silences.map(silenceFromData));
-    this.take(state);
+    // SLO burn alerts are the lead's: an instance that is not must not page what is owed of them.
+    const { shared, slo } = sloOutOfShared(state);
+    this.legacySlo = slo;
+    this.take(shared);
   }
 
   /**
@@ -152,7 +158,13 @@ export class PartitionedAlertState {
   async adopt(partitions: readonly number[]): Promise<void> {
     const fresh = partitions.filter((p) => !this.owned.has(p));
     if (fresh.length === 0) return;
-    const docs = await this.persistence.load(fresh.map((p) => partitionKey(this.options.base, p)));
+    const keys = fresh.map((p) => documentKey(this.options.base, p));
+    const docs = await this.persistence.load(keys);
+    const sloKey = documentKey(this.options.base, SLO_PARTITION);
+    if (keys.includes(sloKey)) {
+      if (!docs.has(sloKey) && this.legacySlo) docs.set(sloKey, this.legacySlo);
+      this.legacySlo = undefined;
+    }
     for (const p of fresh) this.owned.add(p);
     for (const state of docs.values()) this.take(state);
   }

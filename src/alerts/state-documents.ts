@@ -1,4 +1,5 @@
-import { GLOBAL_PARTITION, type AlertEntry } from './lifecycle/alert-book.ts';
+import { SLO_BURN } from './engine.ts';
+import { GLOBAL_PARTITION, SLO_PARTITION, type AlertEntry } from './lifecycle/alert-book.ts';
 import { EMPTY_NOTIFICATION_LOG, type NotificationLogState } from './notify/notification-log.ts';
 import { openStormsOver, stormBucket } from './notify/storm.ts';
 import type { AlertState } from './persistence.ts';
@@ -7,11 +8,20 @@ import type { SilenceData } from './silences/silence.ts';
 /**
  * How the alert state is cut into store documents so that several instances in one consumer
  * group never overwrite each other: one document per owned Kafka partition (its alerts, and
- * what receivers were told about them), and one for the rest (alerts of no one partition, such
- * as SLO burn, and the silences). A partition's document moves with the partition.
+ * what receivers were told about them), one for the SLO burn alerts, owned by the group's SLO
+ * lead, and one for the rest (alerts of no one partition, such as source silence, and the
+ * silences). A partition's document moves with the partition, the SLO document with the lead.
  */
 export const partitionKey = (base: string, partition: number) => `${base}:p${partition}`;
 export const globalKey = (base: string) => `${base}:global`;
+export const sloKey = (base: string) => `${base}:slo`;
+
+/** The document an owner's alerts are saved in (an owner is a partition, the SLO lead, or no one). */
+export function documentKey(base: string, partition: number): string {
+  if (partition === GLOBAL_PARTITION) return globalKey(base);
+  if (partition === SLO_PARTITION) return sloKey(base);
+  return partitionKey(base, partition);
+}
 
 /** The documents to save now, by key. */
 export function splitAlertState(
@@ -56,8 +66,7 @@ export function splitAlertState(
   }
   const out = new Map<string, AlertState>();
   for (const [partition, { alerts, log: part }] of docs) {
-    const key = partition === GLOBAL_PARTITION ? globalKey(base) : partitionKey(base, partition);
-    out.set(key, { alerts, notificationLog: part, ...(partition === GLOBAL_PARTITION ? { silences: [...silences] } : {}) });
+    out.set(documentKey(base, partition), { alerts, notificationLog: part, ...(partition === GLOBAL_PARTITION ? { silences: [...silences] } : {}) });
   }
   return out;
 }
@@ -92,4 +101,30 @@ export function stormsClearIn(documents: readonly AlertState[], receiver: string
     for (const { alert } of state.alerts) if (alert.state === 'firing' && !Object.hasOwn(open, alert.fingerprint)) firing.add(stormBucket(alert));
   }
   return new Set(buckets.filter((bucket) => !firing.has(bucket)));
+}
+
+/**
+ * A shared document saved before SLO burn alerts had their own (every instance wrote them into
+ * it): its SLO burn alerts, with what receivers were told of them, as the SLO document the lead
+ * takes over; the rest stays shared. A shared document without them comes back as it is.
+ */
+export function sloOutOfShared(state: AlertState): { shared: AlertState; slo: AlertState | undefined } {
+  const slo = state.alerts.filter((entry) => entry.alert.labels['detector'] === SLO_BURN);
+  if (slo.length === 0) return { shared: state, slo: undefined };
+  const fingerprints = new Set(slo.map((entry) => entry.alert.fingerprint));
+  const log = state.notificationLog ?? EMPTY_NOTIFICATION_LOG;
+  const told = (entry: NotificationLogState['entries'][string]) => [...entry.firing, ...entry.resolved].some((f) => fingerprints.has(f));
+  const only = (keep: (fingerprint: string) => boolean) =>
+    Object.fromEntries(Object.entries(log.open).map(([receiver, alerts]) => [receiver, Object.fromEntries(Object.entries(alerts).filter(([fingerprint]) => keep(fingerprint)))]));
+  return {
+    shared: {
+      ...state,
+      alerts: state.alerts.filter((entry) => !fingerprints.has(entry.alert.fingerprint)),
+      notificationLog: { entries: Object.fromEntries(Object.entries(log.entries).filter(([, e]) => !told(e))), open: only((f) => !fingerprints.has(f)) },
+    },
+    slo: {
+      alerts: slo.map((entry) => ({ ...entry, partition: SLO_PARTITION })),
+      notificationLog: { entries: Object.fromEntries(Object.entries(log.entries).filter(([, e]) => told(e))), open: only((f) => fingerprints.has(f)) },
+    },
+  };
 }

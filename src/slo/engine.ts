@@ -36,6 +36,12 @@ export interface SloEngineOptions {
   saveEvery?: number;
   /** Wall clock, for the saves. */
   now?: () => number;
+  /**
+   * Whether this engine pages and saves its progress from the start (default true). With several
+   * instances in one consumer group only the lead does (see lead.ts); the others evaluate for
+   * their status and metrics and stay silent until lead(true).
+   */
+  leading?: boolean;
 }
 
 const MINUTE = 60_000;
@@ -63,9 +69,33 @@ export class SloEngine {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private leading: boolean;
 
   constructor(options: SloEngineOptions) {
     this.options = options;
+    this.leading = options.leading ?? true;
+  }
+
+  get isLead(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Takes up or hands over paging the group's SLO burn. A cycle in progress ends in the old role
+   * first. The lead handing over saves where it got; the new lead starts again from the saved
+   * progress and the burn alerts it took over (sink.firingTiers), not from where it evaluated
+   * silently, so the burns the old lead paged are resolved by the new one and not paged again.
+   */
+  async lead(on: boolean): Promise<void> {
+    while (this.running) await this.running;
+    if (on === this.leading) return;
+    if (!on && this.positions.size > 0) await this.save(true);
+    this.leading = on;
+    if (on) {
+      this.positions.clear();
+      this.saved = undefined;
+      this.lastSavedText = '';
+    }
   }
 
   get definitions(): readonly SloDefinition[] {
@@ -162,10 +192,12 @@ export class SloEngine {
       const first = evaluateRange(slo, minutes, () => budget, from, to, position.firing);
       const budgetAt = first.signals.length === 0 ? undefined : await this.budgetsAt(slo, first.signals.map((s) => s.at));
       const result = budgetAt ? evaluateRange(slo, minutes, (t) => (t === to ? budget : budgetAt(t)), from, to, position.firing) : first;
-      for (const signal of result.signals) {
-        metrics.alerts.inc({ slo: signal.slo, tier: signal.tier, kind: signal.kind });
-        sink.signal(signal);
-        changed = true;
+      if (this.leading) {
+        for (const signal of result.signals) {
+          metrics.alerts.inc({ slo: signal.slo, tier: signal.tier, kind: signal.kind });
+          sink.signal(signal);
+          changed = true;
+        }
       }
       position.firing = result.firing;
       position.lastAt = to;
@@ -174,7 +206,7 @@ export class SloEngine {
       metrics.publish(status);
     }
     timer();
-    await this.save(changed);
+    if (this.leading) await this.save(changed);
   }
 
   /**
@@ -221,6 +253,6 @@ export class SloEngine {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
-    if (this.positions.size > 0) await this.save(true);
+    if (this.leading && this.positions.size > 0) await this.save(true);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GLOBAL_PARTITION, type AlertEntry } from '../../src/alerts/lifecycle/alert-book.ts';
-import { mergeNotificationLogs, splitAlertState, stormsClearIn, withoutAlerts } from '../../src/alerts/state-documents.ts';
+import { GLOBAL_PARTITION, SLO_PARTITION, type AlertEntry } from '../../src/alerts/lifecycle/alert-book.ts';
+import { mergeNotificationLogs, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from '../../src/alerts/state-documents.ts';
 import { stormBucket, stormKey } from '../../src/alerts/notify/storm.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 
@@ -48,6 +48,30 @@ describe('alert state cut into one document per owned partition', () => {
     // z was told in another group: not this storm's.
     expect(docs.get('alerts:g:p2')!.notificationLog!.open).toEqual({});
     expect(docs.get('alerts:g:global')!.notificationLog!.open).toEqual({ pager: { [storm]: 4, [other]: 3 } });
+  });
+
+  it("puts the SLO burn alerts in the SLO lead's own document, written only while this instance leads", () => {
+    const lead = splitAlertState('alerts:g', [entry('a', 0), entry('slo', SLO_PARTITION)], log, [], new Set([0, SLO_PARTITION]));
+    expect([...lead.keys()].sort()).toEqual(['alerts:g:global', 'alerts:g:p0', 'alerts:g:slo']);
+    expect(lead.get('alerts:g:slo')!.alerts.map((e) => e.alert.fingerprint)).toEqual(['slo']);
+    expect(lead.get('alerts:g:slo')!.notificationLog).toEqual({ entries: { 'pager\u0000g2': log.entries['pager\u0000g2'] }, open: { pager: { slo: 3 } } });
+    expect(lead.get('alerts:g:global')!.alerts).toEqual([]);
+    // Not the lead: no SLO document is written, so the lead's is never overwritten.
+    const other = splitAlertState('alerts:g', [entry('a', 0)], log, [], new Set([0]));
+    expect([...other.keys()].sort()).toEqual(['alerts:g:global', 'alerts:g:p0']);
+  });
+
+  it("takes the SLO burn alerts of an older version's shared document out, with what receivers were told of them, for the lead", () => {
+    const burn = (fingerprint: string): AlertEntry => ({ ...entry(fingerprint, GLOBAL_PARTITION), alert: { ...entry(fingerprint).alert, labels: { detector: 'slo-burn' } } });
+    const { shared, slo } = sloOutOfShared({ alerts: [burn('slo'), entry('silence', GLOBAL_PARTITION)], notificationLog: log, silences: [] });
+    expect(shared.alerts.map((e) => e.alert.fingerprint)).toEqual(['silence']);
+    expect(shared.notificationLog).toEqual({ entries: { 'pager\u0000g1': log.entries['pager\u0000g1'] }, open: { pager: { a: 1, b: 2, gone: 4 } } });
+    expect(shared.silences).toEqual([]);
+    expect(slo!.alerts).toEqual([{ ...burn('slo'), partition: SLO_PARTITION }]);
+    expect(slo!.notificationLog).toEqual({ entries: { 'pager\u0000g2': log.entries['pager\u0000g2'] }, open: { pager: { slo: 3 } } });
+    // A shared document without them comes back as it is.
+    const plain = { alerts: [entry('silence', GLOBAL_PARTITION)], notificationLog: log };
+    expect(sloOutOfShared(plain)).toEqual({ shared: plain, slo: undefined });
   });
 
   it('keeps the alerts of a partition it does not own in the shared document rather than losing them', () => {

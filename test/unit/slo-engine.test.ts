@@ -32,7 +32,7 @@ class RecordingSink implements SloAlertSink {
 
 const summary = (signals: SloAlertSignal[]) => signals.map((s) => [s.kind, s.tier, new Date(s.at).toISOString()]);
 
-function engine(store: MemorySloStore, sink: SloAlertSink, eventTime: () => number, extra: { maxCatchUpMs?: number; stateKey?: string; allowedLateness?: number } = {}): SloEngine {
+function engine(store: MemorySloStore, sink: SloAlertSink, eventTime: () => number, extra: { maxCatchUpMs?: number; stateKey?: string; allowedLateness?: number; leading?: boolean } = {}): SloEngine {
   return new SloEngine({ slos: [SLO], store: store.asStore(), eventTime, sink, metrics: new SloMetrics(new Registry()), logger: silentLogger(), evaluateEvery: 60_000, ...extra });
 }
 
@@ -157,5 +157,63 @@ describe('SLO engine: restarts', () => {
     expect(restarted.status()[0]!.at).toBe(T0 + 85 * MINUTE);
     expect(restarted.status()[0]!.burns.find((b) => b.tier.name === 'page-1h')!.firing).toBe(true);
     expect(sink.signals).toEqual([]);
+  });
+});
+
+describe('SLO engine: one lead in a consumer group', () => {
+  const KEY = 'slo:group';
+
+  it('pages and saves only while it leads; a new lead goes on from where the last one handed over, and nothing is paged twice or lost', async () => {
+    const store = new MemorySloStore();
+    store.minutes.set(SLO.name, history());
+    const sinkA = new RecordingSink();
+    const sinkB = new RecordingSink();
+    let now = T0;
+    const a = engine(store, sinkA, () => now, { stateKey: KEY });
+    const b = engine(store, sinkB, () => now, { stateKey: KEY, leading: false });
+    // Both evaluate every minute; A leads through the burn's start.
+    for (; now <= T0 + 85 * MINUTE; now += MINUTE) {
+      await a.cycle();
+      await b.cycle();
+    }
+    expect(summary(sinkA.signals)).toEqual([['firing', 'page-1h', expect.any(String)]]);
+    expect(sinkB.signals).toEqual([]);
+    // B counted the same burn for its own status, silently.
+    expect(b.status()[0]!.burns.find((x) => x.tier.name === 'page-1h')!.firing).toBe(true);
+    const savedByA = store.documents.get(KEY);
+
+    // The lead moves: A hands over (saving where it got), B takes it up; both still evaluate.
+    const saves = store.saves;
+    await a.lead(false);
+    expect(store.saves).toBe(saves + 1);
+    expect(store.documents.get(KEY)).not.toBe(savedByA);
+    await b.lead(true);
+    expect(b.isLead).toBe(true);
+    for (; now <= END; now += MINUTE) {
+      await a.cycle();
+      await b.cycle();
+    }
+    expect(sinkA.signals).toHaveLength(1);
+    expect([...sinkA.signals, ...sinkB.signals]).toEqual(await liveSignals());
+    // Only the lead saves: A's stop saves nothing, B's saves where it got.
+    const beforeStops = store.saves;
+    await a.shutdown();
+    expect(store.saves).toBe(beforeStops);
+    await b.shutdown();
+    expect(JSON.parse(store.documents.get(KEY)!).slos[SLO.name].lastAt).toBe(END);
+  });
+
+  it('a new lead resolves a burn the old lead fired but had not saved progress for, from the alerts it took over', async () => {
+    const store = new MemorySloStore();
+    store.minutes.set(SLO.name, history());
+    const sink = Object.assign(new RecordingSink(), { firingTiers: () => new Set(['page-1h']) });
+    // The old lead died before saving: its last progress is from before the firing.
+    store.documents.set(KEY, JSON.stringify({ slos: { [SLO.name]: { lastAt: T0 + 77 * MINUTE, firing: [] } } }));
+    let now = T0 + 80 * MINUTE;
+    const b = engine(store, sink, () => now, { stateKey: KEY, leading: false });
+    await b.cycle();
+    await b.lead(true);
+    for (; now <= END; now += MINUTE) await b.cycle();
+    expect(summary(sink.signals)).toEqual([['resolved', 'page-1h', new Date(T0 + 94 * MINUTE).toISOString()]]);
   });
 });

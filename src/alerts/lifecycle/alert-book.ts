@@ -25,7 +25,8 @@ export interface AlertEntry {
   fired: boolean;
   /**
    * The Kafka partition whose input raised it: its state moves with that partition to whichever
-   * instance owns it. GLOBAL_PARTITION for alerts of no one partition (SLO burn, source silence).
+   * instance owns it. GLOBAL_PARTITION for alerts of no one partition (source silence, duplicate
+   * effects), SLO_PARTITION for SLO burn alerts (their owner is the group's SLO lead).
    * Absent in state saved before alerts were owned per partition.
    */
   partition?: number;
@@ -33,6 +34,13 @@ export interface AlertEntry {
 
 /** The owner of alerts that no single partition raises. */
 export const GLOBAL_PARTITION = -1;
+
+/**
+ * The owner of SLO burn alerts: one instance of a consumer group evaluates SLOs and pages their
+ * burn (the one holding Kafka partition 0, see slo/lead.ts), and their state moves with that role
+ * as a partition's moves with the partition.
+ */
+export const SLO_PARTITION = -2;
 
 /** What changed, for the notification path and the persisted alert log. */
 export interface AlertChange {

@@ -33,6 +33,8 @@ export interface KafkaCollectorOptions {
   recoveryDeadline?: number;
   /** Told once when the collector gave up and consumes no more: the process should stop with an error. */
   onFailure?: (error: Error) => void;
+  /** Told each assignment (partitions by topic), after the intake let go of what moved away. */
+  onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
 }
 
 /** How often the collector moves event time on and checks whether a flush is due. */
@@ -218,6 +220,7 @@ export class KafkaCollector {
       });
     this.joined = true;
     this.logger.info({ assignment }, 'partitions assigned');
+    this.options.onAssigned?.(assignment);
     // Rebuild at once, not at the first message: after a restart with no new traffic, deadlines,
     // detector timers and SLO evaluation must still move on from what the store holds.
     this.ensureRecovered().catch((error: unknown) => this.logger.warn({ err: error }, 'rebuilding assigned partitions failed; retried at the next batch'));

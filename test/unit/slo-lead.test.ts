@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { SloLead, leadsGroup } from '../../src/slo/lead.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+
+/** Records what the lead asks of the engine and the alert state, in order. */
+function parts(options: { adoptFailures?: number; adoptWaitsFor?: Promise<void> } = {}) {
+  const calls: string[] = [];
+  let failures = options.adoptFailures ?? 0;
+  const lead = new SloLead({
+    engine: { lead: async (on) => void calls.push(`engine ${on}`) },
+    alerts: {
+      adopt: async () => {
+        calls.push('adopt');
+        await options.adoptWaitsFor;
+        if (failures-- > 0) throw new Error('store down');
+      },
+      save: async () => void calls.push('save'),
+      release: () => void calls.push('release'),
+    },
+    logger: silentLogger(),
+  });
+  return { lead, calls };
+}
+
+describe('the SLO lead of a consumer group', () => {
+  it('is the instance whose assignment holds partition 0 of a topic', () => {
+    expect(leadsGroup({ crm: [0, 2], billing: [0, 2] })).toBe(true);
+    expect(leadsGroup({ crm: [1, 3], billing: [1, 3] })).toBe(false);
+    expect(leadsGroup({})).toBe(false);
+  });
+
+  it('takes the burn alerts over before the engine pages, and saves them before it hands them over', async () => {
+    const { lead, calls } = parts();
+    await lead.set(true);
+    expect(lead.leading).toBe(true);
+    // The same again (a rebalance that kept partition 0) changes nothing.
+    await lead.set(true);
+    await lead.set(false);
+    expect(lead.leading).toBe(false);
+    expect(calls).toEqual(['adopt', 'engine true', 'engine false', 'save', 'release']);
+  });
+
+  it('takes changes one at a time: a lead lost while its alerts were being read never pages, and lets them go', async () => {
+    let read!: () => void;
+    const { lead, calls } = parts({ adoptWaitsFor: new Promise<void>((resolve) => (read = resolve)) });
+    const first = lead.set(true);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = lead.set(false);
+    read();
+    await Promise.all([first, second]);
+    expect(lead.leading).toBe(false);
+    expect(calls).toEqual(['adopt', 'release']);
+    // Changes faster than they are taken: only the last counts.
+    calls.length = 0;
+    await Promise.all([lead.set(true), lead.set(false)]);
+    expect(calls).toEqual([]);
+  });
+
+  it('retries taking the lead while the store cannot be read, and pages only once it could', async () => {
+    const { lead, calls } = parts({ adoptFailures: 1 });
+    await lead.set(true);
+    expect(calls).toEqual(['adopt', 'adopt', 'engine true']);
+    expect(lead.leading).toBe(true);
+  });
+
+  it('stops retrying when the lead is given up meanwhile (a rebalance, a stop) and never pages', async () => {
+    const { lead, calls } = parts({ adoptFailures: 1_000 });
+    const taking = lead.set(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await lead.shutdown();
+    await taking;
+    expect(calls.every((c) => c === 'adopt')).toBe(true);
+    expect(lead.leading).toBe(false);
+    // Stopped: a late assignment does not make it lead again.
+    await lead.set(true);
+    expect(lead.leading).toBe(false);
+  });
+});

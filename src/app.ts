@@ -296,6 +296,7 @@ export class Seamwatch {
       slo: this.slo,
       alerts: this.alerts,
       silences: this.silences,
+      saveSilences: () => this.alertState.save(),
       apiToken: process.env[config.api.tokenEnv],
       apiTokenEnv: config.api.tokenEnv,
       protectReads: config.api.protectReads,

@@ -7,9 +7,9 @@ import { GLOBAL_PARTITION, SLO_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
 import { resolvesOwed } from './notify/storm.ts';
 import { AlertStatePersistence, decodeState, type AlertState } from './persistence.ts';
-import { silenceFromData, silenceToData, type Silence } from './silences/silence.ts';
+import { silenceFromData, silenceToData, type Silence, type SilenceData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
-import { documentKey, globalKey, mergeNotificationLogs, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
+import { documentKey, globalKey, mergeNotificationLogs, silenceKey, silencePrefix, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
 
 /** The longest a store that cannot be read for storm checks goes without a log line. */
 const READ_WARN_EVERY_MS = 60_000;
@@ -35,7 +35,7 @@ export interface PartitionedAlertStateOptions {
  * partitions it owns, each in its own document; when a partition moves, the old owner forgets
  * its alerts and the new owner loads them and hands them to its dispatcher. SLO burn alerts are
  * owned the same way by the group's SLO lead (SLO_PARTITION, see slo/lead.ts). Alerts of no one
- * partition (source silence) and the silences live in one shared document.
+ * partition (source silence) live in one shared document; each silence in a document of its own.
  */
 export class PartitionedAlertState {
   readonly persistence: AlertStatePersistence;
@@ -67,30 +67,39 @@ export class PartitionedAlertState {
     return this.owned;
   }
 
-  private documents(): Map<string, AlertState> {
+  private documents(): Map<string, AlertState | SilenceData> {
     const { base, alerts, log, silences } = this.options;
     // Group entries only serve dedup and repeat_interval; alerts still owed a resolve are kept.
     log.replace(pruneLog(log.state, Date.now(), LOG_RETENTION_MS));
-    return splitAlertState(base, alerts.snapshot(), log.state, silences.list().map(silenceToData), this.owned);
+    const docs: Map<string, AlertState | SilenceData> = splitAlertState(base, alerts.snapshot(), log.state, this.owned);
+    // Only a silence that changed since it was last saved or read is written (the persistence compares).
+    for (const silence of silences.list()) docs.set(silenceKey(base, silence.id), silenceToData(silence));
+    return docs;
   }
 
-  /** At start: the shared document (or, from an older version, the one document of the group). */
+  /**
+   * At start: the shared document (or, from an older version, the one document of the group), and
+   * the silences. Silences an older version kept in the shared document are taken in too, and
+   * saved in their own documents with the next save.
+   */
   async loadShared(): Promise<void> {
     const { base } = this.options;
     const docs = await this.persistence.load([globalKey(base), base]);
     const state = docs.get(globalKey(base)) ?? docs.get(base);
-    if (!state) return;
-    if (state.silences) this.options.silences.load(state.silences.map(silenceFromData));
-    // SLO burn alerts are the lead's: an instance that is not must not page what is owed of them.
-    const { shared, slo } = sloOutOfShared(state);
-    this.legacySlo = slo;
-    this.take(shared);
+    if (state) {
+      if (state.silences) this.options.silences.load(state.silences.map(silenceFromData));
+      // SLO burn alerts are the lead's: an instance that is not must not page what is owed of them.
+      const { shared, slo } = sloOutOfShared(state);
+      this.legacySlo = slo;
+      this.take(shared);
+    }
+    await this.syncSilences();
   }
 
   /**
-   * Starts the periodic saves, and the reading of the silences other instances of the group made
-   * (every `everyMs`, 2 s by default): a silence made through any instance's API mutes the
-   * alerts of every instance within a few seconds, and one expired anywhere ends everywhere.
+   * Starts the periodic saves, and the reading of the silences (every `everyMs`, 2 s by default):
+   * a silence made through any instance's API mutes the alerts of every instance within a few
+   * seconds, and one expired anywhere ends everywhere.
    */
   start(): void {
     this.persistence.start();
@@ -99,13 +108,13 @@ export class PartitionedAlertState {
       // One read at a time: a store slower than the interval does not pile them up.
       if (this.syncing) return;
       this.syncSilences().catch((error: unknown) => {
-        if (this.warnSync()) this.options.logger.warn({ err: error }, "could not read the group's shared silences; will try again");
+        if (this.warnSync()) this.options.logger.warn({ err: error }, "could not read the group's silences; will try again");
       });
     }, this.options.everyMs ?? 2_000);
     this.syncTimer.unref();
   }
 
-  /** Stops reading the shared silences and saves once more (see AlertStatePersistence.shutdown). */
+  /** Stops reading the silences and saves once more (see AlertStatePersistence.shutdown). */
   async shutdown(): Promise<void> {
     clearInterval(this.syncTimer);
     this.syncTimer = undefined;
@@ -116,10 +125,11 @@ export class PartitionedAlertState {
   }
 
   /**
-   * Merges the silences of the group's shared document into this instance's (SilenceRegistry.merge).
-   * The shared document is written by every instance, the last save winning; since each takes the
-   * others' silences in before its own next save, a silence any of them holds is back in it
-   * within a save or two. True when this instance's silences changed.
+   * Takes in the silences the group's instances saved (SilenceRegistry.merge: the newer of two by
+   * `updatedAt`). Each silence is its own document, written by the instance that changed it, so
+   * one instance's save never drops another's silence; only two changes of one silence made at
+   * once through two instances race, and the newer wins at both. True when this instance's
+   * silences changed.
    */
   syncSilences(now = Date.now()): Promise<boolean> {
     const sync = this.readSilences(now).finally(() => {
@@ -129,28 +139,38 @@ export class PartitionedAlertState {
     return sync;
   }
 
+  /** Saves now (every changed document, the silences included), for an API that answers once a change is stored. */
+  save(): Promise<void> {
+    return this.persistence.save();
+  }
+
   private async readSilences(now: number): Promise<boolean> {
-    const key = globalKey(this.options.base);
-    const text = (await this.options.store.loadDocuments([key])).get(key);
-    if (text === undefined) return false;
-    const stored = decodeState<AlertState>(text).silences ?? [];
-    const silences: Silence[] = [];
-    for (const data of stored) {
+    const { base, store, silences: registry, logger } = this.options;
+    const docs = await store.documentsWithPrefix(silencePrefix(base));
+    const stored = new Map<string, { key: string; text: string; silence: Silence }>();
+    for (const [key, text] of docs) {
       try {
-        silences.push(silenceFromData(data));
+        const silence = silenceFromData(decodeState<SilenceData>(text));
+        stored.set(silence.id, { key, text, silence });
       } catch (error) {
         // A matcher this version no longer compiles: skipped, said once a minute at most.
-        if (this.warnSync()) this.options.logger.warn({ err: error, silence: data.id }, 'a silence of the shared document cannot be read by this version: left out here');
+        if (this.warnSync()) logger.warn({ err: error, key }, 'a stored silence cannot be read by this version: left out here');
       }
     }
-    const changed = this.options.silences.merge(silences, now);
-    if (changed) this.options.logger.info({ silences: this.options.silences.list().length }, "silences of the group's other instances taken in");
-    // Another instance's save dropped or outdated one of ours: ours goes back in at once.
-    const storedAt = new Map(silences.map((s) => [s.id, s.updatedAt]));
-    if (!this.stopped && this.options.silences.list().some((s) => (storedAt.get(s.id) ?? Number.NEGATIVE_INFINITY) < s.updatedAt)) {
-      this.persistence.invalidate(key);
-      this.persistence.saveSoon();
+    const changed = registry.merge([...stored.values()].map((s) => s.silence), now);
+    if (changed) logger.info({ silences: registry.list().length }, "silences of the group's other instances taken in");
+    let owed = false;
+    for (const silence of registry.list()) {
+      const found = stored.get(silence.id);
+      // What the store holds is what this instance holds: nothing to write back.
+      if (found && found.silence.updatedAt === silence.updatedAt) this.persistence.markSaved(found.key, found.text);
+      // The store lacks it or holds an older change (a race of two instances): ours goes back.
+      else if (!found || found.silence.updatedAt < silence.updatedAt) {
+        this.persistence.invalidate(silenceKey(base, silence.id));
+        owed = true;
+      }
     }
+    if (owed && !this.stopped) this.persistence.saveSoon();
     return changed;
   }
 

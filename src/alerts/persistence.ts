@@ -7,20 +7,20 @@ import type { Store } from '../domain/store.ts';
 /**
  * Alert state that must outlive a restart: the lifecycle's alerts (what is firing, since when),
  * the notification log (what each receiver was told, which alerts are owed a resolve) and the
- * silences made through the API.
+ * silences made through the API (each in a document of its own now; older versions kept them here).
  * Saved to the store as documents every few seconds and on stop, loaded before intake starts,
  * so a restart neither pages again nor forgets a resolve.
  */
 export interface AlertState {
   alerts: AlertEntry[];
   notificationLog: NotificationLogState | undefined;
-  /** Silences made through the API (absent in state saved before they existed). */
+  /** Silences made through the API, as older versions saved them (now each is its own document). */
   silences?: SilenceData[];
 }
 
 export interface AlertStateSource {
-  /** Every document to keep now, by key (see state-documents.ts for how the state is cut). */
-  documents(): Map<string, AlertState>;
+  /** Every document to keep now, by key (see state-documents.ts for how the state is cut): alert state, or a silence. */
+  documents(): Map<string, AlertState | SilenceData>;
 }
 
 /** JSON that keeps Infinity (never) and -Infinity, which plain JSON turns into null. */
@@ -74,6 +74,11 @@ export class AlertStatePersistence {
   /** The store's copy of this document is no longer ours (another instance wrote it): the next save writes it whatever. */
   invalidate(key: string): void {
     this.lastSaved.delete(key);
+  }
+
+  /** The store holds this text under this key (read back, as another instance wrote it): a save writes it only once it differs. */
+  markSaved(key: string, text: string): void {
+    this.lastSaved.set(key, text);
   }
 
   /**

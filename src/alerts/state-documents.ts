@@ -3,18 +3,21 @@ import { GLOBAL_PARTITION, SLO_PARTITION, type AlertEntry } from './lifecycle/al
 import { EMPTY_NOTIFICATION_LOG, type NotificationLogState } from './notify/notification-log.ts';
 import { openStormsOver, stormBucket } from './notify/storm.ts';
 import type { AlertState } from './persistence.ts';
-import type { SilenceData } from './silences/silence.ts';
 
 /**
  * How the alert state is cut into store documents so that several instances in one consumer
  * group never overwrite each other: one document per owned Kafka partition (its alerts, and
  * what receivers were told about them), one for the SLO burn alerts, owned by the group's SLO
- * lead, and one for the rest (alerts of no one partition, such as source silence, and the
- * silences). A partition's document moves with the partition, the SLO document with the lead.
+ * lead, and one for the rest (alerts of no one partition, such as source silence). A partition's
+ * document moves with the partition, the SLO document with the lead. Each silence is a document
+ * of its own (silenceKey), written by whichever instance changed it.
  */
 export const partitionKey = (base: string, partition: number) => `${base}:p${partition}`;
 export const globalKey = (base: string) => `${base}:global`;
 export const sloKey = (base: string) => `${base}:slo`;
+/** Where the silences are: a document each, so that no instance's save can leave another's out. */
+export const silencePrefix = (base: string) => `${base}:silence:`;
+export const silenceKey = (base: string, id: string) => `${silencePrefix(base)}${id}`;
 
 /** The document an owner's alerts are saved in (an owner is a partition, the SLO lead, or no one). */
 export function documentKey(base: string, partition: number): string {
@@ -28,7 +31,6 @@ export function splitAlertState(
   base: string,
   entries: readonly AlertEntry[],
   log: NotificationLogState,
-  silences: readonly SilenceData[],
   owned: ReadonlySet<number>,
 ): Map<string, AlertState> {
   const partitionOf = new Map<string, number>();
@@ -66,7 +68,7 @@ export function splitAlertState(
   }
   const out = new Map<string, AlertState>();
   for (const [partition, { alerts, log: part }] of docs) {
-    out.set(documentKey(base, partition), { alerts, notificationLog: part, ...(partition === GLOBAL_PARTITION ? { silences: [...silences] } : {}) });
+    out.set(documentKey(base, partition), { alerts, notificationLog: part });
   }
   return out;
 }

@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   alerts?: Pick<AlertEngine, 'alerts'>;
   /** The silences the dispatcher reads; with them come the silences API and `silencedBy` on alerts. */
   silences?: SilenceRegistry;
+  /** Saves the silences to the store: a change is answered once stored (see SilenceRoutesOptions.save). */
+  saveSilences?: () => Promise<void>;
   /** Bearer token for silence mutations; without it the silences API is read-only. */
   apiToken?: string | undefined;
   /** Where apiToken came from, named in the read-only answer. Default SEAMWATCH_API_TOKEN. */
@@ -118,6 +120,7 @@ export class HttpServer {
     if (silences) {
       addSilenceRoutes(app, {
         registry: silences,
+        ...(this.options.saveSilences ? { save: this.options.saveSilences } : {}),
         token: this.options.apiToken,
         ...(this.options.apiTokens ? { tokens: this.options.apiTokens } : {}),
         ...(this.options.controls ? { audit: (actor: string, action: string, args: unknown) => this.options.controls!.audit.record(actor, action, args, 'ok') } : {}),

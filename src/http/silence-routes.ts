@@ -21,6 +21,15 @@ export interface SilenceRoutesOptions {
   bodyLimit?: string;
   /** Records a change as a control action under the token's name (the controls' audit trail). */
   audit?: (actor: string, action: string, args: unknown) => Promise<unknown>;
+  /**
+   * Saves the silences to the store; a change is answered once it is stored, with `stored: true`
+   * (the group's other instances and a restart know it). When the store does not answer within
+   * `saveTimeoutMs` the change still holds here, the answer says `stored: false`, and the periodic
+   * save keeps trying.
+   */
+  save?: () => Promise<void>;
+  /** Default 5 s. */
+  saveTimeoutMs?: number;
 }
 
 const STATES: readonly SilenceState[] = ['active', 'pending', 'expired'];
@@ -41,6 +50,23 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
   // After the token check, so nobody without it gets a body parsed.
   const json = express.json({ limit: options.bodyLimit ?? '64kb' });
   const mutation = [requireToken, json];
+  /** `{ stored }` for the answer once the change is saved, or has not been in time; nothing without a store. */
+  const store = async (silence: { id: string }): Promise<{ stored?: boolean }> => {
+    if (!options.save) return {};
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the store did not answer within ${options.saveTimeoutMs ?? 5_000} ms`)), options.saveTimeoutMs ?? 5_000);
+    });
+    try {
+      await Promise.race([options.save(), late]);
+      return { stored: true };
+    } catch (error) {
+      options.logger?.warn({ err: error, silence: silence.id }, 'silence holds on this instance but is not stored yet: other instances and a restart do not know it until a save gets through (retried every few seconds)');
+      return { stored: false };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   app.get(BASE, (req, res) => {
     const state = req.query['state'];
@@ -65,8 +91,9 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     const result = registry.create(body.input, at);
     if (!result.ok) return invalid(res, result.problems);
     options.logger?.info(logFields(result.silence), 'silence created');
+    const stored = await store(result.silence);
     await options.audit?.(String(res.locals['actor']), 'silence-create', logFields(result.silence));
-    res.status(201).location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json(silenceView(result.silence, at));
+    res.status(201).location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json({ ...silenceView(result.silence, at), ...stored });
   });
 
   app.put(`${BASE}/:id`, ...mutation, async (req: Request<{ id: string }>, res: Response) => {
@@ -81,8 +108,9 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
     if (!result.ok) return invalid(res, result.problems);
     const replaced = result.silence.id !== current.id;
     options.logger?.info({ ...logFields(result.silence), ...(replaced ? { replaced: current.id } : {}) }, replaced ? 'silence replaced' : 'silence updated');
+    const stored = await store(result.silence);
     await options.audit?.(String(res.locals['actor']), 'silence-update', { ...logFields(result.silence), ...(replaced ? { replaced: current.id } : {}) });
-    res.location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json(silenceView(result.silence, at));
+    res.location(`${BASE}/${encodeURIComponent(result.silence.id)}`).json({ ...silenceView(result.silence, at), ...stored });
   });
 
   app.delete(`${BASE}/:id`, requireToken, async (req: Request<{ id: string }>, res: Response) => {
@@ -95,8 +123,9 @@ export function addSilenceRoutes(app: Express, options: SilenceRoutesOptions): v
       return;
     }
     options.logger?.info(logFields(result.silence), 'silence expired');
+    const stored = await store(result.silence);
     await options.audit?.(String(res.locals['actor']), 'silence-expire', logFields(result.silence));
-    res.json(silenceView(result.silence, at));
+    res.json({ ...silenceView(result.silence, at), ...stored });
   });
 
   // Body errors from express.json, answered here rather than as a logged 500.

@@ -8,8 +8,9 @@ import type { IsoWeek } from './week.ts';
 
 /**
  * The business incidents of a week, read from what the alert path keeps. Today that is the JSON
- * state documents (`alerts:<group>:global`, `:p<n>`): alerts still held (firing, or resolved
- * within keepFiringFor and the book's retention), the notification log and the silences. This
+ * state documents (`alerts:<group>:global`, `:p<n>`, `:slo`, `:silence:<id>`): alerts still held
+ * (firing, or resolved within keepFiringFor and the book's retention), the notification log and
+ * the silences. This
  * file is the only reader, so moving to per-change alert rows touches nothing else.
  *
  * Known limit: a resolved alert the book has already pruned is missing here; per-change rows
@@ -116,7 +117,13 @@ function mayMute(data: SilenceData, team: string): boolean {
 
 /** Reads the state documents of the consumer group `groupId` through the store. */
 export async function readIncidents(store: Store, groupId: string, team: string, week: IsoWeek, at: number, kinds: ReadonlyMap<string, IncidentKind>): Promise<WeekIncidents> {
-  const docs = await store.documentsWithPrefix(`alerts:${groupId}`);
-  const states = [...docs.values()].map((text) => decodeState<AlertState>(text));
+  const base = `alerts:${groupId}`;
+  // The group's documents (the one of a version before partitions too), not those of a group whose name starts alike.
+  const docs = [...(await store.documentsWithPrefix(base))].filter(([key]) => key === base || key.startsWith(`${base}:`));
+  // Each silence is a document of its own (alerts:<group>:silence:<id>); older versions kept them in the shared one.
+  const silencePrefix = `alerts:${groupId}:silence:`;
+  const states = docs.map(([key, text]): AlertState =>
+    key.startsWith(silencePrefix) ? { alerts: [], notificationLog: undefined, silences: [decodeState<SilenceData>(text)] } : decodeState<AlertState>(text),
+  );
   return incidentsFrom(states, team, week, at, kinds);
 }

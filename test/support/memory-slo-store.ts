@@ -37,6 +37,10 @@ export class MemorySloStore {
     for (const d of docs) this.documents.set(d.key, d.doc);
   }
 
+  async documentsWithPrefix(prefix: string): Promise<Map<string, string>> {
+    return new Map([...this.documents].filter(([key]) => key.startsWith(prefix)));
+  }
+
   async loadDocuments(keys: readonly string[]): Promise<Map<string, string>> {
     return new Map(keys.filter((k) => this.documents.has(k)).map((k) => [k, this.documents.get(k)!]));
   }

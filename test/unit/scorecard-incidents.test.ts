@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { incidentsFrom } from '../../src/scorecard/incidents.ts';
+import { incidentsFrom, readIncidents } from '../../src/scorecard/incidents.ts';
+import { MemorySloStore } from '../support/memory-slo-store.ts';
 import type { AlertState } from '../../src/alerts/persistence.ts';
 import type { AlertEntry } from '../../src/alerts/lifecycle/alert-book.ts';
 import { isoWeek } from '../../src/scorecard/week.ts';
@@ -60,5 +61,17 @@ describe('business incidents from the alert state documents', () => {
   it("lists the silences active now that can mute the team's alerts", () => {
     const { silences } = incidentsFrom(states, 'support-ops', week, week.to, kinds);
     expect(silences.map((s) => [s.id, s.createdBy, s.matchers])).toEqual([['s1', 'bob', 'team="support-ops"']]);
+  });
+
+  it("reads every document of the group from the store: partitions, the SLO lead's, the shared one and each silence's, and no other group's", async () => {
+    const store = new MemorySloStore();
+    store.documents.set('alerts:g:p0', JSON.stringify(states[0]));
+    store.documents.set('alerts:g:slo', JSON.stringify({ alerts: [entry('f', 'support-ops', 'slo-burn', week.from + 3 * D, 0)], notificationLog: { entries: {}, open: { pd: { f: week.from + 3 * D } } } }));
+    store.documents.set('alerts:g:global', JSON.stringify({ ...states[1], silences: undefined }));
+    for (const silence of states[1]!.silences!) store.documents.set(`alerts:g:silence:${silence.id}`, JSON.stringify(silence));
+    store.documents.set('alerts:g2:p0', JSON.stringify({ alerts: [entry('x', 'support-ops', 'stuck-ticket', week.from + D, 0)], notificationLog: { entries: {}, open: { pd: { x: 1 } } } }));
+    const { alerts, silences } = await readIncidents(store.asStore(), 'g', 'support-ops', week, week.to, kinds);
+    expect(alerts.map((a) => a.correlationId).sort()).toEqual(['c-a', 'c-e', 'c-f']);
+    expect(silences.map((s) => s.id)).toEqual(['s1']);
   });
 });

@@ -26,7 +26,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.shutdown()));
 });
 
-async function setUp(options: { token?: string | undefined; alerts?: Alert[]; logs?: string[] } = {}) {
+async function setUp(options: { token?: string | undefined; alerts?: Alert[]; logs?: string[]; save?: () => Promise<void> } = {}) {
   const clock = { now: T0 };
   let next = 0;
   const changes: number[] = [];
@@ -40,6 +40,7 @@ async function setUp(options: { token?: string | undefined; alerts?: Alert[]; lo
     logger: options.logs ? pino({ level: 'info' }, { write: (line: string) => void options.logs!.push(line) }) : silentLogger(),
     alerts: { alerts: () => options.alerts ?? [] },
     silences,
+    ...(options.save ? { saveSilences: options.save } : {}),
     apiToken: 'token' in options ? options.token : TOKEN,
     now: () => clock.now,
   });
@@ -205,5 +206,40 @@ describe('the silences API', () => {
     clock.now = T0 + HOUR;
     await call('DELETE', '/api/v1/silences/s2');
     expect(await silencedBy()).toEqual({ a: ['s1', 's3'], b: [] });
+  });
+});
+
+describe('silences API: a change is answered once it is stored', () => {
+  it('answers a create, an update and an expiry only after the store took it, with stored: true', async () => {
+    const saved: string[] = [];
+    let silences!: SilenceRegistry;
+    const api = await setUp({
+      save: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        saved.push(silences.list().map((s) => `${s.id}:${s.updatedAt}`).join(','));
+      },
+    });
+    silences = api.silences;
+    const created = await api.call('POST', '/api/v1/silences', billing);
+    expect(created.status).toBe(201);
+    expect(created.body.stored).toBe(true);
+    expect(saved).toEqual([`s1:${T0}`]);
+    api.clock.now += 1_000;
+    const updated = await api.call('PUT', '/api/v1/silences/s1', { ...billing, comment: 'longer' });
+    expect(updated.body.stored).toBe(true);
+    api.clock.now += 1_000;
+    const expired = await api.call('DELETE', `/api/v1/silences/${updated.body.id}`);
+    expect(expired.body.stored).toBe(true);
+    expect(saved).toHaveLength(3);
+  });
+
+  it('says stored: false, and logs why, when the store does not take it: the silence still holds here', async () => {
+    const logs: string[] = [];
+    const api = await setUp({ logs, save: async () => Promise.reject(new Error('store down')) });
+    const created = await api.call('POST', '/api/v1/silences', billing);
+    expect(created.status).toBe(201);
+    expect(created.body.stored).toBe(false);
+    expect(api.silences.list()).toHaveLength(1);
+    expect(logs.some((l) => l.includes('not stored yet') && l.includes('store down'))).toBe(true);
   });
 });

@@ -32,50 +32,80 @@ function twoInstances() {
 }
 
 const input = (comment: string) => ({ matchers: 'team="billing"', endsAt: T + 7_200_000, createdBy: 'ana@example.com', comment });
-const stored = (store: MemorySloStore) => (JSON.parse(store.documents.get('alerts:g:global') ?? '{"silences":[]}') as { silences: { id: string }[] }).silences.map((s) => s.id).sort();
+/** The silences in the store, each a document of its own, by id. */
+const stored = (store: MemorySloStore) =>
+  Object.fromEntries([...store.documents].filter(([key]) => key.startsWith('alerts:g:silence:')).map(([, doc]) => JSON.parse(doc) as { id: string; comment: string; updatedAt: number }).map((s) => [s.id, s]));
 
 describe('silences across the instances of one consumer group (PartitionedAlertState.syncSilences)', () => {
-  it('takes in what another instance saved, and puts its own back when another save left them out', async () => {
+  it("keeps each silence in a document of its own: one instance's save never leaves another's silence out", async () => {
     const { store, a, b } = twoInstances();
     a.silences.create(input('billing deploy'), T);
-    await a.state.persistence.save();
-    expect(stored(store)).toEqual(['a1']);
-    // B saves before it ever read the shared document: its save leaves A's silence out.
+    await a.state.save();
+    // B saves before it ever read A's silence: A's stays in the store.
     b.silences.create(input('ticketing deploy'), T);
-    await b.state.persistence.save();
-    expect(stored(store)).toEqual(['b1']);
-    // A reads it: takes B's in, and writes its own back at once, though nothing of it changed.
+    await b.state.save();
+    expect(Object.keys(stored(store)).sort()).toEqual(['a1', 'b1']);
+    // No silence rides in the shared document any more.
+    expect(JSON.parse(store.documents.get('alerts:g:global')!).silences).toBeUndefined();
     expect(await a.state.syncSilences(T + 1_000)).toBe(true);
-    await a.state.persistence.save();
-    expect(stored(store)).toEqual(['a1', 'b1']);
-    // B reads it: now both hold both, and nothing is written again.
-    expect(await b.state.syncSilences(T + 2_000)).toBe(true);
-    expect(b.silences.list().map((s) => s.id).sort()).toEqual(['a1', 'b1']);
+    expect(await b.state.syncSilences(T + 1_000)).toBe(true);
+    for (const { silences } of [a, b]) expect(silences.list().map((s) => s.id).sort()).toEqual(['a1', 'b1']);
+    // What each took in is not written back, and nothing is written again.
     const saves = store.saves;
+    await a.state.save();
+    await b.state.save();
     await a.state.syncSilences(T + 3_000);
     await b.state.syncSilences(T + 3_000);
-    await a.state.persistence.save();
-    await b.state.persistence.save();
-    expect(store.saves).toBe(saves + 1);
+    await a.state.save();
+    await b.state.save();
+    expect(store.saves).toBe(saves);
   });
 
-  it('puts its silences back when a save of another instance left them out, though it took nothing in', async () => {
+  it('an expiry made through one instance ends the silence at the other, and the store keeps the expiry', async () => {
     const { store, a, b } = twoInstances();
-    b.silences.create(input('ticketing deploy'), T);
-    await b.state.persistence.save();
     a.silences.create(input('billing deploy'), T);
-    await a.state.syncSilences(T + 1_000);
-    await a.state.persistence.save();
-    expect(stored(store)).toEqual(['a1', 'b1']);
-    // B saves again (its own alerts changed, say) before it read A's silence: the shared document loses it.
-    const shared = JSON.parse(store.documents.get('alerts:g:global')!) as { silences: { id: string }[] };
-    store.documents.set('alerts:g:global', JSON.stringify({ ...shared, silences: shared.silences.filter((x) => x.id !== 'a1') }));
-    expect(stored(store)).toEqual(['b1']);
-    // A has nothing to take in, yet writes its silence back at once.
-    expect(await a.state.syncSilences(T + 2_000)).toBe(false);
+    await a.state.save();
+    await b.state.syncSilences(T + 1_000);
+    expect(b.silences.expire('a1', T + 2_000).ok).toBe(true);
+    await b.state.save();
+    expect(stored(store)['a1']!.updatedAt).toBe(T + 2_000);
+    expect(await a.state.syncSilences(T + 3_000)).toBe(true);
+    expect(a.silences.get('a1')!.endsAt).toBe(T + 2_000);
+    // A's next save does not bring its older copy back.
+    await a.state.save();
+    expect(stored(store)['a1']!.updatedAt).toBe(T + 2_000);
+  });
+
+  it('when two instances change one silence at once, the newer change wins at both and in the store', async () => {
+    const { store, a, b } = twoInstances();
+    a.silences.create(input('billing deploy'), T);
+    await a.state.save();
+    await b.state.syncSilences(T + 1_000);
+    // Both change it before either read the other's change; B's is the newer, but A saves last.
+    expect(b.silences.update('a1', input('billing deploy, longer'), T + 2_000).ok).toBe(true);
+    await b.state.save();
+    expect(a.silences.update('a1', input('billing deploy, shorter'), T + 1_500).ok).toBe(true);
+    await a.state.save();
+    expect(stored(store)['a1']!.comment).toBe('billing deploy, shorter');
+    // The store has A's older change now. B reads it, keeps its own newer one and writes it back.
+    expect(await b.state.syncSilences(T + 3_000)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(stored(store)).toEqual(['a1', 'b1']);
-    expect(await b.state.syncSilences(T + 3_000)).toBe(true);
-    expect(b.silences.get('a1')?.comment).toBe('billing deploy');
+    expect(stored(store)['a1']!.comment).toBe('billing deploy, longer');
+    expect(await a.state.syncSilences(T + 4_000)).toBe(true);
+    expect(a.silences.get('a1')!.comment).toBe('billing deploy, longer');
+  });
+
+  it("takes in the silences an older version kept in the shared document, and saves each in its own", async () => {
+    const store = new MemorySloStore();
+    const silence = { id: 'old1', matchers: [{ name: 'team', value: 'billing', type: '=' }], startsAt: T, endsAt: T + 7_200_000, createdBy: 'ana@example.com', comment: 'from before', updatedAt: T };
+    store.documents.set('alerts:g:global', JSON.stringify({ alerts: [], notificationLog: { entries: {}, open: {} }, silences: [silence] }));
+    const a = instance(store, 'a');
+    await a.state.loadShared();
+    expect(a.silences.get('old1')?.comment).toBe('from before');
+    await a.state.save();
+    expect(stored(store)['old1']!.comment).toBe('from before');
+    const b = instance(store, 'b');
+    await b.state.loadShared();
+    expect(b.silences.get('old1')?.comment).toBe('from before');
   });
 });

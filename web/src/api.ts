@@ -88,6 +88,8 @@ export interface SilenceView {
   comment: string;
   state: 'active' | 'pending' | 'expired';
   updatedAt?: string;
+  /** In answers to a change: whether the store took it (false: it holds on this instance only, for now). */
+  stored?: boolean;
 }
 
 export interface RunSloVerdict {

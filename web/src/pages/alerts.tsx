@@ -197,11 +197,13 @@ function SilenceTable(props: { silences: SilenceView[]; onChange: () => void }) 
 function SilenceForm(props: { matchers: string; onCreated: () => void }) {
   const [error, setError] = useState<ApiError | undefined>();
   const [done, setDone] = useState('');
+  const [unstored, setUnstored] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     setError(undefined);
     setDone('');
+    setUnstored(false);
     if (!token.get()) {
       setError(new ApiError(401, 'Creating a silence needs the API token: set it at the top right.'));
       return;
@@ -212,6 +214,7 @@ function SilenceForm(props: { matchers: string; onCreated: () => void }) {
         body: { matchers: String(form.get('matchers')), duration: String(form.get('duration')), createdBy: String(form.get('createdBy')), comment: String(form.get('comment')) },
       });
       setDone(made.id);
+      setUnstored(made.stored === false);
       props.onCreated();
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, String(err)));
@@ -236,6 +239,11 @@ function SilenceForm(props: { matchers: string; onCreated: () => void }) {
       {done && (
         <p class="ok" role="status">
           Silence <code>{done.slice(0, 8)}</code> created.
+        </p>
+      )}
+      {done && unstored && (
+        <p class="warn" role="alert">
+          It mutes alerts on this instance, but the store did not take it yet: the group's other instances and a restart do not know it until a save gets through (retried every few seconds).
         </p>
       )}
       {error && <ErrorBox error={error} />}

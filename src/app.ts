@@ -17,6 +17,7 @@ import { SelfTracing } from './telemetry/self/self-tracing.ts';
 import { tracedReceiver } from './alerts/receivers/traced-receiver.ts';
 import { SloEngine } from './slo/engine.ts';
 import { SloLead, leadsGroup } from './slo/lead.ts';
+import { GroupWatermark } from './slo/group-watermark.ts';
 import { SLO_PARTITION } from './alerts/lifecycle/alert-book.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertDispatcher } from './alerts/dispatcher.ts';
@@ -79,6 +80,8 @@ export class Seamwatch {
   readonly slo: SloEngine;
   /** Whether this instance pages the group's SLO burn (the holder of Kafka partition 0). */
   readonly sloLead: SloLead;
+  /** How far every partition of the group has stored its verdicts: SLOs are evaluated up to there. */
+  private readonly groupWatermark: GroupWatermark;
   readonly alerts: AlertEngine;
   /** Routes alerts to receivers; undefined when no `routes:` are configured (alerts are only logged). */
   readonly dispatcher: AlertDispatcher | undefined;
@@ -232,11 +235,19 @@ export class Seamwatch {
     this.pipeline = pipeline;
     const sloMetrics = new SloMetrics(this.registry);
     this.sloSink = options.sloSink ?? this.alerts;
+    const collector = this.collector;
+    this.groupWatermark = new GroupWatermark({
+      store: this.store,
+      group: stateGroupOf(config),
+      own: () => ({ watermark: this.pipeline.storedWatermark, partitions: collector?.partitions ?? new Set() }),
+      logger: logger.child({ component: 'slo' }),
+    });
     this.slo = new SloEngine({
       slos: config.slos,
       store: this.store,
-      // Evaluate only up to what the store holds, less the lateness still allowed for verdicts.
-      eventTime: () => this.pipeline.storedWatermark - config.pipeline.allowedLateness,
+      // Evaluate only up to what the store holds for every partition of the group, less the
+      // lateness still allowed for verdicts.
+      eventTime: async () => (collector ? await this.groupWatermark.at() : this.pipeline.storedWatermark) - config.pipeline.allowedLateness,
       sink: this.sloSink,
       metrics: sloMetrics,
       logger: logger.child({ component: 'slo' }),
@@ -327,6 +338,7 @@ export class Seamwatch {
     if (!this.collector) await this.sloLead.set(true);
     await this.collector?.start();
     this.slo.start();
+    if (this.collector && this.config.slos.length > 0) this.groupWatermark.start();
     this.alertState.start();
     this.scorecards?.start();
   }
@@ -344,6 +356,8 @@ export class Seamwatch {
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'http collector', run: async () => this.httpCollector?.shutdown() },
           { name: 'kafka collector', run: async () => this.collector?.shutdown() },
+          // After the last flush: whoever takes the partitions over is counted from there.
+          { name: 'group watermark', run: () => this.groupWatermark.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },

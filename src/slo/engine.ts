@@ -10,8 +10,8 @@ import { windowStart } from './window.ts';
 export interface SloEngineOptions {
   slos: readonly SloDefinition[];
   store: Store;
-  /** Event time to evaluate at: the pipeline's watermark (not finite before its first stored flush). */
-  eventTime: () => number;
+  /** Event time to evaluate at: where the group's verdicts are stored (not finite before the first stored flush). */
+  eventTime: () => number | Promise<number>;
   sink: SloAlertSink;
   metrics: SloMetrics;
   logger: Logger;
@@ -130,7 +130,7 @@ export class SloEngine {
    * is evaluated without waiting for new traffic.
    */
   private async target(): Promise<number> {
-    const watermark = this.options.eventTime();
+    const watermark = await this.options.eventTime();
     if (Number.isFinite(watermark) || this.options.allowedLateness === undefined) return watermark;
     if (this.storedEventTime === undefined) {
       const reached = await this.options.store.eventTimeReached(null);

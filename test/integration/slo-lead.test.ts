@@ -10,8 +10,10 @@ import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
 import { processHarness } from '../support/processes.ts';
 import { billingWebhook, cloudEvent, produceAll, T0, type ScenarioTopics } from '../support/scenario.ts';
 import { alertsOf, pagerRouting } from '../support/pager.ts';
-import { groupLag, waitFor } from '../support/services.ts';
-import type { SeamwatchProcess } from '../support/child.ts';
+import { CLICKHOUSE_URL, groupLag, waitFor } from '../support/services.ts';
+import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { readFileSync } from 'node:fs';
 
 const S = 1_000;
 const M = 60 * S;
@@ -97,5 +99,65 @@ describe('SLO burn with two instances in one consumer group', () => {
     // No tier was paged twice across the hand-over.
     for (const actions of told().values()) expect(actions.filter((x) => x === 'trigger')).toHaveLength(1);
     expect((await burnOn(other)).map((x) => x.state)).toEqual(['resolved']);
+  });
+
+  it("is evaluated only up to where every instance has stored its verdicts: one whose store writes fail holds the others back until it catches up", async () => {
+    const harness = await processHarness(suite.admin, 'sw', {
+      slos: SLOS,
+      pipeline: '{ flushInterval: 100ms, idleAdvanceAfter: 2s, sloEvaluateEvery: 200ms }',
+      upgradeDeadline: '10m',
+    });
+    suite.cleanups.push(harness.cleanup);
+    const { topics, all, groupId, start, configFile } = harness;
+    // B writes to ClickHouse through a relay the test can cut.
+    const url = new URL(CLICKHOUSE_URL);
+    const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port) });
+    await proxy.start();
+    suite.cleanups.push(() => proxy.stop());
+    const a = await start();
+    const b = new SeamwatchProcess(writeConfig(readFileSync(configFile, 'utf8').replaceAll(CLICKHOUSE_URL, `http://127.0.0.1:${proxy.port}`)), await freePort());
+    suite.cleanups.push(() => b.kill());
+    await b.ready();
+    await waitFor('B to hold partitions', async () => b.output.includes('partitions assigned'), 30_000);
+
+    const marks = async () => {
+      const prefix = `slo:${groupId}:stored:`;
+      const docs = await harness.ch.documentsWithPrefix(prefix);
+      return new Map([...docs].map(([key, doc]) => [Number(key.slice(prefix.length)), (JSON.parse(doc) as { watermark: number }).watermark]));
+    };
+    const statusAt = async (p: SeamwatchProcess) => {
+      const body = (await (await fetch(`http://127.0.0.1:${p.port}/api/v1/slos`)).json()) as { slos: { at?: string }[] };
+      return body.slos[0]?.at ? Date.parse(body.slos[0].at) : Number.NEGATIVE_INFINITY;
+    };
+    const partitionsOf = (p: SeamwatchProcess) => {
+      const assigned = [...p.output.matchAll(/"assignment":(\{[^}]*\})/g)].at(-1)?.[1];
+      return new Set(Object.values(JSON.parse(assigned ?? '{}') as Record<string, number[]>).flat());
+    };
+
+    // Half an hour of upgrades, stored by both.
+    await produceAll(suite.producer, runs(topics, 0, 30));
+    await waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
+    const onB = partitionsOf(b);
+    expect(onB.size).toBeGreaterThan(0);
+    const bMark = await waitFor("B's partitions to publish where they stored", async () => {
+      const m = await marks();
+      const held = [...onB].map((p) => m.get(p) ?? Number.NEGATIVE_INFINITY);
+      return held.every((w) => w >= T0 + 25 * M) ? Math.min(...held) : undefined;
+    }, 30_000);
+
+    // B's store writes fail from now on; another hour of upgrades arrives for both.
+    proxy.cut();
+    await produceAll(suite.producer, runs(topics, 30, 90));
+    await waitFor("A to store its share of the next hour", async () => {
+      const m = await marks();
+      return [...m].filter(([p]) => !onB.has(p)).every(([, w]) => w >= T0 + 85 * M);
+    }, 60_000);
+    // A's SLO evaluation stays where B's verdicts are stored, though its own are an hour further.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await statusAt(a)).toBeLessThanOrEqual(bMark);
+
+    // B's store answers again: it stores its backlog, and A evaluates up to where both are.
+    proxy.restore();
+    await waitFor("A's SLO evaluation to move on once B caught up", async () => (await statusAt(a)) >= T0 + 80 * M, 60_000);
   });
 });

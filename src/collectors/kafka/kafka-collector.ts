@@ -198,6 +198,11 @@ export class KafkaCollector {
    * consumer group, so what it sees of the alerts is all there is (storms resolve on that).
    * False before the first assignment and when topics grew partitions since start.
    */
+  /** The partition numbers this instance owns now (across every source topic, by the co-partitioned assignment). */
+  get partitions(): ReadonlySet<number> {
+    return this.assigned;
+  }
+
   ownsEveryPartition(): boolean {
     return this.joined && this.holdsEveryPartition;
   }

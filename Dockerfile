@@ -32,6 +32,5 @@ RUN groupadd --system --gid 10001 seamwatch \
 USER 10001:10001
 EXPOSE 9470 9471
 # node itself is PID 1: SIGTERM reaches seamwatch, which drains and commits before it exits.
-# --disable-warning: kafkajs issue #1751 (a harmless negative timer on Node 24), that warning only.
-ENTRYPOINT ["node", "--disable-warning=TimeoutNegativeWarning", "src/cli/main.ts"]
+ENTRYPOINT ["node", "src/cli/main.ts"]
 CMD ["run", "--config", "/etc/seamwatch/seamwatch.yaml"]

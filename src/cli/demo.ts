@@ -1,3 +1,4 @@
+import '../collectors/kafka/request-queue-fix.ts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { SeamwatchConfig } from '../config/schema.ts';
 import { httpTransport } from './demo-http.ts';

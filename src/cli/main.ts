@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { onTerminate } from '../base/shutdown.ts';
-import { quietKnownWarnings } from '../base/warnings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { Seamwatch } from '../app.ts';
 import { storeFromConfig } from '../store/build.ts';
@@ -247,7 +246,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  quietKnownWarnings();
   main(process.argv).then(
     (code) => process.exit(code),
     (error: unknown) => {

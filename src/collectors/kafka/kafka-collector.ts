@@ -1,3 +1,5 @@
+// Before any kafkajs client: no 1 ms re-check loop on idle connections.
+import './request-queue-fix.ts';
 import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';

@@ -1,3 +1,5 @@
+// Before any kafkajs client: no 1 ms re-check loop on idle connections.
+import './request-queue-fix.ts';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { KafkaConfig } from './config.ts';
 

@@ -239,7 +239,8 @@ export class Seamwatch {
     this.groupWatermark = new GroupWatermark({
       store: this.store,
       group: stateGroupOf(config),
-      own: () => ({ watermark: this.pipeline.storedWatermark, partitions: collector?.partitions ?? new Set() }),
+      // As the last flush was judged: after a rebalance, held back by a partition taken over with a backlog.
+      own: () => ({ watermark: this.pipeline.lastStoredWatermark, partitions: collector?.partitions ?? new Set() }),
       logger: logger.child({ component: 'slo' }),
     });
     this.slo = new SloEngine({

@@ -103,8 +103,16 @@ export class IngestPipeline implements Intake {
   /**
    * The event-time watermark as of the last flush the store acknowledged: every run verdict and
    * SLO outcome decided by then is in the store. SLO evaluation reads up to here, not further.
+   * It never moves back (see lastStoredWatermark).
    */
   storedWatermark = Number.NEGATIVE_INFINITY;
+  /**
+   * The watermark the last acknowledged flush was judged at, as it was: lower than
+   * storedWatermark after a rebalance handed over a partition with a backlog (it holds the
+   * instance-wide watermark, see stitch/watermark.ts, until it caught up). What this instance
+   * tells the group it has stored (slo/group-watermark.ts).
+   */
+  lastStoredWatermark = Number.NEGATIVE_INFINITY;
 
   constructor(options: IngestOptions) {
     this.options = options;
@@ -344,6 +352,7 @@ export class IngestPipeline implements Intake {
 
   private noteStored(watermark: number): void {
     if (watermark > this.storedWatermark) this.storedWatermark = watermark;
+    this.lastStoredWatermark = watermark;
   }
 
   /** Stops retrying store writes: used on shutdown deadline. */

@@ -1,0 +1,55 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { sourceSchema } from '../../src/collectors/config.ts';
+import type { Store, StoreBatch } from '../../src/domain/store.ts';
+import { pipelineSchema } from '../../src/pipeline/config.ts';
+import { IngestPipeline } from '../../src/pipeline/pipeline.ts';
+import type { Stage } from '../../src/pipeline/stage.ts';
+import { PipelineMetrics } from '../../src/telemetry/pipeline-metrics.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+
+const NOW = Date.UTC(2026, 10, 30, 9);
+const M = 60_000;
+
+const message = (offset: number, time: number) => ({
+  value: Buffer.from(JSON.stringify({ specversion: '1.0', id: `e-${offset}`, source: 'crm', type: 'note.added', time: new Date(time).toISOString(), correlationid: `c-${offset}` })),
+  headers: {},
+  key: `c-${offset}`,
+  timestamp: NOW,
+  origin: { topic: 'crm.events', partition: 0, offset: String(offset) },
+});
+
+describe('IngestPipeline: where its verdicts are stored up to', () => {
+  it('tells the group the watermark its last stored flush was judged at, also when a partition taken over holds it lower than before', async () => {
+    const pipeline = new IngestPipeline({
+      sources: [sourceSchema.parse({ name: 'crm', topic: 'crm.events' })],
+      workflows: [],
+      slos: [],
+      pipeline: pipelineSchema.parse({}),
+      store: { write: async (_batch: StoreBatch) => undefined } as unknown as Store,
+      deadLetterSink: { send: async () => undefined },
+      commit: async () => undefined,
+      metrics: new PipelineMetrics(new Registry(), ['crm']),
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    pipeline.process(message(0, NOW - 10 * M));
+    await pipeline.flush();
+    const first = pipeline.storedWatermark;
+    expect(Number.isFinite(first)).toBe(true);
+    expect(pipeline.lastStoredWatermark).toBe(first);
+    // The next flush is judged lower: a partition handed over with a backlog holds the
+    // instance-wide watermark at where its stored events reach (stitch/watermark.ts, `low`).
+    const joined: Stage = {
+      name: 'joined',
+      collect(flush) {
+        flush.watermark = first - 5 * M;
+      },
+    };
+    (pipeline.stages as Stage[]).splice(1, 0, joined);
+    pipeline.process(message(1, NOW - 9 * M));
+    await pipeline.flush();
+    expect(pipeline.storedWatermark).toBe(first);
+    expect(pipeline.lastStoredWatermark).toBe(first - 5 * M);
+  });
+});

@@ -242,6 +242,7 @@ export class Seamwatch {
       // As the last flush was judged: after a rebalance, held back by a partition taken over with a backlog.
       own: () => ({ watermark: this.pipeline.lastStoredWatermark, partitions: collector?.partitions ?? new Set() }),
       logger: logger.child({ component: 'slo' }),
+      heldBack: (ms) => sloMetrics.heldBackSeconds.set(ms / 1000),
     });
     this.slo = new SloEngine({
       slos: config.slos,
@@ -266,6 +267,7 @@ export class Seamwatch {
         release: () => this.alertState.release([SLO_PARTITION]),
       },
       logger: logger.child({ component: 'slo' }),
+      leading: (on) => sloMetrics.lead.set(on ? 1 : 0),
     });
     const scorecardSources = scorecardSourcesOf(config, this.store);
     this.scorecards =

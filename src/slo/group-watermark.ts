@@ -69,6 +69,8 @@ export interface GroupWatermarkOptions {
   staleAfterMs?: number;
   /** Wall ms between publishes. Default 5 s. */
   everyMs?: number;
+  /** Told at each read how far (event-time ms) the group's lowest is behind this instance's own. */
+  heldBack?: (ms: number) => void;
   now?: () => number;
 }
 
@@ -136,6 +138,7 @@ export class GroupWatermark {
     const now = (this.options.now ?? Date.now)();
     const marks = parseMarks(this.prefix, await this.options.store.documentsWithPrefix(this.prefix));
     const { at, heldBy } = groupWatermark(watermark, partitions, marks, now, this.options.staleAfterMs ?? 600_000);
+    this.options.heldBack?.(watermark - at);
     if (heldBy !== undefined && watermark - at > 300_000 && this.warnHeld()) {
       this.options.logger.warn(
         { partition: heldBy, storedUpTo: new Date(at).toISOString(), ownStoredUpTo: new Date(watermark).toISOString() },

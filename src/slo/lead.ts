@@ -15,6 +15,8 @@ export interface SloLeadOptions {
   /** The burn alerts' state (SLO_PARTITION): taken over from the store, saved and handed over. */
   alerts: { adopt(): Promise<void>; save(): Promise<void>; release(): void };
   logger: Logger;
+  /** Told each change: 1 while this instance leads (the seamwatch_slo_lead gauge). */
+  leading?: (on: boolean) => void;
 }
 
 /**
@@ -81,12 +83,14 @@ export class SloLead {
       }
       await engine.lead(true);
       this.held = true;
+      this.options.leading?.(true);
       logger.info('this instance now evaluates and pages the SLOs of its group');
     } else {
       await engine.lead(false);
       await alerts.save().catch((error: unknown) => logger.warn({ err: error }, 'could not save the SLO burn alerts before handing the lead over'));
       alerts.release();
       this.held = false;
+      this.options.leading?.(false);
       logger.info('SLO lead handed over: another instance of the group evaluates and pages the SLOs');
     }
   }

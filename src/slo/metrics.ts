@@ -13,6 +13,10 @@ export class SloMetrics {
   private readonly runs: Gauge<'slo' | 'verdict'>;
   readonly alerts: Counter<'slo' | 'tier' | 'kind'>;
   readonly evaluationSeconds: Histogram;
+  /** 1 on the instance of the consumer group that pages SLO burn (slo/lead.ts). */
+  readonly lead: Gauge;
+  /** How far behind this instance's own stored verdicts the group's lowest holds SLO evaluation (slo/group-watermark.ts). */
+  readonly heldBackSeconds: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -24,6 +28,12 @@ export class SloMetrics {
     this.firing = new Gauge({ name: 'seamwatch_slo_alert_firing', help: '1 while a burn-rate tier fires.', labelNames: ['slo', 'tier'], registers });
     this.runs = new Gauge({ name: 'seamwatch_slo_runs', help: 'Runs counted over the SLO window, by verdict.', labelNames: ['slo', 'verdict'], registers });
     this.alerts = new Counter({ name: 'seamwatch_slo_alert_signals_total', help: 'Burn-rate alert signals sent to the alerting layer.', labelNames: ['slo', 'tier', 'kind'], registers });
+    this.lead = new Gauge({ name: 'seamwatch_slo_lead', help: '1 on the instance of the consumer group that pages SLO burn (the holder of Kafka partition 0), 0 on the others.', registers });
+    this.heldBackSeconds = new Gauge({
+      name: 'seamwatch_slo_held_back_seconds',
+      help: "Event time between this instance's stored verdicts and the group's lowest, up to which SLOs are evaluated (0 when no other instance is behind).",
+      registers,
+    });
     this.evaluationSeconds = new Histogram({
       name: 'seamwatch_slo_evaluation_seconds',
       help: 'Time of one evaluation cycle over every SLO (queries included).',

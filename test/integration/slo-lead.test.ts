@@ -80,6 +80,8 @@ describe('SLO burn with two instances in one consumer group', () => {
       return found.some((s) => s.some((x) => x.state === 'firing')) ? found : undefined;
     }, 60_000);
     const [lead, other] = shares[0]!.length > 0 ? [a, b] : [b, a];
+    const gauge = async (p: SeamwatchProcess) => /^seamwatch_slo_lead (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text())?.[1];
+    expect([await gauge(lead), await gauge(other)]).toEqual(['1', '0']);
     const burn = (await burnOn(lead))[0]!;
     await waitFor('the burn to be paged', async () => told().has(burn.fingerprint), 10_000);
     // Both instances evaluated the same burn all along: time for a second page, if one were coming.
@@ -155,6 +157,8 @@ describe('SLO burn with two instances in one consumer group', () => {
     // A's SLO evaluation stays where B's verdicts are stored, though its own are an hour further.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await statusAt(a)).toBeLessThanOrEqual(bMark);
+    const held = /^seamwatch_slo_held_back_seconds (\S+)$/m.exec(await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text())?.[1];
+    expect(Number(held)).toBeGreaterThan(50 * 60);
 
     // B's store answers again: it stores its backlog, and A evaluates up to where both are.
     proxy.restore();

@@ -39,8 +39,9 @@ describe("where a consumer group's verdicts are stored up to", () => {
   it('is published by each instance for its partitions and read back by the others through the store', async () => {
     const store = new MemorySloStore();
     let now = T;
+    const heldBack: number[] = [];
     const instance = (watermark: { value: number }, partitions: number[]) =>
-      new GroupWatermark({ store: store.asStore(), group: 'g', own: () => ({ watermark: watermark.value, partitions: new Set(partitions) }), logger: silentLogger(), now: () => now });
+      new GroupWatermark({ store: store.asStore(), group: 'g', own: () => ({ watermark: watermark.value, partitions: new Set(partitions) }), logger: silentLogger(), now: () => now, heldBack: (ms) => heldBack.push(ms) });
     const aAt = { value: T + 10 * M };
     const bAt = { value: Number.NEGATIVE_INFINITY };
     const a = instance(aAt, [0, 2]);
@@ -53,6 +54,7 @@ describe("where a consumer group's verdicts are stored up to", () => {
     bAt.value = T + 3 * M;
     await b.publish();
     expect(await a.at()).toBe(T + 3 * M);
+    expect(heldBack.at(-1)).toBe(7 * M);
     expect(await b.at()).toBe(T + 3 * M);
     // Unchanged marks are not written again, except once a minute.
     const saves = store.saves;

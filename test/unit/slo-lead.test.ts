@@ -18,6 +18,7 @@ function parts(options: { adoptFailures?: number; adoptWaitsFor?: Promise<void> 
       release: () => void calls.push('release'),
     },
     logger: silentLogger(),
+    leading: (on) => void calls.push(`gauge ${on ? 1 : 0}`),
   });
   return { lead, calls };
 }
@@ -37,7 +38,7 @@ describe('the SLO lead of a consumer group', () => {
     await lead.set(true);
     await lead.set(false);
     expect(lead.leading).toBe(false);
-    expect(calls).toEqual(['adopt', 'engine true', 'engine false', 'save', 'release']);
+    expect(calls).toEqual(['adopt', 'engine true', 'gauge 1', 'engine false', 'save', 'release', 'gauge 0']);
   });
 
   it('takes changes one at a time: a lead lost while its alerts were being read never pages, and lets them go', async () => {
@@ -59,7 +60,7 @@ describe('the SLO lead of a consumer group', () => {
   it('retries taking the lead while the store cannot be read, and pages only once it could', async () => {
     const { lead, calls } = parts({ adoptFailures: 1 });
     await lead.set(true);
-    expect(calls).toEqual(['adopt', 'adopt', 'engine true']);
+    expect(calls).toEqual(['adopt', 'adopt', 'engine true', 'gauge 1']);
     expect(lead.leading).toBe(true);
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { SeamwatchConfig } from './config/schema.ts';
@@ -128,6 +129,7 @@ export class Seamwatch {
           log: notificationLog,
           silences: () => this.silences.list(),
           pauses: () => this.pauses.active(),
+          othersFiring: () => this.alertState.leadAlerts().filter((a) => a.state === 'firing'),
           tree: buildRoutingTree(config.routes),
           receivers: buildReceivers(config.receivers, { registry: this.registry, logger: logger.child({ component: 'receivers' }), externalUrl: externalUrl(config.alerting.traceUrlBase), isOpen: (receiver, fingerprint) => notificationLog.isOpen(receiver, fingerprint) }).map((r) =>
             this.selfTracing.enabled ? tracedReceiver(r, tracer) : r,
@@ -216,6 +218,8 @@ export class Seamwatch {
             recoveryDeadline: config.pipeline.recoveryDeadline,
             onFailure: (error) => this.fail(error),
             onAssigned: (assignment) => void this.sloLead.set(leadsGroup(assignment)),
+            // Until the next assignment nobody knows who holds partition 0: the lead is handed over.
+            onRevoked: () => void this.sloLead.set(false),
           })
         : undefined;
     pipeline ??= pipelineFor({ deadLetterSink: { send: async () => undefined }, commit: async () => undefined });
@@ -239,8 +243,13 @@ export class Seamwatch {
     this.groupWatermark = new GroupWatermark({
       store: this.store,
       group: stateGroupOf(config),
-      // As the last flush was judged: after a rebalance, held back by a partition taken over with a backlog.
-      own: () => ({ watermark: this.pipeline.lastStoredWatermark, partitions: collector?.partitions ?? new Set() }),
+      // As the last flush was judged, for the partitions it speaks for: a partition taken over is
+      // the previous owner's mark until it was rebuilt here and a flush since is stored.
+      own: () => ({ watermark: this.pipeline.lastStoredWatermark, partitions: new Set([...(collector?.partitions ?? [])].filter((p) => this.pipeline.storedSinceRebuilt(p))) }),
+      exists: (partition) => {
+        const counts = [...(collector?.topicPartitionCounts.values() ?? [])];
+        return counts.length === 0 || partition < Math.max(...counts);
+      },
       logger: logger.child({ component: 'slo' }),
       heldBack: (ms) => sloMetrics.heldBackSeconds.set(ms / 1000),
     });
@@ -268,6 +277,7 @@ export class Seamwatch {
       },
       logger: logger.child({ component: 'slo' }),
       leading: (on) => sloMetrics.lead.set(on ? 1 : 0),
+      handOver: { store: this.store, key: `alerts:${stateGroupOf(config)}:slo-holder`, instance: randomUUID() },
     });
     const scorecardSources = scorecardSourcesOf(config, this.store);
     this.scorecards =
@@ -308,7 +318,8 @@ export class Seamwatch {
       },
       scorecardPage: scorecardPage(scorecardSources, config.scorecard),
       slo: this.slo,
-      alerts: this.alerts,
+      // The SLO lead's burn alerts are listed at every instance, as the store has them.
+      alerts: { alerts: () => [...this.alerts.alerts(), ...this.alertState.leadAlerts()] },
       silences: this.silences,
       saveSilences: () => this.alertState.save(),
       apiToken: process.env[config.api.tokenEnv],
@@ -358,9 +369,8 @@ export class Seamwatch {
           { name: 'slo lead', run: () => this.sloLead.shutdown() },
           { name: 'slo engine', run: () => this.slo.shutdown() },
           { name: 'http collector', run: async () => this.httpCollector?.shutdown() },
-          { name: 'kafka collector', run: async () => this.collector?.shutdown() },
-          // After the last flush: whoever takes the partitions over is counted from there.
           { name: 'group watermark', run: () => this.groupWatermark.shutdown() },
+          { name: 'kafka collector', run: async () => this.collector?.shutdown() },
           { name: 'alert dispatcher', run: async () => this.dispatcher?.shutdown() },
           { name: 'alert state', run: () => this.alertState.shutdown() },
           { name: 'alert history', run: () => this.alertHistory.shutdown() },

@@ -25,6 +25,12 @@ export interface AlertDispatcherOptions {
   silences?: () => readonly Silence[];
   /** The paging pauses now (the operator's kill switch), read at each flush; none by default. */
   pauses?: () => readonly PagingPause[];
+  /**
+   * Firing alerts another instance of the group pages (the SLO lead's burn alerts), as inhibition
+   * sources beside this dispatcher's own: an inhibit rule whose source is a burn alert mutes its
+   * targets at every instance, not only at the lead.
+   */
+  othersFiring?: () => readonly Alert[];
   /** What each receiver was told; in memory until it is persisted. */
   log?: NotificationLog;
   registry: Registry;
@@ -93,7 +99,7 @@ export class AlertDispatcher {
     this.now = options.now ?? Date.now;
     this.stages = buildNotifyChain({
       inhibitRules: options.inhibitRules,
-      currentAlerts: () => [...this.firing.values()],
+      currentAlerts: () => (options.othersFiring ? [...this.firing.values(), ...options.othersFiring()] : [...this.firing.values()]),
       silences: options.silences ?? (() => []),
       timeIntervals: options.timeIntervals,
       log: options.log ?? new InMemoryNotificationLog(),

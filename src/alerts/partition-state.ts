@@ -6,7 +6,8 @@ import type { AlertEngine } from './engine.ts';
 import { GLOBAL_PARTITION, SLO_PARTITION } from './lifecycle/alert-book.ts';
 import { pruneLog, type InMemoryNotificationLog } from './notify/notification-log.ts';
 import { resolvesOwed } from './notify/storm.ts';
-import { AlertStatePersistence, decodeState, type AlertState } from './persistence.ts';
+import { AlertStatePersistence, decodeState, encodeState, type AlertState } from './persistence.ts';
+import type { Alert } from './types.ts';
 import { silenceFromData, silenceToData, type Silence, type SilenceData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
 import { documentKey, globalKey, mergeNotificationLogs, silenceKey, silencePrefix, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
@@ -50,6 +51,8 @@ export class PartitionedAlertState {
   private stopped = false;
   /** SLO burn alerts found in a shared document of an older version: the lead takes them over. */
   private legacySlo: AlertState | undefined;
+  /** The SLO lead's alerts as the store has them, while another instance leads (read with the silences). */
+  private leadsAlerts: readonly Alert[] = [];
 
   constructor(options: PartitionedAlertStateOptions) {
     this.options = options;
@@ -92,8 +95,21 @@ export class PartitionedAlertState {
       const { shared, slo } = sloOutOfShared(state);
       this.legacySlo = slo;
       this.take(shared);
+      // Whichever instance of the new version starts first moves them to the lead's document, so a
+      // lead that starts after the shared document was rewritten without them still finds them.
+      const sloKey = documentKey(base, SLO_PARTITION);
+      if (slo && !(await this.options.store.loadDocuments([sloKey])).has(sloKey)) await this.options.store.saveDocuments([{ key: sloKey, doc: encodeState(slo) }]);
     }
     await this.syncSilences();
+  }
+
+  /**
+   * The SLO lead's alerts while another instance leads, as last read from the store (every few
+   * seconds, with the silences): they inhibit here as they do at the lead (an inhibit rule whose
+   * source is a burn alert), and the alerts API lists them. Empty while this instance leads.
+   */
+  leadAlerts(): readonly Alert[] {
+    return this.owned.has(SLO_PARTITION) ? [] : this.leadsAlerts;
   }
 
   /**
@@ -146,24 +162,34 @@ export class PartitionedAlertState {
 
   private async readSilences(now: number): Promise<boolean> {
     const { base, store, silences: registry, logger } = this.options;
-    const docs = await store.documentsWithPrefix(silencePrefix(base));
+    const sloKey = documentKey(base, SLO_PARTITION);
+    const [docs, shared] = await Promise.all([store.documentsWithPrefix(silencePrefix(base)), store.loadDocuments([sloKey, globalKey(base)])]);
+    const leads = shared.get(sloKey);
+    this.leadsAlerts = leads === undefined ? [] : decodeState<AlertState>(leads).alerts.map((entry) => entry.alert);
     const stored = new Map<string, { key: string; text: string; silence: Silence }>();
-    for (const [key, text] of docs) {
+    const read = (key: string, data: SilenceData): Silence | undefined => {
       try {
-        const silence = silenceFromData(decodeState<SilenceData>(text));
-        stored.set(silence.id, { key, text, silence });
+        return silenceFromData(data);
       } catch (error) {
         // A matcher this version no longer compiles: skipped, said once a minute at most.
         if (this.warnSync()) logger.warn({ err: error, key }, 'a stored silence cannot be read by this version: left out here');
+        return undefined;
       }
+    };
+    for (const [key, text] of docs) {
+      const silence = read(key, decodeState<SilenceData>(text));
+      if (silence) stored.set(silence.id, { key, text, silence });
     }
-    const changed = registry.merge([...stored.values()].map((s) => s.silence), now);
+    // During a rolling upgrade, instances of the older version keep their silences in the shared document.
+    const legacy = shared.get(globalKey(base));
+    const older = (legacy === undefined ? [] : (decodeState<AlertState>(legacy).silences ?? [])).map((data) => read(globalKey(base), data)).filter((s) => s !== undefined);
+    const changed = registry.merge([...stored.values()].map((s) => s.silence).concat(older.filter((s) => !stored.has(s.id))), now);
     if (changed) logger.info({ silences: registry.list().length }, "silences of the group's other instances taken in");
     let owed = false;
     for (const silence of registry.list()) {
       const found = stored.get(silence.id);
       // What the store holds is what this instance holds: nothing to write back.
-      if (found && found.silence.updatedAt === silence.updatedAt) this.persistence.markSaved(found.key, found.text);
+      if (found && found.text === encodeState(silenceToData(silence))) this.persistence.markSaved(found.key, found.text);
       // The store lacks it or holds an older change (a race of two instances): ours goes back.
       else if (!found || found.silence.updatedAt < silence.updatedAt) {
         this.persistence.invalidate(silenceKey(base, silence.id));

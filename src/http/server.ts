@@ -35,6 +35,8 @@ export interface HttpServerOptions {
   silences?: SilenceRegistry;
   /** Saves the silences to the store: a change is answered once stored (see SilenceRoutesOptions.save). */
   saveSilences?: () => Promise<void>;
+  /** How long a change waits for that save (default 5 s). */
+  saveSilencesTimeoutMs?: number;
   /** Bearer token for silence mutations; without it the silences API is read-only. */
   apiToken?: string | undefined;
   /** Where apiToken came from, named in the read-only answer. Default SEAMWATCH_API_TOKEN. */
@@ -121,6 +123,7 @@ export class HttpServer {
       addSilenceRoutes(app, {
         registry: silences,
         ...(this.options.saveSilences ? { save: this.options.saveSilences } : {}),
+        ...(this.options.saveSilencesTimeoutMs !== undefined ? { saveTimeoutMs: this.options.saveSilencesTimeoutMs } : {}),
         token: this.options.apiToken,
         ...(this.options.apiTokens ? { tokens: this.options.apiTokens } : {}),
         ...(this.options.controls ? { audit: (actor: string, action: string, args: unknown) => this.options.controls!.audit.record(actor, action, args, 'ok') } : {}),

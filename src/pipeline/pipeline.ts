@@ -113,6 +113,11 @@ export class IngestPipeline implements Intake {
    * tells the group it has stored (slo/group-watermark.ts).
    */
   lastStoredWatermark = Number.NEGATIVE_INFINITY;
+  /** Flushes started, and the number of the last one the store acknowledged. */
+  private flushesStarted = 0;
+  private lastStoredFlush = 0;
+  /** Per partition number rebuilt here: how many flushes had started when its rebuild ended. */
+  private readonly rebuiltAt = new Map<number, number>();
 
   constructor(options: IngestOptions) {
     this.options = options;
@@ -197,6 +202,7 @@ export class IngestPipeline implements Intake {
     const now = this.now();
     this.replays.recovered(positions, recovered.events);
     for (const stage of this.stages) stage.onRecover?.(recovered, now);
+    for (const p of positions) this.rebuiltAt.set(p.partition, this.flushesStarted);
     if (recovered.leftOut) {
       this.options.logger.warn(
         { correlationIds: recovered.leftOut, recoveryMaxEvents: pipeline.recoveryMaxEvents },
@@ -216,6 +222,7 @@ export class IngestPipeline implements Intake {
     this.replays.retain((topic, partition) => (assignment[topic] ?? []).includes(partition));
     const moved = [...this.owned].filter((p) => !owned.has(p));
     this.owned = owned;
+    for (const p of this.rebuiltAt.keys()) if (!owned.has(p)) this.rebuiltAt.delete(p);
     if (moved.length > 0) this.options.partitionState?.release(moved);
     return this.stitcher.dropPartitions((partition) => owned.has(partition));
   }
@@ -263,6 +270,7 @@ export class IngestPipeline implements Intake {
 
   private async flushOnce(): Promise<void> {
     this.lastFlush = this.now();
+    const number = ++this.flushesStarted;
     const flush = new Flush(this.now(), this.deadLetters, this.offsets.take());
     this.deadLetters = [];
     flush.carry(this.unwritten);
@@ -277,7 +285,7 @@ export class IngestPipeline implements Intake {
     const rows = flush.rows;
     if (rows === 0 && flush.offsets.length === 0) {
       // Nothing was decided that is not stored already: event time is stored up to here.
-      this.noteStored(flush.watermark);
+      this.noteStored(flush.watermark, number);
       return;
     }
     const { metrics, logger } = this.options;
@@ -289,7 +297,7 @@ export class IngestPipeline implements Intake {
     try {
       for (const stage of this.stages) {
         if (stage.deliver) await this.deliverTraced(stage, flush, traced);
-        if (flush.stored) this.noteStored(flush.watermark);
+        if (flush.stored) this.noteStored(flush.watermark, number);
       }
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
@@ -350,9 +358,20 @@ export class IngestPipeline implements Intake {
     this.unwritten = flush.batch;
   }
 
-  private noteStored(watermark: number): void {
+  private noteStored(watermark: number, flush: number): void {
     if (watermark > this.storedWatermark) this.storedWatermark = watermark;
     this.lastStoredWatermark = watermark;
+    if (flush > this.lastStoredFlush) this.lastStoredFlush = flush;
+  }
+
+  /**
+   * Whether lastStoredWatermark speaks for this partition number: it was rebuilt here and a flush
+   * begun after that is stored (until then, a partition taken over with a backlog is not yet in
+   * the watermark its flushes are judged at).
+   */
+  storedSinceRebuilt(partition: number): boolean {
+    const at = this.rebuiltAt.get(partition);
+    return at !== undefined && at < this.lastStoredFlush;
   }
 
   /** Stops retrying store writes: used on shutdown deadline. */

@@ -89,8 +89,9 @@ export class SloEngine {
   async lead(on: boolean): Promise<void> {
     while (this.running) await this.running;
     if (on === this.leading) return;
-    if (!on && this.positions.size > 0) await this.save(true);
+    // Silent before the last save: a cycle that starts meanwhile pages nothing past it.
     this.leading = on;
+    if (!on && this.positions.size > 0) await this.save(true);
     if (on) {
       this.positions.clear();
       this.saved = undefined;

@@ -8,7 +8,8 @@ import { atMostEvery } from '../base/every.ts';
  * instance's watermark counts minutes another instance has not stored yet (it restarted, it is
  * catching up a backlog, its store writes are retried), and a burn in that instance's share is
  * paged late or not at all. Each instance publishes its stored watermark per Kafka partition it
- * owns (`slo:<group>:stored:<n>`), and SLOs are evaluated up to the lowest of the group's.
+ * owns and has stored a flush for since it rebuilt it (`slo:<group>:stored:<n>`), and SLOs are
+ * evaluated up to the lowest of the group's.
  */
 
 export interface StoredMark {
@@ -41,16 +42,24 @@ export function parseMarks(prefix: string, docs: ReadonlyMap<string, string>): M
 
 /**
  * The event time the group's verdicts are stored up to: this instance's own watermark, lowered
- * to the lowest published by the owners of the other partitions. Marks of partitions this
- * instance owns are its own (older, from a previous owner); marks not saved for `staleAfterMs`
- * are left out (a partition no instance consumes any more, a group with no traffic at all).
+ * to the lowest published by the owners of the other partitions. Marks of partitions its own
+ * watermark speaks for are left out (they are older, from a previous owner); so are marks of
+ * partitions the topics no longer have, and marks nobody saved for `staleAfterMs` (an owner
+ * whose store writes have failed that long: past it, SLOs are evaluated without its share).
  * `heldBy` names the partition that holds it back, if one does.
  */
-export function groupWatermark(own: number, owned: ReadonlySet<number>, marks: ReadonlyMap<number, StoredMark>, now: number, staleAfterMs: number): { at: number; heldBy?: number } {
+export function groupWatermark(
+  own: number,
+  owned: ReadonlySet<number>,
+  marks: ReadonlyMap<number, StoredMark>,
+  now: number,
+  staleAfterMs: number,
+  exists: (partition: number) => boolean = () => true,
+): { at: number; heldBy?: number } {
   let at = own;
   let heldBy: number | undefined;
   for (const [partition, mark] of marks) {
-    if (owned.has(partition) || now - mark.savedAt > staleAfterMs) continue;
+    if (owned.has(partition) || !exists(partition) || now - mark.savedAt > staleAfterMs) continue;
     if (mark.watermark < at) {
       at = mark.watermark;
       heldBy = partition;
@@ -62,10 +71,15 @@ export function groupWatermark(own: number, owned: ReadonlySet<number>, marks: R
 export interface GroupWatermarkOptions {
   store: Store;
   group: string;
-  /** This instance's stored watermark (the pipeline's), and the Kafka partitions it owns now. */
+  /**
+   * This instance's stored watermark (as its last stored flush was judged), and the Kafka
+   * partitions it speaks for: owned, rebuilt here, and stored since.
+   */
   own: () => { watermark: number; partitions: ReadonlySet<number> };
+  /** Whether the topics have this partition number (marks of others are left out). Every number by default. */
+  exists?: (partition: number) => boolean;
   logger: Logger;
-  /** Default 10 minutes. */
+  /** Default 1 hour. */
   staleAfterMs?: number;
   /** Wall ms between publishes. Default 5 s. */
   everyMs?: number;
@@ -104,13 +118,15 @@ export class GroupWatermark {
     this.timer.unref();
   }
 
-  /** Stops publishing, after a last publish: the instance that takes the partitions over goes on from there. */
+  /**
+   * Stops publishing. No last publish: by now the partitions may be another instance's, whose
+   * mark it would overwrite; the last periodic one is at most `everyMs` behind, which only holds
+   * the group a little longer.
+   */
   async shutdown(): Promise<void> {
-    if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.publishing;
-    await this.publish().catch(() => undefined);
   }
 
   /** Saves this instance's stored watermark for every partition it owns whose mark moved. */
@@ -137,7 +153,7 @@ export class GroupWatermark {
     if (!Number.isFinite(watermark)) return watermark;
     const now = (this.options.now ?? Date.now)();
     const marks = parseMarks(this.prefix, await this.options.store.documentsWithPrefix(this.prefix));
-    const { at, heldBy } = groupWatermark(watermark, partitions, marks, now, this.options.staleAfterMs ?? 600_000);
+    const { at, heldBy } = groupWatermark(watermark, partitions, marks, now, this.options.staleAfterMs ?? 3_600_000, this.options.exists);
     this.options.heldBack?.(watermark - at);
     if (heldBy !== undefined && watermark - at > 300_000 && this.warnHeld()) {
       this.options.logger.warn(

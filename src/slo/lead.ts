@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { FailureLog, retry } from '../base/retry.ts';
+import { FailureLog, retry, sleep } from '../base/retry.ts';
+import type { Store } from '../domain/store.ts';
+import { atMostEvery } from '../base/every.ts';
 
 /** The partition whose owner is the group's SLO lead. Every topic has one, and the co-partitioned assignment gives it to one member. */
 export const LEAD_PARTITION = 0;
@@ -17,6 +19,31 @@ export interface SloLeadOptions {
   logger: Logger;
   /** Told each change: 1 while this instance leads (the seamwatch_slo_lead gauge). */
   leading?: (on: boolean) => void;
+  /**
+   * The hand-over between two instances: who holds the lead, in a store document. Without it (one
+   * instance, tests) the lead is taken at once.
+   */
+  handOver?: HandOverOptions;
+}
+
+export interface HandOverOptions {
+  store: Store;
+  /** The document naming the holder (`alerts:<group>:slo-holder`). */
+  key: string;
+  /** This process, as the document names it. */
+  instance: string;
+  /** Wall ms between the holder's heartbeats. Default 5 s; a mark three heartbeats old is a holder gone. */
+  heartbeatMs?: number;
+  /** The longest a new lead waits for a live holder to hand over. Default 30 s. */
+  waitMs?: number;
+}
+
+/** Who holds the SLO lead, as the store has it. */
+export interface HolderMark {
+  holder: string;
+  state: 'holding' | 'released';
+  /** Wall time of the holder's last write. */
+  at: number;
 }
 
 /**
@@ -26,9 +53,12 @@ export interface SloLeadOptions {
  * fires. Only the instance holding Kafka partition 0 leads; it moves with that partition, as a
  * partition's alerts do. An instance without Kafka leads from its start.
  *
- * Changes are taken one at a time, in order. Taking the lead waits until the burn alerts could be
- * read from the store (retried while it is still wanted), so a lead never pages without knowing
- * what the last one paged; handing it over saves the progress and the alerts first.
+ * Changes are taken one at a time, in order. Handing the lead over stops the paging, saves the
+ * progress and the alerts, and then says so in the holder document. Taking it waits for that (in a
+ * rebalance both instances hear of the new assignment at about the same time), up to `waitMs`
+ * for a holder that stays alive and never hands over, and not at all for a holder gone (no
+ * heartbeat for three); then it reads the burn alerts (retried while the lead is still wanted), so
+ * a lead never pages without knowing what the last one paged.
  */
 export class SloLead {
   private readonly options: SloLeadOptions;
@@ -38,6 +68,8 @@ export class SloLead {
   private stopped = false;
   /** Ends the waits of a take-over that is retried, once the lead is no longer wanted. */
   private abort: AbortController | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly warnHeartbeat = atMostEvery(60_000);
 
   constructor(options: SloLeadOptions) {
     this.options = options;
@@ -69,7 +101,13 @@ export class SloLead {
       this.abort = new AbortController();
       const { signal } = this.abort;
       try {
-        await retry(() => alerts.adopt(), { baseMs: 500, maxMs: 10_000, deadlineMs: Number.POSITIVE_INFINITY, isRetryable: () => this.wanted, signal, onRetry: failures.onRetry });
+        await retry(
+          async () => {
+            await this.waitForHandOver(signal);
+            await alerts.adopt();
+          },
+          { baseMs: 500, maxMs: 10_000, deadlineMs: Number.POSITIVE_INFINITY, isRetryable: () => this.wanted, signal, onRetry: failures.onRetry },
+        );
       } catch (error) {
         if (!this.wanted) return;
         throw error;
@@ -84,14 +122,67 @@ export class SloLead {
       await engine.lead(true);
       this.held = true;
       this.options.leading?.(true);
+      await this.mark('holding').catch((error: unknown) => logger.warn({ err: error }, 'could not note the SLO lead in the store; the heartbeat tries again'));
+      this.startHeartbeat();
       logger.info('this instance now evaluates and pages the SLOs of its group');
     } else {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
       await engine.lead(false);
       await alerts.save().catch((error: unknown) => logger.warn({ err: error }, 'could not save the SLO burn alerts before handing the lead over'));
       alerts.release();
       this.held = false;
       this.options.leading?.(false);
+      await this.mark('released').catch((error: unknown) => logger.warn({ err: error }, 'could not note the SLO lead handed over; the next lead takes it once this instance is three heartbeats quiet'));
       logger.info('SLO lead handed over: another instance of the group evaluates and pages the SLOs');
+    }
+  }
+
+  private async readMark(): Promise<HolderMark | undefined> {
+    const { store, key } = this.options.handOver!;
+    const text = (await store.loadDocuments([key])).get(key);
+    if (text === undefined) return undefined;
+    const mark = JSON.parse(text) as Partial<HolderMark>;
+    return typeof mark.holder === 'string' && (mark.state === 'holding' || mark.state === 'released') && Number.isFinite(mark.at) ? (mark as HolderMark) : undefined;
+  }
+
+  /** Writes this instance's mark; a release does not overwrite a mark another instance wrote since. */
+  private async mark(state: HolderMark['state']): Promise<void> {
+    const handOver = this.options.handOver;
+    if (!handOver) return;
+    if (state === 'released') {
+      const current = await this.readMark();
+      if (current && current.holder !== handOver.instance) return;
+    }
+    await handOver.store.saveDocuments([{ key: handOver.key, doc: JSON.stringify({ holder: handOver.instance, state, at: Date.now() } satisfies HolderMark) }]);
+  }
+
+  private startHeartbeat(): void {
+    const handOver = this.options.handOver;
+    if (!handOver || this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      if (!this.held) return;
+      this.mark('holding').catch((error: unknown) => {
+        if (this.warnHeartbeat()) this.options.logger.warn({ err: error }, 'could not renew the SLO lead in the store; will try again');
+      });
+    }, handOver.heartbeatMs ?? 5_000);
+    this.heartbeat.unref();
+  }
+
+  /** Until the last holder handed over, is gone, or `waitMs` passed. A store that cannot be read fails the try (retried). */
+  private async waitForHandOver(signal: AbortSignal): Promise<void> {
+    const handOver = this.options.handOver;
+    if (!handOver) return;
+    const staleMs = 3 * (handOver.heartbeatMs ?? 5_000);
+    const deadline = Date.now() + (handOver.waitMs ?? 30_000);
+    for (;;) {
+      const mark = await this.readMark();
+      if (!mark || mark.holder === handOver.instance || mark.state === 'released' || Date.now() - mark.at > staleMs || signal.aborted) return;
+      if (Date.now() >= deadline) {
+        this.options.logger.warn({ holder: mark.holder }, 'took the SLO lead without a hand-over: the last holder still renews it but did not let go');
+        return;
+      }
+      await sleep(Math.min(250, handOver.heartbeatMs ?? 5_000), signal);
     }
   }
 }

@@ -26,15 +26,21 @@ describe('IngestPipeline: where its verdicts are stored up to', () => {
       workflows: [],
       slos: [],
       pipeline: pipelineSchema.parse({}),
-      store: { write: async (_batch: StoreBatch) => undefined } as unknown as Store,
+      store: { write: async (_batch: StoreBatch) => undefined, recover: async () => ({ events: [], runs: [], maxEventTime: null }) } as unknown as Store,
       deadLetterSink: { send: async () => undefined },
       commit: async () => undefined,
       metrics: new PipelineMetrics(new Registry(), ['crm']),
       logger: silentLogger(),
       now: () => NOW,
     });
+    // Partition 0 is rebuilt, but the watermark speaks for it only once a flush begun after that is stored.
+    await pipeline.recover([{ topic: 'crm.events', partition: 0, committed: '-1', low: '0', high: '0' }]);
+    expect(pipeline.storedSinceRebuilt(0)).toBe(false);
     pipeline.process(message(0, NOW - 10 * M));
     await pipeline.flush();
+    expect(pipeline.storedSinceRebuilt(0)).toBe(true);
+    // A partition this instance never rebuilt is not one it speaks for.
+    expect(pipeline.storedSinceRebuilt(1)).toBe(false);
     const first = pipeline.storedWatermark;
     expect(Number.isFinite(first)).toBe(true);
     expect(pipeline.lastStoredWatermark).toBe(first);
@@ -51,5 +57,8 @@ describe('IngestPipeline: where its verdicts are stored up to', () => {
     await pipeline.flush();
     expect(pipeline.storedWatermark).toBe(first);
     expect(pipeline.lastStoredWatermark).toBe(first - 5 * M);
+    // Handed over: no longer one it speaks for.
+    pipeline.retainPartitions({ 'crm.events': [] });
+    expect(pipeline.storedSinceRebuilt(0)).toBe(false);
   });
 });

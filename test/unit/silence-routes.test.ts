@@ -26,7 +26,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.shutdown()));
 });
 
-async function setUp(options: { token?: string | undefined; alerts?: Alert[]; logs?: string[]; save?: () => Promise<void> } = {}) {
+async function setUp(options: { token?: string | undefined; alerts?: Alert[]; logs?: string[]; save?: () => Promise<void>; saveTimeoutMs?: number } = {}) {
   const clock = { now: T0 };
   let next = 0;
   const changes: number[] = [];
@@ -41,6 +41,7 @@ async function setUp(options: { token?: string | undefined; alerts?: Alert[]; lo
     alerts: { alerts: () => options.alerts ?? [] },
     silences,
     ...(options.save ? { saveSilences: options.save } : {}),
+    ...(options.saveTimeoutMs !== undefined ? { saveSilencesTimeoutMs: options.saveTimeoutMs } : {}),
     apiToken: 'token' in options ? options.token : TOKEN,
     now: () => clock.now,
   });
@@ -241,5 +242,15 @@ describe('silences API: a change is answered once it is stored', () => {
     expect(created.body.stored).toBe(false);
     expect(api.silences.list()).toHaveLength(1);
     expect(logs.some((l) => l.includes('not stored yet') && l.includes('store down'))).toBe(true);
+  });
+
+  it('answers stored: false after the timeout when the store hangs, instead of hanging the caller', async () => {
+    const logs: string[] = [];
+    const api = await setUp({ logs, save: () => new Promise<void>(() => undefined), saveTimeoutMs: 100 });
+    const started = Date.now();
+    const created = await api.call('POST', '/api/v1/silences', billing);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(created.body.stored).toBe(false);
+    expect(logs.some((l) => l.includes('did not answer within 100 ms'))).toBe(true);
   });
 });

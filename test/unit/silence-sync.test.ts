@@ -108,4 +108,56 @@ describe('silences across the instances of one consumer group (PartitionedAlertS
     await b.state.loadShared();
     expect(b.silences.get('old1')?.comment).toBe('from before');
   });
+
+  it('takes in silences instances of an older version keep making in the shared document during a rolling upgrade', async () => {
+    const { store, a } = twoInstances();
+    await a.state.loadShared();
+    const silence = { id: 'old2', matchers: [{ name: 'team', value: 'billing', type: '=' }], startsAt: T, endsAt: T + 7_200_000, createdBy: 'bob@example.com', comment: 'made through an old pod', updatedAt: T };
+    store.documents.set('alerts:g:global', JSON.stringify({ alerts: [], notificationLog: { entries: {}, open: {} }, silences: [silence] }));
+    expect(await a.state.syncSilences(T + 1_000)).toBe(true);
+    expect(a.silences.get('old2')?.comment).toBe('made through an old pod');
+  });
+
+  it('two different changes of one silence in the same millisecond: both instances settle on the same one, and stop writing', async () => {
+    const { store, a, b } = twoInstances();
+    a.silences.create(input('billing deploy'), T);
+    await a.state.save();
+    await b.state.syncSilences(T + 1_000);
+    expect(a.silences.update('a1', input('from a'), T + 2_000).ok).toBe(true);
+    expect(b.silences.update('a1', input('from b'), T + 2_000).ok).toBe(true);
+    await a.state.save();
+    await b.state.save();
+    for (let round = 0; round < 3; round++) {
+      await a.state.syncSilences(T + 3_000);
+      await b.state.syncSilences(T + 3_000);
+      await a.state.save();
+      await b.state.save();
+    }
+    expect(a.silences.get('a1')!.comment).toBe(b.silences.get('a1')!.comment);
+    const saves = store.saves;
+    await a.state.syncSilences(T + 4_000);
+    await b.state.syncSilences(T + 4_000);
+    await a.state.save();
+    await b.state.save();
+    expect(store.saves).toBe(saves);
+  });
+});
+
+describe("the SLO lead's alerts at the other instances", () => {
+  it('are read with the silences, listed and used for inhibition where this instance does not lead, and moved out of an older shared document at start', async () => {
+    const store = new MemorySloStore();
+    const burn = { alert: { fingerprint: 'burn', labels: { detector: 'slo-burn', workflow: 'plan-upgrade' }, annotations: {}, state: 'firing', startsAt: T, endsAt: 0, generatorUrl: '' }, firesAt: T, resolvesAt: Number.POSITIVE_INFINITY, fired: true };
+    // An older version kept the burn in the shared document.
+    store.documents.set('alerts:g:global', JSON.stringify({ alerts: [burn], notificationLog: { entries: {}, open: { pager: { burn: T } } } }));
+    const a = instance(store, 'a');
+    await a.state.loadShared();
+    // Not the lead: the burn is not its own to page, but it moved it to the lead's document for whoever leads.
+    expect(JSON.parse(store.documents.get('alerts:g:slo')!).alerts.map((e: { alert: { fingerprint: string } }) => e.alert.fingerprint)).toEqual(['burn']);
+    expect(a.state.leadAlerts().map((x) => x.fingerprint)).toEqual(['burn']);
+    await a.state.save();
+    expect(JSON.parse(store.documents.get('alerts:g:global')!).alerts).toEqual([]);
+    // Once it leads itself, the burn is its own and no longer listed as another's.
+    await a.state.adopt([-2]);
+    expect(a.state.leadAlerts()).toEqual([]);
+  });
 });

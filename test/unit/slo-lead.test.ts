@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SloLead, leadsGroup } from '../../src/slo/lead.ts';
+import { SloLead, leadsGroup, type HandOverOptions } from '../../src/slo/lead.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { MemorySloStore } from '../support/memory-slo-store.ts';
 
 /** Records what the lead asks of the engine and the alert state, in order. */
-function parts(options: { adoptFailures?: number; adoptWaitsFor?: Promise<void> } = {}) {
+function parts(options: { adoptFailures?: number; adoptWaitsFor?: Promise<void>; handOver?: HandOverOptions } = {}) {
   const calls: string[] = [];
   let failures = options.adoptFailures ?? 0;
   const lead = new SloLead({
@@ -19,6 +20,7 @@ function parts(options: { adoptFailures?: number; adoptWaitsFor?: Promise<void> 
     },
     logger: silentLogger(),
     leading: (on) => void calls.push(`gauge ${on ? 1 : 0}`),
+    ...(options.handOver ? { handOver: options.handOver } : {}),
   });
   return { lead, calls };
 }
@@ -75,5 +77,50 @@ describe('the SLO lead of a consumer group', () => {
     // Stopped: a late assignment does not make it lead again.
     await lead.set(true);
     expect(lead.leading).toBe(false);
+  });
+
+  describe('handed over between two instances', () => {
+    const KEY = 'alerts:g:slo-holder';
+    const holder = (store: MemorySloStore) => JSON.parse(store.documents.get(KEY) ?? 'null') as { holder: string; state: string } | null;
+
+    it('a new lead waits until the last one has saved and let go: the two never page at once', async () => {
+      const store = new MemorySloStore();
+      const a = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'a', heartbeatMs: 50 } });
+      const b = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'b', heartbeatMs: 50 } });
+      await a.lead.set(true);
+      expect(holder(store)).toMatchObject({ holder: 'a', state: 'holding' });
+      // A rebalance: B is told it holds partition 0 before A let go.
+      const taking = b.lead.set(true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(b.calls).toEqual([]);
+      await a.lead.set(false);
+      await taking;
+      expect(a.calls.slice(-3)).toEqual(['save', 'release', 'gauge 0']);
+      expect(b.calls).toEqual(['adopt', 'engine true', 'gauge 1']);
+      expect(holder(store)).toMatchObject({ holder: 'b', state: 'holding' });
+    });
+
+    it('a holder gone (no heartbeat for three) is not waited for', async () => {
+      const store = new MemorySloStore();
+      store.documents.set(KEY, JSON.stringify({ holder: 'dead', state: 'holding', at: Date.now() - 1_000 }));
+      const b = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'b', heartbeatMs: 50, waitMs: 60_000 } });
+      await b.lead.set(true);
+      expect(b.lead.leading).toBe(true);
+    });
+
+    it('a holder that renews the lead and never lets go is waited for waitMs, then overruled', async () => {
+      const store = new MemorySloStore();
+      const a = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'a', heartbeatMs: 50 } });
+      const b = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'b', heartbeatMs: 50, waitMs: 400 } });
+      await a.lead.set(true);
+      const started = Date.now();
+      await b.lead.set(true);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(b.lead.leading).toBe(true);
+      // A's late hand-over does not take the holder document back from B.
+      await a.lead.set(false);
+      expect(holder(store)).toMatchObject({ holder: 'b', state: 'holding' });
+      await b.lead.shutdown();
+    });
   });
 });

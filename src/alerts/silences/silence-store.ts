@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Silence } from './silence.ts';
+import { silenceToData, type Silence } from './silence.ts';
 import { createSilence, expireSilence, pruneSilences, updateSilence, type SilenceInput, type SilenceResult } from './silence-book.ts';
 
 /** Alertmanager keeps expired silences 5 days, so people can see what was muted and by whom. */
@@ -62,17 +62,18 @@ export class SilenceRegistry {
   }
 
   /**
-   * Takes in silences another instance of the group made or changed (read from the shared store
-   * document): a silence is the newer of the two by `updatedAt` (an expiry updates it too, so it
-   * wins over the silence it ends), ours on a tie; one expired past the retention is not taken
-   * back. Does not call `changed`. True when the list changed.
+   * Takes in silences another instance of the group made or changed (read from the store): a silence is the newer of the two by `updatedAt` (an expiry updates it too, so it
+   * wins over the silence it ends); two different changes made in the same millisecond are
+   * settled the same way at every instance (the greater as JSON), so they agree instead of
+   * writing theirs back in turn. One expired past the retention is not taken back. Does not call
+   * `changed`. True when the list changed.
    */
   merge(others: readonly Silence[], now: number): boolean {
     const byId = new Map(this.silences.map((s) => [s.id, s]));
     let changed = false;
     for (const other of others) {
       const ours = byId.get(other.id);
-      if (ours && ours.updatedAt >= other.updatedAt) continue;
+      if (ours && (ours.updatedAt > other.updatedAt || (ours.updatedAt === other.updatedAt && JSON.stringify(silenceToData(ours)) >= JSON.stringify(silenceToData(other))))) continue;
       byId.set(other.id, other);
       changed = true;
     }

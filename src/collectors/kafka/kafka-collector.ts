@@ -37,6 +37,8 @@ export interface KafkaCollectorOptions {
   onFailure?: (error: Error) => void;
   /** Told each assignment (partitions by topic), after the intake let go of what moved away. */
   onAssigned?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
+  /** Told when what this instance owns is in doubt until the next assignment: a rebalance began, or the consumer crashed. */
+  onRevoked?: () => void;
 }
 
 /** How often the collector moves event time on and checks whether a flush is due. */
@@ -134,7 +136,9 @@ export class KafkaCollector {
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.joined = false;
       this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+      this.options.onRevoked?.();
     });
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.options.onRevoked?.());
   }
 
   private stopRequested(): boolean {
@@ -195,16 +199,26 @@ export class KafkaCollector {
     this.logger.info({ topics, groupId: kafka.groupId }, 'consuming');
   }
 
-  /**
-   * Whether this instance holds every partition of every source topic now: the only one in its
-   * consumer group, so what it sees of the alerts is all there is (storms resolve on that).
-   * False before the first assignment and when topics grew partitions since start.
-   */
   /** The partition numbers this instance owns now (across every source topic, by the co-partitioned assignment). */
   get partitions(): ReadonlySet<number> {
     return this.assigned;
   }
 
+  /** The partition numbers its rebuild finished for: what it stores is theirs from its next flush on. */
+  get recoveredPartitions(): ReadonlySet<number> {
+    return this.recovered;
+  }
+
+  /** How many partitions each source topic had at start. */
+  get topicPartitionCounts(): ReadonlyMap<string, number> {
+    return this.partitionCounts;
+  }
+
+  /**
+   * Whether this instance holds every partition of every source topic now: the only one in its
+   * consumer group, so what it sees of the alerts is all there is (storms resolve on that).
+   * False before the first assignment and when topics grew partitions since start.
+   */
   ownsEveryPartition(): boolean {
     return this.joined && this.holdsEveryPartition;
   }

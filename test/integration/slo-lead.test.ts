@@ -167,7 +167,7 @@ describe('SLO burn with two instances in one consumer group', () => {
     await waitFor("A's SLO evaluation to move on once B caught up", async () => (await statusAt(a)) >= T0 + 80 * M, 60_000);
   });
 
-  it('moves with partition 0 in a rebalance while both run: the burn is paged once and resolved once, by whoever leads by then', async () => {
+  it('moves with partition 0 in a rebalance while both run: the burn is paged once and resolved once, by whoever leads by then (it moves to the other)', async () => {
     const harness = await processHarness(suite.admin, 'sr', {
       slos: SLOS + pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: false }),
       pipeline: '{ flushInterval: 100ms, idleAdvanceAfter: 2s, sloEvaluateEvery: 200ms }',
@@ -194,13 +194,16 @@ describe('SLO burn with two instances in one consumer group', () => {
     const burn = await waitFor('the page-1h burn to fire', async () => (await burnOn(a)).find((x) => x.state === 'firing'), 60_000);
     await waitFor('the burn to be paged', async () => toldHere().has(burn.fingerprint), 10_000);
 
-    // B joins: the group rebalances, and partition 0 stays with A or moves to B.
-    const b = await start();
-    await waitFor('B to hold partitions', async () => b.output.includes('partitions assigned'), 30_000);
-    await waitFor('one instance to lead again', async () => {
+    // B joins: the group rebalances, and partition 0 moves to B (the co-partitioned assignment
+    // hands partition 0 to the first member by id, and B's client id sorts first).
+    const b = new SeamwatchProcess(writeConfig(readFileSync(harness.configFile, 'utf8').replace('groupId: ', 'clientId: a-first\n  groupId: ')), await freePort(), { SEAMWATCH_PD_KEY: KEY });
+    suite.cleanups.push(() => b.kill());
+    await b.ready();
+    await waitFor('the lead to move to B', async () => {
       const leads = await Promise.all([a, b].map(async (p) => /^seamwatch_slo_lead (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text())?.[1]));
-      return leads.filter((x) => x === '1').length === 1;
+      return leads.join() === '0,1';
     }, 60_000);
+    expect(b.output).toContain('now evaluates and pages the SLOs');
     // The burn ends.
     await produceAll(suite.producer, runs(topics, 88, 150));
     await committed();

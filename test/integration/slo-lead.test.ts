@@ -4,11 +4,12 @@
  * takes the lead with the burn alert it paged, and resolves it once.
  */
 import { describe, expect, it } from 'vitest';
-import type { Message } from 'kafkajs';
 import { kafkaSuite } from '../support/suite.ts';
 import { PagerDutyContractServer } from '../support/pagerduty-server.ts';
 import { processHarness } from '../support/processes.ts';
-import { billingWebhook, cloudEvent, produceAll, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { produceAll, T0 } from '../support/scenario.ts';
+import { burnRuns as runs } from '../support/slo-burn.ts';
+import { upgradeSyncSloYaml } from '../support/slo-fixtures.ts';
 import { alertsOf, pagerRouting } from '../support/pager.ts';
 import { CLICKHOUSE_URL, groupLag, waitFor } from '../support/services.ts';
 import { SeamwatchProcess, freePort, writeConfig } from '../support/child.ts';
@@ -19,47 +20,19 @@ const S = 1_000;
 const M = 60 * S;
 const KEY = 's'.repeat(32);
 
-const SLOS = `
-slos:
-  - name: upgrade-sync-5m
-    workflow: plan-upgrade
-    objective: 99%
-    window: 30d
-    indicator: { completed-within: 5m, steps: [invoice-updated, entitlement-activated] }
-`;
-
-/** A plan upgrade every 10 s; from minute 60 to 90 every other one syncs 6 minutes late (the page-1h tier fires). */
-const late = (i: number) => i >= 360 && i < 540 && i % 2 === 0;
-
-function runs(topics: ScenarioTopics, fromMinute: number, toMinute: number): Map<string, Message[]> {
-  const out = new Map<string, Message[]>([[topics.crm, []], [topics.billing, []]]);
-  for (let i = fromMinute * 6; i < toMinute * 6; i++) {
-    const c = `r-${i}`;
-    const t = T0 + i * 10 * S;
-    out.get(topics.crm)!.push(cloudEvent('crm', 'subscription.upgraded', `up-${c}`, c, t, false));
-    out.get(topics.billing)!.push(billingWebhook('invoice.updated', `inv-${c}`, c, t + 10 * S));
-    out.get(topics.billing)!.push(billingWebhook('entitlement.activated', `ent-${c}`, c, t + (late(i) ? 6 * M : 20 * S)));
-  }
-  return out;
-}
+const SLOS = upgradeSyncSloYaml('99%');
 
 describe('SLO burn with two instances in one consumer group', () => {
   const pagerDuty = new PagerDutyContractServer();
   const suite = kafkaSuite({ start: () => pagerDuty.start(), stop: () => pagerDuty.close() });
 
   const burnOn = async (p: SeamwatchProcess) => (await alertsOf(p)).filter((a) => a.labels['detector'] === 'slo-burn' && a.annotations['tier'] === 'page-1h');
-  /** What PagerDuty was told of each alert (a burn tier each: nothing else goes wrong here), by dedup_key. */
-  const told = () => {
-    const out = new Map<string, string[]>();
-    for (const r of pagerDuty.accepted()) {
-      const body = r.body as { dedup_key: string; event_action: string; routing_key: string };
-      if (body.routing_key === KEY) out.set(body.dedup_key, [...(out.get(body.dedup_key) ?? []), body.event_action]);
-    }
-    return out;
-  };
-
-  it('is paged once, by the holder of partition 0; when it dies the other takes the lead and resolves it once', async () => {
-    const harness = await processHarness(suite.admin, 'sl', {
+  /**
+   * Fresh topics, group and store for one case, the burn routed to PagerDuty; `told()` is what
+   * PagerDuty was told of each alert since (a burn tier each: nothing else goes wrong here), by dedup_key.
+   */
+  async function pagedGroup(prefix: string) {
+    const harness = await processHarness(suite.admin, prefix, {
       slos: SLOS + pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: false }),
       pipeline: '{ flushInterval: 100ms, idleAdvanceAfter: 2s, sloEvaluateEvery: 200ms }',
       // No upgrade misses its workflow deadline: the burn is the only problem paged.
@@ -67,8 +40,22 @@ describe('SLO burn with two instances in one consumer group', () => {
       env: { SEAMWATCH_PD_KEY: KEY },
     });
     suite.cleanups.push(harness.cleanup);
+    const since = pagerDuty.accepted().length;
+    const told = () => {
+      const out = new Map<string, string[]>();
+      for (const r of pagerDuty.accepted().slice(since)) {
+        const body = r.body as { dedup_key: string; event_action: string; routing_key: string };
+        if (body.routing_key === KEY) out.set(body.dedup_key, [...(out.get(body.dedup_key) ?? []), body.event_action]);
+      }
+      return out;
+    };
+    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, harness.groupId, harness.all)) === 0, 60_000);
+    return { harness, told, committed };
+  }
+
+  it('is paged once, by the holder of partition 0; when it dies the other takes the lead and resolves it once', async () => {
+    const { harness, told, committed } = await pagedGroup('sl');
     const { topics, all, groupId, start } = harness;
-    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
 
     const a = await start();
     const b = await start();
@@ -168,24 +155,8 @@ describe('SLO burn with two instances in one consumer group', () => {
   });
 
   it('moves with partition 0 in a rebalance while both run: the burn is paged once and resolved once, by whoever leads by then (it moves to the other)', async () => {
-    const harness = await processHarness(suite.admin, 'sr', {
-      slos: SLOS + pagerRouting(pagerDuty.url, { groupWait: '100ms', groupInterval: '300ms' }, { storm: false }),
-      pipeline: '{ flushInterval: 100ms, idleAdvanceAfter: 2s, sloEvaluateEvery: 200ms }',
-      upgradeDeadline: '10m',
-      env: { SEAMWATCH_PD_KEY: KEY },
-    });
-    suite.cleanups.push(harness.cleanup);
-    const { topics, all, groupId, start } = harness;
-    const committed = () => waitFor('everything produced to be stored and committed', async () => (await groupLag(suite.admin, groupId, all)) === 0, 60_000);
-    const since = pagerDuty.accepted().length;
-    const toldHere = () => {
-      const out = new Map<string, string[]>();
-      for (const r of pagerDuty.accepted().slice(since)) {
-        const body = r.body as { dedup_key: string; event_action: string; routing_key: string };
-        if (body.routing_key === KEY) out.set(body.dedup_key, [...(out.get(body.dedup_key) ?? []), body.event_action]);
-      }
-      return out;
-    };
+    const { harness, told: toldHere, committed } = await pagedGroup('sr');
+    const { topics, start } = harness;
 
     // A alone leads and pages the burn.
     const a = await start();

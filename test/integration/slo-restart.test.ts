@@ -1,38 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Message, Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { parseConfigText } from '../../src/config/load.ts';
 import { Seamwatch } from '../../src/app.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-import { billingWebhook, cloudEvent, produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { produceAll, scenarioConfig, T0, type ScenarioTopics } from '../support/scenario.ts';
+import { burnRuns as runs } from '../support/slo-burn.ts';
+import { upgradeSyncSloYaml } from '../support/slo-fixtures.ts';
 import { CLICKHOUSE_URL, KAFKA_BROKERS, createTopics, groupLag, kafka, requireServices, store, unique, waitFor } from '../support/services.ts';
 
 const S = 1_000;
 const M = 60 * S;
-/** A plan upgrade every 10 s; from minute 60 to 90 every other one syncs 6 minutes late (the 5m SLO's page-1h fires), then all are on time again. */
-const late = (i: number) => i >= 360 && i < 540 && i % 2 === 0;
-
-const SLOS = `
-slos:
-  - name: upgrade-sync-5m
-    workflow: plan-upgrade
-    objective: 99%
-    window: 30d
-    indicator: { completed-within: 5m, steps: [invoice-updated, entitlement-activated] }
-alerting: { keepFiringFor: 0s }
+const SLOS = `${upgradeSyncSloYaml('99%')}alerting: { keepFiringFor: 0s }
 `;
-
-/** The messages of the runs started in [fromMinute, toMinute), by topic. */
-function runs(topics: ScenarioTopics, fromMinute: number, toMinute: number): Map<string, Message[]> {
-  const out = new Map<string, Message[]>([[topics.crm, []], [topics.billing, []]]);
-  for (let i = fromMinute * 6; i < toMinute * 6; i++) {
-    const c = `r-${i}`;
-    const t = T0 + i * 10 * S;
-    out.get(topics.crm)!.push(cloudEvent('crm', 'subscription.upgraded', `up-${c}`, c, t, false));
-    out.get(topics.billing)!.push(billingWebhook('invoice.updated', `inv-${c}`, c, t + 10 * S));
-    out.get(topics.billing)!.push(billingWebhook('entitlement.activated', `ent-${c}`, c, t + (late(i) ? 6 * M : 20 * S)));
-  }
-  return out;
-}
 
 const burnAlert = (app: Seamwatch) => app.alerts.alerts().find((a) => a.labels['detector'] === 'slo-burn' && a.annotations['tier'] === 'page-1h');
 

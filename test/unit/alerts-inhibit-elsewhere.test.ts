@@ -2,12 +2,11 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
 import { inhibitRulesSchema } from '../../src/alerts/inhibit/config.ts';
-import type { DeliveryReport, Notification } from '../../src/alerts/notify/receiver.ts';
-import type { ManagedReceiver } from '../../src/alerts/receivers/managed-receiver.ts';
 import { routingTreeSchema } from '../../src/alerts/routing/config.ts';
 import { buildRoutingTree } from '../../src/alerts/routing/tree.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { PagedRecorder } from '../support/recording-receiver.ts';
 
 const T0 = Date.UTC(2026, 10, 30, 9);
 const alert = (detector: string, key: string, severity = 'critical'): Alert => ({
@@ -20,20 +19,9 @@ const alert = (detector: string, key: string, severity = 'critical'): Alert => (
   generatorUrl: '',
 });
 
-class Recorder implements ManagedReceiver {
-  readonly name = 'pager';
-  readonly paged: string[] = [];
-  async start() {}
-  async shutdown() {}
-  async notify(n: Notification): Promise<DeliveryReport> {
-    this.paged.push(...n.firing.map((a) => a.fingerprint));
-    return { failed: [] };
-  }
-}
-
 /** What one instance pages of its own missed deadline while the group's SLO lead holds (or not) a burn alert. */
 async function pagedBeside(othersFiring: Alert[] | undefined): Promise<string[]> {
-  const receiver = new Recorder();
+  const receiver = new PagedRecorder();
   const dispatcher = new AlertDispatcher({
     tree: buildRoutingTree(routingTreeSchema.parse({ receiver: 'pager', group_wait: '0s', group_interval: '20ms' })),
     receivers: [receiver],

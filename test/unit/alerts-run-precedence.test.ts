@@ -5,12 +5,11 @@ import { detectorsSchema } from '../../src/alerts/detectors/config.ts';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.ts';
 import { inhibitedBy } from '../../src/alerts/inhibit/inhibit.ts';
 import { runPrecedenceRules } from '../../src/alerts/inhibit/run-precedence.ts';
-import type { DeliveryReport, Notification } from '../../src/alerts/notify/receiver.ts';
-import type { ManagedReceiver } from '../../src/alerts/receivers/managed-receiver.ts';
 import { routingTreeSchema } from '../../src/alerts/routing/config.ts';
 import { buildRoutingTree } from '../../src/alerts/routing/tree.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { PagedRecorder } from '../support/recording-receiver.ts';
 
 const DETECTORS = detectorsSchema.parse({
   partialFailures: [{ name: 'charged-not-entitled', workflow: 'plan-upgrade', irreversible: ['invoice-updated'] }],
@@ -29,20 +28,9 @@ const alert = (detector: string, run: string, startsAt = T0, fingerprint = `${de
   generatorUrl: '',
 });
 
-class Recorder implements ManagedReceiver {
-  readonly name = 'pager';
-  readonly paged: string[] = [];
-  async start() {}
-  async shutdown() {}
-  async notify(n: Notification): Promise<DeliveryReport> {
-    this.paged.push(...n.firing.map((a) => a.fingerprint));
-    return { failed: [] };
-  }
-}
-
 async function pages(precedence: unknown, alerts: Alert[]): Promise<string[]> {
   const alerting = alertingSchema.parse({ runPrecedence: precedence });
-  const receiver = new Recorder();
+  const receiver = new PagedRecorder();
   const tree = buildRoutingTree(routingTreeSchema.parse({ receiver: 'pager', group_wait: '0s', group_interval: '20ms' }));
   const dispatcher = new AlertDispatcher({ tree, receivers: [receiver], inhibitRules: runPrecedenceRules(alerting.runPrecedence, DETECTORS), timeIntervals: [], registry: new Registry(), logger: silentLogger() });
   await dispatcher.start();

@@ -165,7 +165,13 @@ export class PartitionedAlertState {
     const sloKey = documentKey(base, SLO_PARTITION);
     const [docs, shared] = await Promise.all([store.documentsWithPrefix(silencePrefix(base)), store.loadDocuments([sloKey, globalKey(base)])]);
     const leads = shared.get(sloKey);
-    this.leadsAlerts = leads === undefined ? [] : decodeState<AlertState>(leads).alerts.map((entry) => entry.alert);
+    try {
+      this.leadsAlerts = leads === undefined ? [] : decodeState<AlertState>(leads).alerts.map((entry) => entry.alert);
+    } catch (error) {
+      // Not one this version can read: no inhibition by the lead's alerts, the silences still synced.
+      this.leadsAlerts = [];
+      if (this.warnSync()) logger.warn({ err: error, key: sloKey }, "the SLO lead's alert document cannot be read by this version: left out here");
+    }
     const stored = new Map<string, { key: string; text: string; silence: Silence }>();
     const read = (key: string, data: SilenceData): Silence | undefined => {
       try {
@@ -188,10 +194,12 @@ export class PartitionedAlertState {
     let owed = false;
     for (const silence of registry.list()) {
       const found = stored.get(silence.id);
+      const ours = encodeState(silenceToData(silence));
       // What the store holds is what this instance holds: nothing to write back.
-      if (found && found.text === encodeState(silenceToData(silence))) this.persistence.markSaved(found.key, found.text);
-      // The store lacks it or holds an older change (a race of two instances): ours goes back.
-      else if (!found || found.silence.updatedAt < silence.updatedAt) {
+      if (found && found.text === ours) this.persistence.markSaved(found.key, found.text);
+      // The store lacks it, or holds an older change or the loser of a tie (a race of two
+      // instances; merge kept the winner here): ours goes back.
+      else if (!found || found.silence.updatedAt <= silence.updatedAt) {
         this.persistence.invalidate(silenceKey(base, silence.id));
         owed = true;
       }

@@ -81,42 +81,45 @@ export class SloLead {
 
   /** Asks for the lead (true) or gives it up (false); settles once this and every earlier change are done. */
   set(on: boolean): Promise<void> {
-    this.wanted = on;
-    if (!on) this.abort?.abort();
+    // Once stopping, an assignment that still comes in (the consumer leaves the group after this) is not taken.
+    this.wanted = on && !this.stopped;
+    if (!this.wanted) this.abort?.abort();
     this.chain = this.chain.then(() => this.apply()).catch((error: unknown) => this.options.logger.error({ err: error }, 'could not change the SLO lead'));
     return this.chain;
   }
 
   /** Gives the lead up for good (at shutdown, before the engine and the alert state stop). */
   async shutdown(): Promise<void> {
-    await this.set(false);
     this.stopped = true;
+    await this.set(false);
   }
 
   private async apply(): Promise<void> {
     const { engine, alerts, logger } = this.options;
-    if (this.wanted === this.held || this.stopped) return;
+    if (this.wanted === this.held) return;
     if (this.wanted) {
       const failures = new FailureLog((error, attempt, waitMs) => logger.warn({ err: error, attempt, waitMs }, 'cannot read the SLO burn alerts to take the lead yet; retrying'));
       this.abort = new AbortController();
       const { signal } = this.abort;
+      let adopted = false;
       try {
         await retry(
           async () => {
-            await this.waitForHandOver(signal);
+            // Given up while waiting: not taken. A later wish to lead is its own change, with its own wait.
+            if (!(await this.waitForHandOver(signal))) throw new Cancelled();
             await alerts.adopt();
+            adopted = true;
           },
-          { baseMs: 500, maxMs: 10_000, deadlineMs: Number.POSITIVE_INFINITY, isRetryable: () => this.wanted, signal, onRetry: failures.onRetry },
+          { baseMs: 500, maxMs: 10_000, deadlineMs: Number.POSITIVE_INFINITY, isRetryable: (error) => !(error instanceof Cancelled) && this.wanted, signal, onRetry: failures.onRetry },
         );
       } catch (error) {
-        if (!this.wanted) return;
-        throw error;
+        if (!(error instanceof Cancelled) && !signal.aborted && this.wanted) throw error;
       } finally {
         this.abort = undefined;
       }
-      // Given up while the store answered: the burn alerts taken over go again at the next change.
-      if (!this.wanted) {
-        alerts.release();
+      // Given up meanwhile: the burn alerts taken over go again.
+      if (!adopted || signal.aborted || !this.wanted) {
+        if (adopted) alerts.release();
         return;
       }
       await engine.lead(true);
@@ -142,7 +145,13 @@ export class SloLead {
     const { store, key } = this.options.handOver!;
     const text = (await store.loadDocuments([key])).get(key);
     if (text === undefined) return undefined;
-    const mark = JSON.parse(text) as Partial<HolderMark>;
+    let mark: Partial<HolderMark>;
+    try {
+      mark = JSON.parse(text) as Partial<HolderMark>;
+    } catch {
+      // Not one this version can read: as if nobody held it.
+      return undefined;
+    }
     return typeof mark.holder === 'string' && (mark.state === 'holding' || mark.state === 'released') && Number.isFinite(mark.at) ? (mark as HolderMark) : undefined;
   }
 
@@ -160,29 +169,53 @@ export class SloLead {
   private startHeartbeat(): void {
     const handOver = this.options.handOver;
     if (!handOver || this.heartbeat) return;
-    this.heartbeat = setInterval(() => {
-      if (!this.held) return;
-      this.mark('holding').catch((error: unknown) => {
-        if (this.warnHeartbeat()) this.options.logger.warn({ err: error }, 'could not renew the SLO lead in the store; will try again');
-      });
-    }, handOver.heartbeatMs ?? 5_000);
+    this.heartbeat = setInterval(() => void this.renew(), handOver.heartbeatMs ?? 5_000);
     this.heartbeat.unref();
   }
 
-  /** Until the last holder handed over, is gone, or `waitMs` passed. A store that cannot be read fails the try (retried). */
-  private async waitForHandOver(signal: AbortSignal): Promise<void> {
+  /**
+   * Renews the holder document, unless another instance holds it now: one that took the lead
+   * after waiting for this one in vain (this instance was dropped from the group, say), which
+   * this one then gives up to.
+   */
+  private async renew(): Promise<void> {
+    const handOver = this.options.handOver!;
+    try {
+      const mark = await this.readMark();
+      if (!this.held) return;
+      if (mark && mark.holder !== handOver.instance && mark.state === 'holding') {
+        this.options.logger.warn({ holder: mark.holder }, 'another instance took the SLO lead over: this one gives it up');
+        void this.set(false);
+        return;
+      }
+      await this.mark('holding');
+    } catch (error) {
+      if (this.warnHeartbeat()) this.options.logger.warn({ err: error }, 'could not renew the SLO lead in the store; will try again');
+    }
+  }
+
+  /**
+   * Until the last holder handed over, is gone, or `waitMs` passed: true. False when the lead is
+   * given up meanwhile. A store that cannot be read fails the try (retried).
+   */
+  private async waitForHandOver(signal: AbortSignal): Promise<boolean> {
     const handOver = this.options.handOver;
-    if (!handOver) return;
+    if (!handOver) return !signal.aborted;
     const staleMs = 3 * (handOver.heartbeatMs ?? 5_000);
     const deadline = Date.now() + (handOver.waitMs ?? 30_000);
     for (;;) {
+      if (signal.aborted) return false;
       const mark = await this.readMark();
-      if (!mark || mark.holder === handOver.instance || mark.state === 'released' || Date.now() - mark.at > staleMs || signal.aborted) return;
+      if (signal.aborted) return false;
+      if (!mark || mark.holder === handOver.instance || mark.state === 'released' || Date.now() - mark.at > staleMs) return true;
       if (Date.now() >= deadline) {
         this.options.logger.warn({ holder: mark.holder }, 'took the SLO lead without a hand-over: the last holder still renews it but did not let go');
-        return;
+        return true;
       }
       await sleep(Math.min(250, handOver.heartbeatMs ?? 5_000), signal);
     }
   }
 }
+
+/** A take-over given up while it waited. */
+class Cancelled extends Error {}

@@ -61,4 +61,35 @@ describe('IngestPipeline: where its verdicts are stored up to', () => {
     pipeline.retainPartitions({ 'crm.events': [] });
     expect(pipeline.storedSinceRebuilt(0)).toBe(false);
   });
+
+  it('does not speak for a partition from a flush begun before its rebuild, though stored after it', async () => {
+    let release!: () => void;
+    let writes = 0;
+    const pipeline = new IngestPipeline({
+      sources: [sourceSchema.parse({ name: 'crm', topic: 'crm.events' })],
+      workflows: [],
+      slos: [],
+      pipeline: pipelineSchema.parse({}),
+      store: {
+        // The first write hangs until released: a flush in flight while the partition is rebuilt.
+        write: (_batch: StoreBatch) => (writes++ === 0 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()),
+        recover: async () => ({ events: [], runs: [], maxEventTime: null }),
+      } as unknown as Store,
+      deadLetterSink: { send: async () => undefined },
+      commit: async () => undefined,
+      metrics: new PipelineMetrics(new Registry(), ['crm']),
+      logger: silentLogger(),
+      now: () => NOW,
+    });
+    pipeline.process(message(0, NOW - 10 * M));
+    const inFlight = pipeline.flush();
+    await pipeline.recover([{ topic: 'crm.events', partition: 0, committed: '-1', low: '0', high: '0' }]);
+    release();
+    await inFlight;
+    expect(Number.isFinite(pipeline.lastStoredWatermark)).toBe(true);
+    expect(pipeline.storedSinceRebuilt(0)).toBe(false);
+    pipeline.process(message(1, NOW - 9 * M));
+    await pipeline.flush();
+    expect(pipeline.storedSinceRebuilt(0)).toBe(true);
+  });
 });

@@ -108,6 +108,42 @@ describe('the SLO lead of a consumer group', () => {
       expect(b.lead.leading).toBe(true);
     });
 
+    it('a take-over given up while it waits and then wanted again (two rebalances) still waits for the hand-over', async () => {
+      const store = new MemorySloStore();
+      const a = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'a', heartbeatMs: 50 } });
+      const b = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'b', heartbeatMs: 50 } });
+      await a.lead.set(true);
+      const first = b.lead.set(true);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // kafkajs says REBALANCING, then GROUP_JOIN with partition 0 again.
+      void b.lead.set(false);
+      const again = b.lead.set(true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(b.lead.leading).toBe(false);
+      expect(b.calls).toEqual([]);
+      await a.lead.set(false);
+      await Promise.all([first, again]);
+      expect(b.lead.leading).toBe(true);
+      expect(b.calls).toEqual(['adopt', 'engine true', 'gauge 1']);
+      await b.lead.shutdown();
+    });
+
+    it('an assignment that comes in while it stops is not taken: stopped means not leading, and no heartbeat', async () => {
+      const store = new MemorySloStore();
+      const a = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'a', heartbeatMs: 50 } });
+      const b = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'b', heartbeatMs: 50 } });
+      await a.lead.set(true);
+      const taking = b.lead.set(true);
+      const stopping = b.lead.shutdown();
+      void b.lead.set(true);
+      await a.lead.set(false);
+      await Promise.all([taking, stopping]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(b.lead.leading).toBe(false);
+      expect(b.calls).toEqual([]);
+      expect(holder(store)).toMatchObject({ holder: 'a', state: 'released' });
+    });
+
     it('a holder that renews the lead and never lets go is waited for waitMs, then overruled', async () => {
       const store = new MemorySloStore();
       const a = parts({ handOver: { store: store.asStore(), key: KEY, instance: 'a', heartbeatMs: 50 } });
@@ -117,8 +153,10 @@ describe('the SLO lead of a consumer group', () => {
       await b.lead.set(true);
       expect(Date.now() - started).toBeGreaterThanOrEqual(350);
       expect(b.lead.leading).toBe(true);
-      // A's late hand-over does not take the holder document back from B.
-      await a.lead.set(false);
+      // A sees at its next heartbeat that B holds the lead now, and gives it up without taking the document back.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(a.lead.leading).toBe(false);
+      expect(a.calls.slice(-3)).toEqual(['save', 'release', 'gauge 0']);
       expect(holder(store)).toMatchObject({ holder: 'b', state: 'holding' });
       await b.lead.shutdown();
     });

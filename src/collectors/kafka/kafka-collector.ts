@@ -204,11 +204,6 @@ export class KafkaCollector {
     return this.assigned;
   }
 
-  /** The partition numbers its rebuild finished for: what it stores is theirs from its next flush on. */
-  get recoveredPartitions(): ReadonlySet<number> {
-    return this.recovered;
-  }
-
   /** How many partitions each source topic had at start. */
   get topicPartitionCounts(): ReadonlyMap<string, number> {
     return this.partitionCounts;

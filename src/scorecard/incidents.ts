@@ -118,12 +118,14 @@ function mayMute(data: SilenceData, team: string): boolean {
 /** Reads the state documents of the consumer group `groupId` through the store. */
 export async function readIncidents(store: Store, groupId: string, team: string, week: IsoWeek, at: number, kinds: ReadonlyMap<string, IncidentKind>): Promise<WeekIncidents> {
   const base = `alerts:${groupId}`;
-  // The group's documents (the one of a version before partitions too), not those of a group whose name starts alike.
-  const docs = [...(await store.documentsWithPrefix(base))].filter(([key]) => key === base || key.startsWith(`${base}:`));
-  // Each silence is a document of its own (alerts:<group>:silence:<id>); older versions kept them in the shared one.
-  const silencePrefix = `alerts:${groupId}:silence:`;
-  const states = docs.map(([key, text]): AlertState =>
-    key.startsWith(silencePrefix) ? { alerts: [], notificationLog: undefined, silences: [decodeState<SilenceData>(text)] } : decodeState<AlertState>(text),
-  );
+  const states: AlertState[] = [];
+  for (const [key, text] of await store.documentsWithPrefix(base)) {
+    const part = key === base ? '' : key.startsWith(`${base}:`) ? key.slice(base.length + 1) : undefined;
+    // Each silence is a document of its own; older versions kept them in the shared one.
+    if (part?.startsWith('silence:')) states.push({ alerts: [], notificationLog: undefined, silences: [decodeState<SilenceData>(text)] });
+    // The alert state: the shared document, the SLO lead's, each partition's, and the one of a version
+    // before partitions. Not a group whose name starts alike, nor the group's other documents (the SLO holder).
+    else if (part !== undefined && (part === '' || part === 'global' || part === 'slo' || /^p\d+$/.test(part))) states.push(decodeState<AlertState>(text));
+  }
   return incidentsFrom(states, team, week, at, kinds);
 }

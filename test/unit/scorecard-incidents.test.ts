@@ -63,12 +63,14 @@ describe('business incidents from the alert state documents', () => {
     expect(silences.map((s) => [s.id, s.createdBy, s.matchers])).toEqual([['s1', 'bob', 'team="support-ops"']]);
   });
 
-  it("reads every document of the group from the store: partitions, the SLO lead's, the shared one and each silence's, and no other group's", async () => {
+  it("reads every alert state document of the group from the store: partitions, the SLO lead's, the shared one and each silence's; no other group's, nor the group's other documents", async () => {
     const store = new MemorySloStore();
     store.documents.set('alerts:g:p0', JSON.stringify(states[0]));
     store.documents.set('alerts:g:slo', JSON.stringify({ alerts: [entry('f', 'support-ops', 'slo-burn', week.from + 3 * D, 0)], notificationLog: { entries: {}, open: { pd: { f: week.from + 3 * D } } } }));
     store.documents.set('alerts:g:global', JSON.stringify({ ...states[1], silences: undefined }));
     for (const silence of states[1]!.silences!) store.documents.set(`alerts:g:silence:${silence.id}`, JSON.stringify(silence));
+    // The SLO lead's holder document is the group's too, but no alert state.
+    store.documents.set('alerts:g:slo-holder', JSON.stringify({ holder: 'x', state: 'holding', at: 1 }));
     store.documents.set('alerts:g2:p0', JSON.stringify({ alerts: [entry('x', 'support-ops', 'stuck-ticket', week.from + D, 0)], notificationLog: { entries: {}, open: { pd: { x: 1 } } } }));
     const { alerts, silences } = await readIncidents(store.asStore(), 'g', 'support-ops', week, week.to, kinds);
     expect(alerts.map((a) => a.correlationId).sort()).toEqual(['c-a', 'c-e', 'c-f']);

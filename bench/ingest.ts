@@ -271,6 +271,14 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
   const rss = Math.max(...sws.map((one) => peakRssMb(one.child.pid)));
   const faults = sws.reduce((n, one) => n + minorFaults(one.child.pid), 0);
 
+  // Where each instance's event time stands at the end, shown if verdicts come out wrong.
+  const standing = await Promise.all(
+    sws.map(async (one) => {
+      const text = await (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text();
+      const pick = (name: string) => new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1];
+      return `instance :${one.port}: watermark lag ${pick('seamwatch_watermark_lag_seconds')} s, partitions catching up ${pick('seamwatch_partitions_catching_up')}, paused ahead ${pick('seamwatch_partitions_paused_ahead')}, runs in memory ${pick('seamwatch_runs_in_memory')}`;
+    }),
+  );
   // The embedded store is read once seamwatch has let go of it; the server's could be read live.
   await Promise.all(sws.map((one) => one.stop()));
   const ch = store(id, engine, path);
@@ -287,6 +295,19 @@ async function benchEngine(engine: Engine, admin: Admin, producer: Producer): Pr
     const expected = scenario.expectedRuns.get(r.run_id);
     return expected !== undefined && expected.state === r.state && expected.deadlineMissed === Boolean(Number(r.missed));
   }).length;
+  // What the wrong ones are, by expected → stored verdict, with one run of each as an example.
+  const wrong = new Map<string, { count: number; example: string }>();
+  for (const r of states) {
+    const expected = scenario.expectedRuns.get(r.run_id);
+    const got = `${r.state}${Number(r.missed) ? ' (late)' : ''}`;
+    const want = expected ? `${expected.state}${expected.deadlineMissed ? ' (late)' : ''}` : 'no run';
+    if (got === want) continue;
+    const key = `${want} → ${got}`;
+    const seen = wrong.get(key);
+    wrong.set(key, { count: (seen?.count ?? 0) + 1, example: seen?.example ?? r.run_id });
+  }
+  for (const [key, { count, example }] of wrong) process.stderr.write(`  wrong verdicts: ${key}: ${count} (e.g. ${example})\n`);
+  if (wrong.size > 0) for (const line of standing) process.stderr.write(`  ${line}\n`);
   const heldEvicted = sum('seamwatch_stitch_events_total\\{outcome="held_evicted"\\}');
   await ch.command(`DROP DATABASE IF EXISTS ${id}`);
   await ch.shutdown();

@@ -16,7 +16,8 @@ export interface StoreBatch extends StitchOutput {
 /** What a restarted or newly assigned instance needs to rebuild its open runs. */
 export interface Recovery {
   events: WorkflowEvent[];
-  runs: { runId: string; state: RunState; version: number }[];
+  /** The runs as stored (newest version); `deadlineMissed`: its deadline had passed where it was judged. */
+  runs: { runId: string; state: RunState; version: number; deadlineMissed?: boolean }[];
   /**
    * The event time every stored partition had reached: the oldest of their newest event
    * times. It seeds the watermark, which must not run ahead of a partition still behind.

@@ -62,6 +62,13 @@ export interface WorkflowRun {
   progress: RunProgress | undefined;
   state: RunState;
   deadlineMissed: boolean;
+  /**
+   * Set when a run is rebuilt from a store that had its deadline passed: event time never moves
+   * back, so it stays passed, whatever the watermark of the instance that rebuilt it (a partition
+   * taken over is seeded from stored workflow events, which can be behind where its last owner
+   * judged it).
+   */
+  deadlinePassed?: true;
   version: number;
   /**
    * Spans already handed out, by step, so unchanged spans are not written again. Made at the
@@ -246,8 +253,9 @@ export function judge(run: WorkflowRun, watermark: number, allowedLatenessMs: nu
   const compensated = run.definition.compensation.some((c) => run.outcomes.get(c.name)?.status === 'done');
   if (compensated) return { state: 'compensated', deadlineMissed: false };
   if (allDone) return { state: 'completed', deadlineMissed: completedAt > deadlineAt };
-  if (failed) return { state: 'failed', deadlineMissed: watermark >= deadlineAt + allowedLatenessMs };
-  if (watermark >= deadlineAt + allowedLatenessMs) return { state: 'deadline_missed', deadlineMissed: true };
+  const passed = run.deadlinePassed === true || watermark >= deadlineAt + allowedLatenessMs;
+  if (failed) return { state: 'failed', deadlineMissed: passed };
+  if (passed) return { state: 'deadline_missed', deadlineMissed: true };
   return { state: 'open', deadlineMissed: false };
 }
 

@@ -380,6 +380,14 @@ export class Stitcher {
       this.dedupe.checkAndRemember(key, event.time);
       this.attach(event, key, now);
     }
+    // A deadline judged passed where the run was stored stays passed here (run.ts, deadlinePassed).
+    for (const stored of recovery.runs) {
+      if (!stored.deadlineMissed && stored.state !== 'deadline_missed') continue;
+      const run = this.runs.get(stored.runId);
+      if (!run || run.deadlinePassed) continue;
+      run.deadlinePassed = true;
+      this.touch(run, now);
+    }
     for (const run of this.dirty) run.version = Math.max(run.version, (versions.get(run.runId) ?? 0) + 1);
     // A finished run whose events were not all found (its trigger is gone) stays as stored.
     for (const run of recovery.runs) {

@@ -841,6 +841,19 @@ describe('Stitcher: restore after a restart or a partition assignment', () => {
     expect(s.counters.accepted).toBe(0);
   });
 
+  it.each([
+    ['deadline_missed', [ev('trigger', 0)], { state: 'deadline_missed', deadlineMissed: true }],
+    ['failed', [ev('trigger', 0), ev('invoiceFailed', 2 * MIN)], { state: 'failed', deadlineMissed: true }],
+  ] as const)(
+    'keeps a run the store has as %s past its deadline so, though the watermark it is rebuilt at is before the deadline (a partition taken over)',
+    (state, events, expected) => {
+      const s = stitcher();
+      // Seeded from stored events that reach only a minute past the trigger; the last owner had judged it at a later time.
+      s.restore({ ...recovery([...events], [{ runId: RUN_1, state, version: 7, deadlineMissed: true }]), maxEventTime: T0 + MIN }, T0 + MIN);
+      expect(s.drain().runs).toEqual([expect.objectContaining({ runId: RUN_1, ...expected })]);
+    },
+  );
+
   it('the rebuilt row outranks the stored one even when this clock is behind the writer', () => {
     const s = stitcher();
     const storedVersion = progressVersion(1, T0 + HOUR);

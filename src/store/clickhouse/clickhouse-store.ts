@@ -365,10 +365,13 @@ export class ClickHouseStore implements Store, ControlStore {
         `SELECT ${EVENT_COLUMNS} FROM ${this.table('events')} WHERE correlation_id IN ${slice} ORDER BY event_time_ms LIMIT 1 BY source, event_id`,
       );
       appendAll(events, eventRows.map(eventFromRow));
-      const runRows = await this.rows<{ run_id: string; state: string; version: string }>(
-        `SELECT run_id, state, version FROM ${this.table('runs')} WHERE correlation_id IN ${slice} ORDER BY version DESC LIMIT 1 BY run_id`,
+      const runRows = await this.rows<{ run_id: string; state: string; version: string; deadline_missed: number | string }>(
+        `SELECT run_id, state, version, deadline_missed FROM ${this.table('runs')} WHERE correlation_id IN ${slice} ORDER BY version DESC LIMIT 1 BY run_id`,
       );
-      appendAll(runs, runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version) })));
+      appendAll(
+        runs,
+        runRows.map((r) => ({ runId: r.run_id, state: r.state as Recovery['runs'][number]['state'], version: Number(r.version), deadlineMissed: Number(r.deadline_missed) === 1 })),
+      );
     }
     const leftOut = Math.max(0, ids.length - read);
     if (leftOut > 0) return { events, runs, maxEventTime, leftOut };

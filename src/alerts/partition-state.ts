@@ -53,6 +53,10 @@ export class PartitionedAlertState {
   private legacySlo: AlertState | undefined;
   /** The SLO lead's alerts as the store has them, while another instance leads (read with the silences). */
   private leadsAlerts: readonly Alert[] = [];
+  /** The lead's document as last decoded: read every 2 s, decoded again only when it changed. */
+  private leadsText: string | undefined;
+  /** Each stored silence as last decoded, by key: decoded again only when its document changed. */
+  private readonly decodedSilences = new Map<string, { text: string; silence: Silence }>();
 
   constructor(options: PartitionedAlertStateOptions) {
     this.options = options;
@@ -148,7 +152,7 @@ export class PartitionedAlertState {
    * silences changed.
    */
   syncSilences(now = Date.now()): Promise<boolean> {
-    const sync = this.readSilences(now).finally(() => {
+    const sync = this.readGroupDocuments(now).finally(() => {
       if (this.syncing === sync) this.syncing = undefined;
     });
     this.syncing = sync;
@@ -160,17 +164,21 @@ export class PartitionedAlertState {
     return this.persistence.save();
   }
 
-  private async readSilences(now: number): Promise<boolean> {
+  /** The silences and the SLO lead's alerts, as the group's instances saved them (see syncSilences and leadAlerts). */
+  private async readGroupDocuments(now: number): Promise<boolean> {
     const { base, store, silences: registry, logger } = this.options;
     const sloKey = documentKey(base, SLO_PARTITION);
     const [docs, shared] = await Promise.all([store.documentsWithPrefix(silencePrefix(base)), store.loadDocuments([sloKey, globalKey(base)])]);
     const leads = shared.get(sloKey);
-    try {
-      this.leadsAlerts = leads === undefined ? [] : decodeState<AlertState>(leads).alerts.map((entry) => entry.alert);
-    } catch (error) {
-      // Not one this version can read: no inhibition by the lead's alerts, the silences still synced.
-      this.leadsAlerts = [];
-      if (this.warnSync()) logger.warn({ err: error, key: sloKey }, "the SLO lead's alert document cannot be read by this version: left out here");
+    if (leads !== this.leadsText) {
+      this.leadsText = leads;
+      try {
+        this.leadsAlerts = leads === undefined ? [] : decodeState<AlertState>(leads).alerts.map((entry) => entry.alert);
+      } catch (error) {
+        // Not one this version can read: no inhibition by the lead's alerts, the silences still synced.
+        this.leadsAlerts = [];
+        if (this.warnSync()) logger.warn({ err: error, key: sloKey }, "the SLO lead's alert document cannot be read by this version: left out here");
+      }
     }
     const stored = new Map<string, { key: string; text: string; silence: Silence }>();
     const read = (key: string, data: SilenceData): Silence | undefined => {
@@ -183,12 +191,16 @@ export class PartitionedAlertState {
       }
     };
     for (const [key, text] of docs) {
-      const silence = read(key, decodeState<SilenceData>(text));
-      if (silence) stored.set(silence.id, { key, text, silence });
+      const known = this.decodedSilences.get(key);
+      const silence = known?.text === text ? known.silence : read(key, decodeState<SilenceData>(text));
+      if (!silence) continue;
+      if (known?.text !== text) this.decodedSilences.set(key, { text, silence });
+      stored.set(silence.id, { key, text, silence });
     }
     // During a rolling upgrade, instances of the older version keep their silences in the shared document.
+    // This version never writes silences there: the shared document (which can be large) is decoded only when one did.
     const legacy = shared.get(globalKey(base));
-    const older = (legacy === undefined ? [] : (decodeState<AlertState>(legacy).silences ?? [])).map((data) => read(globalKey(base), data)).filter((s) => s !== undefined);
+    const older = (legacy?.includes('"silences":') ? (decodeState<AlertState>(legacy).silences ?? []) : []).map((data) => read(globalKey(base), data)).filter((s) => s !== undefined);
     const changed = registry.merge([...stored.values()].map((s) => s.silence).concat(older.filter((s) => !stored.has(s.id))), now);
     if (changed) logger.info({ silences: registry.list().length }, "silences of the group's other instances taken in");
     let owed = false;

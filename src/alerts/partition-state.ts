@@ -10,7 +10,7 @@ import { AlertStatePersistence, decodeState, encodeState, type AlertState } from
 import type { Alert } from './types.ts';
 import { silenceFromData, silenceToData, type Silence, type SilenceData } from './silences/silence.ts';
 import type { SilenceRegistry } from './silences/silence-store.ts';
-import { documentKey, globalKey, mergeNotificationLogs, silenceKey, silencePrefix, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
+import { documentKey, documentOf, globalKey, mergeNotificationLogs, silenceKey, silencePrefix, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from './state-documents.ts';
 
 /** The longest a store that cannot be read for storm checks goes without a log line. */
 const READ_WARN_EVERY_MS = 60_000;
@@ -264,8 +264,8 @@ export class PartitionedAlertState {
     }
     const others: AlertState[] = [];
     for (const [key, text] of docs) {
-      const partition = key.slice(prefix.length);
-      if (/^\d+$/.test(partition) && !this.owned.has(Number(partition))) others.push(decodeState<AlertState>(text));
+      const doc = documentOf(base, key);
+      if (doc?.kind === 'alerts' && doc.owner >= 0 && !this.owned.has(doc.owner)) others.push(decodeState<AlertState>(text));
     }
     return stormsClearIn(others, receiver, buckets);
   }

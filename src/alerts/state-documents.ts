@@ -19,6 +19,20 @@ export const sloKey = (base: string) => `${base}:slo`;
 export const silencePrefix = (base: string) => `${base}:silence:`;
 export const silenceKey = (base: string, id: string) => `${silencePrefix(base)}${id}`;
 
+/**
+ * What a document of the group `base` holds, by its key: alert state (and of which owner: a
+ * partition's number, GLOBAL_PARTITION for the shared document and the one of a version before
+ * partitions, SLO_PARTITION for the lead's), a silence, or something else of the group (the SLO
+ * holder) or of another group whose name starts alike (undefined).
+ */
+export function documentOf(base: string, key: string): { kind: 'alerts'; owner: number } | { kind: 'silence' } | undefined {
+  if (key === base || key === globalKey(base)) return { kind: 'alerts', owner: GLOBAL_PARTITION };
+  if (key === sloKey(base)) return { kind: 'alerts', owner: SLO_PARTITION };
+  if (key.startsWith(silencePrefix(base))) return { kind: 'silence' };
+  const partition = /^p(\d+)$/.exec(key.startsWith(`${base}:`) ? key.slice(base.length + 1) : '');
+  return partition ? { kind: 'alerts', owner: Number(partition[1]) } : undefined;
+}
+
 /** The document an owner's alerts are saved in (an owner is a partition, the SLO lead, or no one). */
 export function documentKey(base: string, partition: number): string {
   if (partition === GLOBAL_PARTITION) return globalKey(base);

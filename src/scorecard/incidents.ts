@@ -1,6 +1,7 @@
 import type { Store } from '../domain/store.ts';
 import type { DetectorsConfig } from '../alerts/detectors/config.ts';
 import { decodeState, type AlertState } from '../alerts/persistence.ts';
+import { documentOf } from '../alerts/state-documents.ts';
 import type { Alert } from '../alerts/types.ts';
 import type { SilenceData } from '../alerts/silences/silence.ts';
 import { silenceFromData, silenceState } from '../alerts/silences/silence.ts';
@@ -120,12 +121,10 @@ export async function readIncidents(store: Store, groupId: string, team: string,
   const base = `alerts:${groupId}`;
   const states: AlertState[] = [];
   for (const [key, text] of await store.documentsWithPrefix(base)) {
-    const part = key === base ? '' : key.startsWith(`${base}:`) ? key.slice(base.length + 1) : undefined;
+    const doc = documentOf(base, key);
     // Each silence is a document of its own; older versions kept them in the shared one.
-    if (part?.startsWith('silence:')) states.push({ alerts: [], notificationLog: undefined, silences: [decodeState<SilenceData>(text)] });
-    // The alert state: the shared document, the SLO lead's, each partition's, and the one of a version
-    // before partitions. Not a group whose name starts alike, nor the group's other documents (the SLO holder).
-    else if (part !== undefined && (part === '' || part === 'global' || part === 'slo' || /^p\d+$/.test(part))) states.push(decodeState<AlertState>(text));
+    if (doc?.kind === 'silence') states.push({ alerts: [], notificationLog: undefined, silences: [decodeState<SilenceData>(text)] });
+    else if (doc?.kind === 'alerts') states.push(decodeState<AlertState>(text));
   }
   return incidentsFrom(states, team, week, at, kinds);
 }

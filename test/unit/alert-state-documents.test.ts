@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GLOBAL_PARTITION, SLO_PARTITION, type AlertEntry } from '../../src/alerts/lifecycle/alert-book.ts';
-import { mergeNotificationLogs, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from '../../src/alerts/state-documents.ts';
+import { documentOf, mergeNotificationLogs, sloOutOfShared, splitAlertState, stormsClearIn, withoutAlerts } from '../../src/alerts/state-documents.ts';
 import { stormBucket, stormKey } from '../../src/alerts/notify/storm.ts';
 import type { Alert } from '../../src/alerts/types.ts';
 
@@ -111,5 +111,20 @@ describe('which storms another instance has none of firing (stormsClearIn)', () 
     const docs = [{ alerts: [labelled('b', 'stuck-ticket')], notificationLog: { entries: {}, open: { pager: { b: 1 } } } }];
     expect([...stormsClearIn(docs, 'pager', [stuck])]).toEqual([stuck]);
     expect([...stormsClearIn(docs, 'other-pager', [stuck])]).toEqual([]);
+  });
+});
+
+describe("what a group's document holds, by its key", () => {
+  it.each([
+    ['alerts:g', { kind: 'alerts', owner: GLOBAL_PARTITION }],
+    ['alerts:g:global', { kind: 'alerts', owner: GLOBAL_PARTITION }],
+    ['alerts:g:slo', { kind: 'alerts', owner: SLO_PARTITION }],
+    ['alerts:g:p12', { kind: 'alerts', owner: 12 }],
+    ['alerts:g:silence:s1', { kind: 'silence' }],
+    ['alerts:g:slo-holder', undefined],
+    ['alerts:g2:p0', undefined],
+    ['alerts:g:px', undefined],
+  ] as const)('%s', (key, expected) => {
+    expect(documentOf('alerts:g', key)).toEqual(expected);
   });
 });
